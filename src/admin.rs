@@ -1,0 +1,97 @@
+//! The server's own endpoints under `/_s3strict/` (never a valid bucket name, since `_` cannot
+//! start one): `health`, `ready`, `clock`, `reset`. Open on loopback; on any other address they
+//! require `Authorization: Bearer <admin token>`.
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use serde::Deserialize;
+
+use crate::auth::clock::{iso8601, ClockSetting};
+use crate::body::{full, Body};
+use crate::server::AppState;
+
+/// The path prefix of the admin endpoints.
+pub const PREFIX: &str = "/_s3strict";
+
+fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
+    let mut resp = Response::new(full(Bytes::from(value.to_string())));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    resp
+}
+
+fn error(status: StatusCode, message: &str) -> Response<Body> {
+    json(status, serde_json::json!({ "error": message }))
+}
+
+/// A clock change as sent to `PUT /_s3strict/clock`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    offset_seconds: Option<i64>,
+    frozen_at: Option<chrono::DateTime<chrono::Utc>>,
+    real: Option<bool>,
+}
+
+fn clock_json(state: &AppState) -> serde_json::Value {
+    let setting = state.auth.clock.setting();
+    let (mode, offset, frozen) = match setting {
+        ClockSetting::Real => ("real", 0, None),
+        ClockSetting::Offset(s) => ("offset", s, None),
+        ClockSetting::Frozen(at) => ("frozen", 0, Some(iso8601(at))),
+    };
+    serde_json::json!({ "mode": mode, "offset_seconds": offset, "frozen_at": frozen, "now": iso8601(state.auth.clock.now()) })
+}
+
+fn authorised(state: &AppState, req: &Request<Incoming>) -> bool {
+    if state.config.addr.ip().is_loopback() {
+        return true;
+    }
+    let Some(token) = &state.config.admin_token else { return false };
+    let given = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    given.and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| crate::auth::canonical::signatures_equal(t, token))
+}
+
+/// Serves one admin request.
+pub async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Body> {
+    if !authorised(state, &req) {
+        return error(StatusCode::UNAUTHORIZED, "admin token required");
+    }
+    let path = req.uri().path().strip_prefix(PREFIX).unwrap_or("").to_string();
+    match (req.method().clone(), path.as_str()) {
+        (Method::GET, "/health") => json(StatusCode::OK, serde_json::json!({ "status": "ok" })),
+        (Method::GET, "/ready") => json(StatusCode::OK, serde_json::json!({ "ready": true })),
+        (Method::GET, "/clock") => json(StatusCode::OK, clock_json(state)),
+        (Method::PUT, "/clock") => {
+            let body = match Limited::new(req.into_body(), 4096).collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(_) => return error(StatusCode::BAD_REQUEST, "body too large or unreadable"),
+            };
+            let change: ClockChange = match serde_json::from_slice(&body) {
+                Ok(c) => c,
+                Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid clock setting: {e}")),
+            };
+            let setting = match change {
+                ClockChange { real: Some(true), offset_seconds: None, frozen_at: None } => ClockSetting::Real,
+                ClockChange { offset_seconds: Some(s), frozen_at: None, real: None } => ClockSetting::Offset(s),
+                ClockChange { frozen_at: Some(at), offset_seconds: None, real: None } => ClockSetting::Frozen(at),
+                _ => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "give exactly one of offset_seconds, frozen_at or real: true",
+                    )
+                }
+            };
+            state.auth.clock.set(setting);
+            tracing::info!(?setting, "clock changed");
+            json(StatusCode::OK, clock_json(state))
+        }
+        (Method::POST, "/reset") => match state.store.reset().await {
+            Ok(()) => json(StatusCode::OK, serde_json::json!({ "reset": true })),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        },
+        _ => error(StatusCode::NOT_FOUND, "no such admin endpoint"),
+    }
+}

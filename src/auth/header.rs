@@ -1,0 +1,187 @@
+//! SigV4 in the `Authorization` header.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html>
+
+use chrono::{DateTime, Utc};
+
+use super::canonical::{is_sha256_hex, ALGORITHM};
+use super::chunked::ChunkSigner;
+use super::clock::{amz_date, iso8601, parse_amz_date};
+use super::{
+    check_signature, check_signed_headers, header_values, parse_credential, reject_security_token,
+    unsupported_mechanism, AuthConfig, AuthRequest, Mechanism, Payload, SignatureInput, Source, Verified,
+};
+use crate::error::{ErrorCode, S3Error, S3Result};
+
+/// The largest difference between the request time and the server's now that S3 accepts.
+pub const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
+
+/// The three components of an `AWS4-HMAC-SHA256` Authorization header.
+#[derive(Debug, PartialEq, Eq)]
+struct AuthorizationHeader<'a> {
+    credential: &'a str,
+    signed_headers: &'a str,
+    signature: &'a str,
+}
+
+fn malformed(detail: &str) -> S3Error {
+    Source::Header.error(detail)
+}
+
+/// Parses `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
+fn parse_authorization(value: &str) -> S3Result<AuthorizationHeader<'_>> {
+    let rest = match value.split_once(' ') {
+        Some((ALGORITHM, rest)) => rest,
+        _ => return Err(unsupported_mechanism()),
+    };
+    let components: Vec<&str> = rest.split(',').map(str::trim).filter(|c| !c.is_empty()).collect();
+    if components.len() < 3 {
+        return Err(malformed(
+            "the authorization header requires three components: Credential, SignedHeaders, and Signature.",
+        ));
+    }
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for c in components {
+        match c.split_once('=') {
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed_headers = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
+            _ => return Err(malformed(&format!("the authorization component \"{c}\" is malformed."))),
+        }
+    }
+    Ok(AuthorizationHeader {
+        credential: credential.ok_or_else(|| malformed("missing Credential."))?,
+        signed_headers: signed_headers.ok_or_else(|| malformed("missing SignedHeaders."))?,
+        signature: signature.ok_or_else(|| malformed("missing Signature."))?,
+    })
+}
+
+/// The request time: `x-amz-date`, else `Date`; with the raw value for `RequestTime`.
+fn request_time(req: &AuthRequest<'_>) -> S3Result<(DateTime<Utc>, String)> {
+    let missing = || {
+        S3Error::with_message(ErrorCode::AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+    };
+    if let Some(v) = header_values(req.headers, "x-amz-date").first() {
+        return parse_amz_date(v).map(|t| (t, v.to_string())).ok_or_else(missing);
+    }
+    if let Some(v) = header_values(req.headers, "date").first() {
+        let t = httpdate::parse_http_date(v).map_err(|_| missing())?;
+        return Ok((DateTime::<Utc>::from(t), v.to_string()));
+    }
+    Err(missing())
+}
+
+/// Every `x-amz-content-sha256` value S3 names in its error.
+const CONTENT_SHA256_ERROR: &str = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
+
+/// What the `x-amz-content-sha256` value announces, before the signing key is known.
+enum Announced {
+    Unsigned,
+    Sha256(String),
+    Streaming { trailer: bool },
+    UnsignedTrailer,
+}
+
+fn announced_payload(req: &AuthRequest<'_>) -> S3Result<(Announced, String)> {
+    let Some(value) = header_values(req.headers, "x-amz-content-sha256").first().map(|v| v.to_string()) else {
+        return Err(S3Error::with_message(
+            ErrorCode::InvalidRequest,
+            "Missing required header for this request: x-amz-content-sha256",
+        ));
+    };
+    let announced = match value.as_str() {
+        "UNSIGNED-PAYLOAD" => Announced::Unsigned,
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Announced::Streaming { trailer: false },
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => Announced::Streaming { trailer: true },
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => Announced::UnsignedTrailer,
+        v if is_sha256_hex(v) => Announced::Sha256(v.to_ascii_lowercase()),
+        v => return Err(S3Error::invalid_argument(CONTENT_SHA256_ERROR, "x-amz-content-sha256", v)),
+    };
+    Ok((announced, value))
+}
+
+/// Verifies a request signed in the `Authorization` header.
+pub(super) fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, value: &str) -> S3Result<Verified> {
+    let auth = parse_authorization(value)?;
+    let scope = parse_credential(auth.credential, &cfg.region, Source::Header)?;
+    let (time, raw_time) = request_time(req)?;
+    let date = amz_date(time);
+    if !date.starts_with(&scope.date) {
+        return Err(malformed(&format!(
+            "Invalid credential date \"{}\". This date is not the same as X-Amz-Date: \"{}\".",
+            scope.date,
+            &date[..8]
+        )));
+    }
+    let now = cfg.clock.now();
+    if (now - time).num_milliseconds().abs() > MAX_SKEW_MS {
+        return Err(S3Error::new(ErrorCode::RequestTimeTooSkewed)
+            .extra("RequestTime", raw_time)
+            .extra("ServerTime", iso8601(now))
+            .extra("MaxAllowedSkewMilliseconds", MAX_SKEW_MS.to_string()));
+    }
+    let (announced, payload_hash) = announced_payload(req)?;
+    if !cfg.credentials.contains(&scope.access_key) {
+        return Err(super::invalid_access_key(&scope.access_key));
+    }
+    reject_security_token(req.headers.contains_key("x-amz-security-token"))?;
+    let signed: Vec<&str> = auth.signed_headers.split(';').collect();
+    check_signed_headers(req.headers, &signed)?;
+    let key = check_signature(
+        cfg,
+        &SignatureInput {
+            req,
+            scope: &scope,
+            amz_date: &date,
+            signed_headers: auth.signed_headers,
+            payload_hash: &payload_hash,
+            provided: auth.signature,
+            hoisted: None,
+        },
+    )?;
+    let payload = match announced {
+        Announced::Unsigned => Payload::Unsigned,
+        Announced::Sha256(h) => Payload::Sha256(h),
+        Announced::UnsignedTrailer => Payload::StreamingUnsignedTrailer,
+        Announced::Streaming { trailer } => Payload::StreamingSigned(ChunkSigner::new(
+            key,
+            date,
+            scope.scope(),
+            auth.signature.to_ascii_lowercase(),
+            trailer,
+        )),
+    };
+    Ok(Verified { access_key: scope.access_key, mechanism: Mechanism::Header, payload })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_three_components() {
+        let a = parse_authorization("AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date,Signature=abc").unwrap();
+        assert_eq!(
+            a,
+            AuthorizationHeader {
+                credential: "AK/20130524/us-east-1/s3/aws4_request",
+                signed_headers: "host;x-amz-date",
+                signature: "abc"
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_headers_name_the_problem() {
+        let msg = |v: &str| parse_authorization(v).unwrap_err().message;
+        assert_eq!(msg("AWS4-HMAC-SHA256 Credential=a"), "The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.");
+        assert_eq!(
+            msg("AWS4-HMAC-SHA256 Credential=a, SignedHeaders=b, Bogus"),
+            "The authorization header is malformed; the authorization component \"Bogus\" is malformed."
+        );
+        assert_eq!(
+            msg("AWS4-HMAC-SHA256 Credential=a, SignedHeaders=b, Credential=c"),
+            "The authorization header is malformed; missing Signature."
+        );
+        assert_eq!(parse_authorization("AWS AK:sig").unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+}

@@ -1,0 +1,292 @@
+//! Request authentication, exactly as Amazon S3 judges it.
+//!
+//! [`verify`] looks at a request's `Authorization` header and query string and either rejects it
+//! with S3's error or returns [`Verified`]: who signed it and how its payload must be checked.
+//! `header.rs` holds SigV4 in the `Authorization` header, `presigned.rs` SigV4 in the query string,
+//! `chunked.rs` the aws-chunked payload that header auth can announce, `canonical.rs` the pure
+//! signing functions, `credentials.rs` the keys and `clock.rs` the server's time.
+
+pub mod canonical;
+pub mod chunked;
+pub mod clock;
+pub mod credentials;
+mod header;
+mod presigned;
+
+use http::{HeaderMap, Method};
+
+use crate::error::{ErrorCode, S3Error, S3Result};
+use canonical::{
+    canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sign, signatures_equal, spaced_hex,
+    string_to_sign,
+};
+pub use clock::Clock;
+pub use credentials::Credentials;
+
+/// The service name in every SigV4 scope s3strict accepts.
+pub const SERVICE: &str = "s3";
+
+/// What the verifier needs from the server: the region it serves, the keys, the clock.
+#[derive(Debug)]
+pub struct AuthConfig {
+    pub region: String,
+    pub credentials: Credentials,
+    pub clock: Clock,
+}
+
+/// The parts of a request that authentication reads.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthRequest<'a> {
+    pub method: &'a Method,
+    /// The path exactly as received (still percent-encoded).
+    pub raw_path: &'a str,
+    /// The query exactly as received, without `?`.
+    pub raw_query: &'a str,
+    pub headers: &'a HeaderMap,
+}
+
+/// How a request was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mechanism {
+    Header,
+    Query,
+}
+
+/// How the request body must be read and checked.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// Taken as sent (`UNSIGNED-PAYLOAD`, presigned URLs).
+    Unsigned,
+    /// Must hash to this lowercase hex SHA-256.
+    Sha256(String),
+    /// aws-chunked with a signature per chunk (and a signed trailer when `trailer`).
+    StreamingSigned(chunked::ChunkSigner),
+    /// aws-chunked without signatures, followed by trailers.
+    StreamingUnsignedTrailer,
+}
+
+/// A request that passed authentication.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub access_key: String,
+    pub mechanism: Mechanism,
+    pub payload: Payload,
+}
+
+/// Checks the request's signature, scope and time; see the module documentation.
+pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>) -> S3Result<Verified> {
+    let auth_header = req.headers.get(http::header::AUTHORIZATION);
+    let params = parse_query(req.raw_query);
+    let has_query_auth = params.iter().any(|(n, _)| presigned::is_presign_param(n) || n == "Signature");
+    if let Some(value) = auth_header {
+        if has_query_auth {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            return Err(S3Error::invalid_argument(
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+                "Authorization",
+                &value,
+            ));
+        }
+        return header::verify(cfg, req, &String::from_utf8_lossy(value.as_bytes()));
+    }
+    if params.iter().any(|(n, _)| presigned::is_presign_param(n)) {
+        return presigned::verify(cfg, req, &params);
+    }
+    if params.iter().any(|(n, _)| n == "Signature" || n == "AWSAccessKeyId") {
+        return Err(unsupported_mechanism());
+    }
+    Err(S3Error::new(ErrorCode::AccessDenied))
+}
+
+/// SigV2 and other schemes: S3 regions opened after 2014 answer this.
+fn unsupported_mechanism() -> S3Error {
+    S3Error::with_message(
+        ErrorCode::InvalidRequest,
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+    )
+}
+
+/// The query as (name, value) pairs, each decoded once; `+` stays a plus.
+pub fn parse_query(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (n, v) = p.split_once('=').unwrap_or((p, ""));
+            (
+                String::from_utf8_lossy(&canonical::percent_decode(n)).into_owned(),
+                String::from_utf8_lossy(&canonical::percent_decode(v)).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Where a credential scope came from; decides the error code and message prefix.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Header,
+    Query,
+}
+
+impl Source {
+    fn error(self, detail: impl std::fmt::Display) -> S3Error {
+        match self {
+            Source::Header => S3Error::with_message(
+                ErrorCode::AuthorizationHeaderMalformed,
+                format!("The authorization header is malformed; {detail}"),
+            ),
+            Source::Query => S3Error::with_message(
+                ErrorCode::AuthorizationQueryParametersError,
+                format!("Error parsing the X-Amz-Credential parameter; {detail}"),
+            ),
+        }
+    }
+}
+
+/// A parsed `AKID/yyyyMMdd/region/s3/aws4_request` credential.
+#[derive(Debug, Clone)]
+struct CredentialScope {
+    access_key: String,
+    date: String,
+    region: String,
+}
+
+impl CredentialScope {
+    fn scope(&self) -> String {
+        scope(&self.date, &self.region, SERVICE)
+    }
+}
+
+/// Parses and checks a credential against the served region, in S3's order: shape, date, region,
+/// service, terminal.
+fn parse_credential(cred: &str, region: &str, source: Source) -> S3Result<CredentialScope> {
+    let parts: Vec<&str> = cred.split('/').collect();
+    if parts.len() != 5 || parts[0].is_empty() {
+        return Err(source
+            .error("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."));
+    }
+    let (akid, date, cred_region, service, terminal) = (parts[0], parts[1], parts[2], parts[3], parts[4]);
+    if clock::parse_yyyymmdd(date).is_none() {
+        return Err(source.error(format!(
+            "incorrect date format \"{date}\". This date in the credential must be in the format \"yyyyMMdd\"."
+        )));
+    }
+    if cred_region != region {
+        return Err(source
+            .error(format!("the region '{cred_region}' is wrong; expecting '{region}'"))
+            .extra("Region", region));
+    }
+    if service != SERVICE {
+        return Err(source.error(format!("incorrect service \"{service}\". This endpoint belongs to \"{SERVICE}\".")));
+    }
+    if terminal != canonical::TERMINAL {
+        return Err(
+            source.error(format!("incorrect terminal \"{terminal}\". This endpoint uses \"{}\".", canonical::TERMINAL))
+        );
+    }
+    Ok(CredentialScope { access_key: akid.to_string(), date: date.to_string(), region: cred_region.to_string() })
+}
+
+/// `x-amz-*` headers present but not signed, sorted (S3's order is unconfirmed; sorting makes it
+/// stable). `x-amz-content-sha256` is exempt, as on S3.
+fn unsigned_amz_headers(headers: &HeaderMap, signed: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = headers
+        .keys()
+        .map(|k| k.as_str())
+        .filter(|k| k.starts_with("x-amz-") && *k != "x-amz-content-sha256" && !signed.contains(k))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `AccessDenied` naming the headers that should have been signed.
+fn headers_not_signed(names: &[String]) -> S3Error {
+    S3Error::with_message(ErrorCode::AccessDenied, "There were headers present in the request which were not signed")
+        .extra("HeadersNotSigned", names.join(", "))
+}
+
+/// Rejects a signed-headers list without `host` and any unsigned `x-amz-*` header.
+fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> S3Result<()> {
+    if !signed.contains(&"host") {
+        return Err(headers_not_signed(&["host".to_string()]));
+    }
+    let unsigned = unsigned_amz_headers(headers, signed);
+    if !unsigned.is_empty() {
+        return Err(headers_not_signed(&unsigned));
+    }
+    Ok(())
+}
+
+/// The values of header `name` as UTF-8 strings, in order.
+fn header_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
+    headers.get_all(name).iter().map(|v| std::str::from_utf8(v.as_bytes()).unwrap_or("")).collect()
+}
+
+/// Everything that goes into one signature check.
+struct SignatureInput<'a> {
+    req: &'a AuthRequest<'a>,
+    scope: &'a CredentialScope,
+    amz_date: &'a str,
+    signed_headers: &'a str,
+    payload_hash: &'a str,
+    provided: &'a str,
+    /// Query parameters that may stand in for a signed header that was not sent (presigned only).
+    hoisted: Option<&'a [(String, String)]>,
+}
+
+/// Recomputes the signature and compares it in constant time; on a mismatch returns S3's
+/// `SignatureDoesNotMatch` with the canonical request and string to sign it expected. On success
+/// returns the signing key, which aws-chunked bodies need.
+fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>) -> S3Result<[u8; 32]> {
+    let signed: Vec<&str> = input.signed_headers.split(';').collect();
+    let headers = canonical_headers(&signed, |name| {
+        let vals = header_values(input.req.headers, name);
+        match (vals.is_empty(), input.hoisted) {
+            (true, Some(params)) => {
+                params.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+            }
+            _ => vals,
+        }
+    });
+    let creq = canonical_request(
+        input.req.method.as_str(),
+        &canonical_uri(input.req.raw_path),
+        &canonical_query(input.req.raw_query),
+        &headers,
+        input.signed_headers,
+        input.payload_hash,
+    );
+    let sts = string_to_sign(input.amz_date, &input.scope.scope(), &creq);
+    let key = cfg
+        .credentials
+        .signing_key(&input.scope.access_key, &input.scope.date, &input.scope.region, SERVICE)
+        .ok_or_else(|| invalid_access_key(&input.scope.access_key))?;
+    let expected = sign(&key, &sts);
+    if signatures_equal(&expected, &input.provided.to_ascii_lowercase()) {
+        return Ok(key);
+    }
+    tracing::debug!(canonical_request = %creq, string_to_sign = %sts, "signature mismatch");
+    Err(S3Error::new(ErrorCode::SignatureDoesNotMatch)
+        .extra("AWSAccessKeyId", input.scope.access_key.clone())
+        .extra("StringToSign", sts.clone())
+        .extra("SignatureProvided", input.provided)
+        .extra("StringToSignBytes", spaced_hex(&sts))
+        .extra("CanonicalRequest", creq.clone())
+        .extra("CanonicalRequestBytes", spaced_hex(&creq)))
+}
+
+fn invalid_access_key(access_key: &str) -> S3Error {
+    S3Error::new(ErrorCode::InvalidAccessKeyId).extra("AWSAccessKeyId", access_key)
+}
+
+/// `x-amz-security-token`: s3strict issues no session credentials, so every token is invalid.
+fn reject_security_token(present: bool) -> S3Result<()> {
+    if present {
+        return Err(S3Error::with_message(
+            ErrorCode::InvalidToken,
+            "The provided token is malformed or otherwise invalid.",
+        ));
+    }
+    Ok(())
+}

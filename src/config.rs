@@ -1,0 +1,183 @@
+//! Settings: command-line flags, then `S3STRICT_*` environment variables, then a TOML file
+//! (`--config`), then built-in defaults, in that precedence. The only reader of the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::auth::clock::ClockSetting;
+use crate::auth::credentials::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+
+/// Command line of the `s3strict` binary.
+#[derive(Debug, Parser)]
+#[command(
+    name = "s3strict",
+    version,
+    about = "An S3-compatible object store as strict as Amazon S3 about SigV4 and presigned URLs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the S3 API (the default).
+    Serve(ServeArgs),
+}
+
+/// Flags of `serve`; each also reads an environment variable.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one. [default: 127.0.0.1:9000]
+    #[arg(long, env = "S3STRICT_ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// Data directory (SQLite database and object files). [default: ./data]
+    #[arg(long, env = "S3STRICT_DATA")]
+    pub data: Option<PathBuf>,
+    /// The region this endpoint serves. [default: us-east-1]
+    #[arg(long, env = "S3STRICT_REGION")]
+    pub region: Option<String>,
+    /// Access key id. [default: AKIAIOSFODNN7EXAMPLE]
+    #[arg(long, env = "S3STRICT_ACCESS_KEY")]
+    pub access_key: Option<String>,
+    /// Secret access key. [default: the AWS documentation example]
+    #[arg(long, env = "S3STRICT_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Domain for virtual-hosted-style addressing (`bucket.<domain>`).
+    #[arg(long, env = "S3STRICT_DOMAIN")]
+    pub domain: Option<String>,
+    /// Start with the clock offset by this many seconds.
+    #[arg(long, env = "S3STRICT_CLOCK_OFFSET", allow_hyphen_values = true)]
+    pub clock_offset: Option<i64>,
+    /// Start with the clock frozen at this instant (RFC 3339).
+    #[arg(long, env = "S3STRICT_CLOCK_FROZEN")]
+    pub clock_frozen: Option<String>,
+    /// Token required by `/_s3strict/` when listening on a non-loopback address.
+    #[arg(long, env = "S3STRICT_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// TOML file with any of the settings above (snake_case names).
+    #[arg(long, env = "S3STRICT_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// The same settings as read from a TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    addr: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    region: Option<String>,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    domain: Option<String>,
+    clock_offset: Option<i64>,
+    clock_frozen: Option<String>,
+    admin_token: Option<String>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data: PathBuf,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub domain: Option<String>,
+    pub clock: ClockSetting,
+    pub admin_token: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            data: PathBuf::from("data"),
+            region: "us-east-1".into(),
+            access_key: DEFAULT_ACCESS_KEY.into(),
+            secret_key: DEFAULT_SECRET_KEY.into(),
+            domain: None,
+            clock: ClockSetting::Real,
+            admin_token: None,
+        }
+    }
+}
+
+impl Config {
+    /// Merges flags/env over the config file over the defaults and validates the result.
+    pub fn from_args(args: ServeArgs) -> Result<Config, String> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileSettings>(&text).map_err(|e| format!("invalid {}: {e}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let d = Config::default();
+        let clock_frozen = args.clock_frozen.or(file.clock_frozen);
+        let clock_offset = args.clock_offset.or(file.clock_offset);
+        let clock = match (clock_frozen, clock_offset) {
+            (Some(_), Some(_)) => return Err("--clock-frozen and --clock-offset exclude each other".into()),
+            (Some(at), None) => ClockSetting::Frozen(
+                chrono::DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| format!("invalid --clock-frozen {at:?}: {e}"))?
+                    .with_timezone(&chrono::Utc),
+            ),
+            (None, Some(secs)) => ClockSetting::Offset(secs),
+            (None, None) => ClockSetting::Real,
+        };
+        let config = Config {
+            addr: args.addr.or(file.addr).unwrap_or(d.addr),
+            data: args.data.or(file.data).unwrap_or(d.data),
+            region: args.region.or(file.region).unwrap_or(d.region),
+            access_key: args.access_key.or(file.access_key).unwrap_or(d.access_key),
+            secret_key: args.secret_key.or(file.secret_key).unwrap_or(d.secret_key),
+            domain: args.domain.or(file.domain),
+            clock,
+            admin_token: args.admin_token.or(file.admin_token),
+        };
+        if config.access_key.is_empty() || config.access_key.contains('/') {
+            return Err("the access key must be non-empty and contain no '/'".into());
+        }
+        if config.secret_key.is_empty() {
+            return Err("the secret key must be non-empty".into());
+        }
+        if config.region.is_empty() {
+            return Err("the region must be non-empty".into());
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "region = \"eu-west-1\"\naddr = \"127.0.0.1:9100\"\nclock_offset = 60\n").unwrap();
+        let args = ServeArgs { config: Some(path), addr: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() };
+        let c = Config::from_args(args).unwrap();
+        assert_eq!(c.addr.port(), 0);
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.clock, ClockSetting::Offset(60));
+        assert_eq!(c.access_key, DEFAULT_ACCESS_KEY);
+    }
+
+    #[test]
+    fn rejects_conflicting_clock() {
+        let args = ServeArgs {
+            clock_offset: Some(1),
+            clock_frozen: Some("2026-01-01T00:00:00Z".into()),
+            ..Default::default()
+        };
+        assert!(Config::from_args(args).is_err());
+    }
+}

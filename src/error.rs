@@ -1,0 +1,271 @@
+//! The one S3 error type and the single place that turns it into an HTTP response.
+//!
+//! Handlers and auth return `Result<_, S3Error>`; only [`S3Error::into_response`] writes the XML
+//! error document (`Code`, `Message`, extra elements, `Resource`, `RequestId`, `HostId`).
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Response, StatusCode};
+
+use crate::body::{full, Body};
+use crate::xml::XmlWriter;
+
+/// Every S3 error code s3strict can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    AccessDenied,
+    AuthorizationHeaderMalformed,
+    AuthorizationQueryParametersError,
+    BadDigest,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    EntityTooLarge,
+    IllegalLocationConstraintException,
+    IncompleteBody,
+    InternalError,
+    InvalidAccessKeyId,
+    InvalidArgument,
+    InvalidBucketName,
+    InvalidDigest,
+    InvalidLocationConstraint,
+    InvalidRange,
+    InvalidRequest,
+    InvalidToken,
+    InvalidURI,
+    KeyTooLongError,
+    MalformedXML,
+    MethodNotAllowed,
+    MissingContentLength,
+    NoSuchBucket,
+    NoSuchKey,
+    NotImplemented,
+    /// 304: sent without a body, like S3.
+    NotModified,
+    PreconditionFailed,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+    XAmzContentSHA256Mismatch,
+}
+
+impl ErrorCode {
+    /// The S3 name and HTTP status of each code: the one table of them.
+    pub fn name_and_status(self) -> (&'static str, StatusCode) {
+        use ErrorCode::*;
+        match self {
+            AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
+            AuthorizationHeaderMalformed => ("AuthorizationHeaderMalformed", StatusCode::BAD_REQUEST),
+            AuthorizationQueryParametersError => ("AuthorizationQueryParametersError", StatusCode::BAD_REQUEST),
+            BadDigest => ("BadDigest", StatusCode::BAD_REQUEST),
+            BucketAlreadyOwnedByYou => ("BucketAlreadyOwnedByYou", StatusCode::CONFLICT),
+            BucketNotEmpty => ("BucketNotEmpty", StatusCode::CONFLICT),
+            EntityTooLarge => ("EntityTooLarge", StatusCode::BAD_REQUEST),
+            IllegalLocationConstraintException => ("IllegalLocationConstraintException", StatusCode::BAD_REQUEST),
+            IncompleteBody => ("IncompleteBody", StatusCode::BAD_REQUEST),
+            InternalError => ("InternalError", StatusCode::INTERNAL_SERVER_ERROR),
+            InvalidAccessKeyId => ("InvalidAccessKeyId", StatusCode::FORBIDDEN),
+            InvalidArgument => ("InvalidArgument", StatusCode::BAD_REQUEST),
+            InvalidBucketName => ("InvalidBucketName", StatusCode::BAD_REQUEST),
+            InvalidDigest => ("InvalidDigest", StatusCode::BAD_REQUEST),
+            InvalidLocationConstraint => ("InvalidLocationConstraint", StatusCode::BAD_REQUEST),
+            InvalidRange => ("InvalidRange", StatusCode::RANGE_NOT_SATISFIABLE),
+            InvalidRequest => ("InvalidRequest", StatusCode::BAD_REQUEST),
+            InvalidToken => ("InvalidToken", StatusCode::BAD_REQUEST),
+            InvalidURI => ("InvalidURI", StatusCode::BAD_REQUEST),
+            KeyTooLongError => ("KeyTooLongError", StatusCode::BAD_REQUEST),
+            MalformedXML => ("MalformedXML", StatusCode::BAD_REQUEST),
+            MethodNotAllowed => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
+            MissingContentLength => ("MissingContentLength", StatusCode::LENGTH_REQUIRED),
+            NoSuchBucket => ("NoSuchBucket", StatusCode::NOT_FOUND),
+            NoSuchKey => ("NoSuchKey", StatusCode::NOT_FOUND),
+            NotImplemented => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),
+            NotModified => ("NotModified", StatusCode::NOT_MODIFIED),
+            PreconditionFailed => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
+            RequestTimeTooSkewed => ("RequestTimeTooSkewed", StatusCode::FORBIDDEN),
+            SignatureDoesNotMatch => ("SignatureDoesNotMatch", StatusCode::FORBIDDEN),
+            XAmzContentSHA256Mismatch => ("XAmzContentSHA256Mismatch", StatusCode::BAD_REQUEST),
+        }
+    }
+
+    /// S3's usual message for the code, used when the failure has nothing more specific to say.
+    pub fn default_message(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            AccessDenied => "Access Denied",
+            BadDigest => "The Content-MD5 you specified did not match what we received.",
+            BucketAlreadyOwnedByYou => {
+                "Your previous request to create the named bucket succeeded and you already own it."
+            }
+            BucketNotEmpty => "The bucket you tried to delete is not empty",
+            EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
+            IncompleteBody => {
+                "You did not provide the number of bytes specified by the Content-Length HTTP header."
+            }
+            InternalError => "We encountered an internal error. Please try again.",
+            InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
+            InvalidBucketName => "The specified bucket is not valid.",
+            InvalidDigest => "The Content-MD5 you specified was not valid.",
+            InvalidRange => "The requested range is not satisfiable",
+            KeyTooLongError => "Your key is too long",
+            MalformedXML => {
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            }
+            MethodNotAllowed => "The specified method is not allowed against this resource.",
+            MissingContentLength => "You must provide the Content-Length HTTP header.",
+            NoSuchBucket => "The specified bucket does not exist",
+            NoSuchKey => "The specified key does not exist.",
+            NotImplemented => "A header you provided implies functionality that is not implemented",
+            NotModified => "Not Modified",
+            PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
+            RequestTimeTooSkewed => {
+                "The difference between the request time and the current time is too large."
+            }
+            SignatureDoesNotMatch => {
+                "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+            }
+            XAmzContentSHA256Mismatch => {
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+            }
+            InvalidLocationConstraint => "The specified location-constraint is not valid",
+            IllegalLocationConstraintException => {
+                "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
+            }
+            InvalidURI => "Couldn't parse the specified URI.",
+            InvalidToken => "The provided token is malformed or otherwise invalid.",
+            // These always carry a message specific to the failure.
+            AuthorizationHeaderMalformed => "The authorization header is malformed",
+            AuthorizationQueryParametersError => "Error parsing the query-string authentication",
+            InvalidArgument => "Invalid Argument",
+            InvalidRequest => "Invalid Request",
+        }
+    }
+}
+
+/// An S3 error: a code, its message, the extra elements S3 sends with it, and an optional cause
+/// that is logged but never shown to the client.
+#[derive(Debug)]
+pub struct S3Error {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Extra elements, in the order S3 writes them after `Message`.
+    pub extras: Vec<(&'static str, String)>,
+    /// Extra response headers (e.g. `x-amz-bucket-region`).
+    pub headers: Vec<(&'static str, String)>,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl S3Error {
+    /// An error with S3's default message for `code`.
+    pub fn new(code: ErrorCode) -> Self {
+        Self::with_message(code, code.default_message())
+    }
+
+    /// An error with a message of its own.
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        S3Error { code, message: message.into(), extras: Vec::new(), headers: Vec::new(), source: None }
+    }
+
+    /// Adds an extra XML element after `Message`.
+    pub fn extra(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.extras.push((name, value.into()));
+        self
+    }
+
+    /// Adds a response header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// An `InternalError` caused by `source`; the cause is logged, never sent.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let mut e = Self::new(ErrorCode::InternalError);
+        e.source = Some(source.into());
+        e
+    }
+
+    /// `InvalidArgument` with `ArgumentName` and `ArgumentValue`.
+    pub fn invalid_argument(message: impl Into<String>, name: &str, value: &str) -> Self {
+        Self::with_message(ErrorCode::InvalidArgument, message)
+            .extra("ArgumentName", name)
+            .extra("ArgumentValue", value)
+    }
+
+    /// The S3 name of the code.
+    pub fn code_name(&self) -> &'static str {
+        self.code.name_and_status().0
+    }
+
+    /// Turns the error into S3's response. `resource` is the request path; HEAD responses carry
+    /// no body, as on S3.
+    pub fn into_response(self, method: &Method, resource: &str, request_id: &str) -> Response<Body> {
+        let (name, status) = self.code.name_and_status();
+        if status.is_server_error() {
+            tracing::error!(code = name, message = %self.message, source = ?self.source, "request failed");
+        } else {
+            tracing::debug!(code = name, message = %self.message, "request rejected");
+        }
+        let body = if *method == Method::HEAD || status == StatusCode::NOT_MODIFIED {
+            Bytes::new()
+        } else {
+            let mut w = XmlWriter::new();
+            w.open("Error");
+            w.elem("Code", name);
+            w.elem("Message", &self.message);
+            for (k, v) in &self.extras {
+                w.elem(k, v);
+            }
+            if !resource.is_empty() {
+                w.elem("Resource", resource);
+            }
+            w.elem("RequestId", request_id);
+            w.elem("HostId", &host_id(request_id));
+            w.close("Error");
+            w.finish()
+        };
+        let mut resp = Response::new(full(body.clone()));
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        if !body.is_empty() {
+            h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+        }
+        h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        for (k, v) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.insert(k, v);
+            }
+        }
+        resp
+    }
+}
+
+/// The `x-amz-id-2` / `HostId` value derived from the request id.
+pub fn host_id(request_id: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(request_id.as_bytes()))
+}
+
+impl fmt::Display for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code_name(), self.message)
+    }
+}
+
+impl std::error::Error for S3Error {}
+
+impl From<rusqlite::Error> for S3Error {
+    fn from(e: rusqlite::Error) -> Self {
+        S3Error::internal(e)
+    }
+}
+
+impl From<std::io::Error> for S3Error {
+    fn from(e: std::io::Error) -> Self {
+        S3Error::internal(e)
+    }
+}
+
+/// Shorthand for results of request handling.
+pub type S3Result<T> = Result<T, S3Error>;

@@ -1,0 +1,23 @@
+//! s3strict: an S3-compatible object store on one machine, as strict as Amazon S3 about SigV4
+//! and presigned URLs.
+//!
+//! Layout, one module per concern:
+//! - [`config`]: flags, `S3STRICT_*` env and a TOML file → [`config::Config`].
+//! - [`server`]: listener, hyper service, graceful shutdown, dispatch; errors become responses here.
+//! - [`router`]: request → bucket/key and [`router::Op`].
+//! - [`s3`]: one file per API area (`bucket`, `object`, `list`) with the `handle_*` functions.
+//! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, credentials, clock.
+//! - [`storage`]: SQLite metadata and object files; the only code that touches disk.
+//! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, reset).
+//! - [`xml`], [`body`], [`error`]: S3 XML documents, response bodies, the one error type.
+
+pub mod admin;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod error;
+pub mod router;
+pub mod s3;
+pub mod server;
+pub mod storage;
+pub mod xml;

@@ -1,0 +1,163 @@
+//! Listing: ListObjectsV2 (`list-type=2`) and ListObjects (v1, with markers).
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html>
+
+use base64::Engine;
+use http::Response;
+
+use super::{write_owner, xml_date, xml_response, Ctx};
+use crate::body::Body;
+use crate::error::{S3Error, S3Result};
+use crate::storage::{ListPage, ListQuery};
+use crate::xml::XmlWriter;
+
+/// The most keys one page returns.
+const MAX_KEYS: usize = 1000;
+
+fn max_keys(ctx: &Ctx<'_>) -> S3Result<usize> {
+    match ctx.query("max-keys") {
+        None => Ok(MAX_KEYS),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok((n as usize).min(MAX_KEYS)),
+            Ok(_) => Err(S3Error::invalid_argument(
+                "Argument maxKeys must be an integer between 0 and 2147483647",
+                "maxKeys",
+                v,
+            )),
+            Err(_) => Err(S3Error::invalid_argument(
+                "Provided max-keys not an integer or within integer range",
+                "max-keys",
+                v,
+            )),
+        },
+    }
+}
+
+/// Whether names are URL-encoded in the response (`encoding-type=url`).
+fn url_encoding(ctx: &Ctx<'_>) -> S3Result<bool> {
+    match ctx.query("encoding-type") {
+        None => Ok(false),
+        Some("url") => Ok(true),
+        Some(v) => Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", v)),
+    }
+}
+
+/// Writes names as the request asked: raw, or URL-encoded with `/` kept.
+struct Names(bool);
+
+impl Names {
+    fn put(&self, w: &mut XmlWriter, elem: &str, value: &str) {
+        if self.0 {
+            w.elem(elem, &crate::auth::canonical::uri_encode(value.as_bytes(), false));
+        } else {
+            w.elem(elem, value);
+        }
+    }
+}
+
+fn write_entries(w: &mut XmlWriter, page: &ListPage, names: &Names, owner: Option<&str>) {
+    for o in &page.objects {
+        w.open("Contents");
+        names.put(w, "Key", &o.key);
+        w.elem("LastModified", &xml_date(o.last_modified_ms));
+        w.elem("ETag", &o.etag);
+        w.elem("Size", &o.size.to_string());
+        if let Some(access_key) = owner {
+            write_owner(w, access_key);
+        }
+        w.elem("StorageClass", "STANDARD");
+        w.close("Contents");
+    }
+    for p in &page.common_prefixes {
+        w.open("CommonPrefixes");
+        names.put(w, "Prefix", p);
+        w.close("CommonPrefixes");
+    }
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    let max_keys = max_keys(ctx)?;
+    let names = Names(url_encoding(ctx)?);
+    let token = ctx.query("continuation-token");
+    let resume = match token {
+        Some(t) => Some(b64().decode(t).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
+            S3Error::invalid_argument("The continuation token provided is incorrect", "continuation-token", t)
+        })?),
+        None => None,
+    };
+    let start_after = ctx.query("start-after");
+    let prefix = ctx.query("prefix").unwrap_or("");
+    let delimiter = ctx.query("delimiter");
+    let q = ListQuery {
+        prefix: prefix.to_string(),
+        delimiter: delimiter.map(str::to_string),
+        start_after: resume.or_else(|| start_after.map(str::to_string)),
+        max_keys,
+    };
+    let page = ctx.state.store.list_objects(bucket, q).await?;
+    let fetch_owner = ctx.query("fetch-owner") == Some("true");
+    let mut w = XmlWriter::new();
+    w.open_root("ListBucketResult");
+    w.elem("Name", bucket);
+    names.put(&mut w, "Prefix", prefix);
+    if let Some(t) = token {
+        w.elem("ContinuationToken", t);
+    }
+    if let (true, Some(last)) = (page.truncated, &page.last) {
+        w.elem("NextContinuationToken", &b64().encode(last.as_bytes()));
+    }
+    w.elem("KeyCount", &(page.objects.len() + page.common_prefixes.len()).to_string());
+    w.elem("MaxKeys", &max_keys.to_string());
+    if let Some(d) = delimiter {
+        names.put(&mut w, "Delimiter", d);
+    }
+    w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+    if let Some(s) = start_after {
+        names.put(&mut w, "StartAfter", s);
+    }
+    if names.0 {
+        w.elem("EncodingType", "url");
+    }
+    let owner = fetch_owner.then_some(ctx.verified.access_key.as_str());
+    write_entries(&mut w, &page, &names, owner);
+    w.close("ListBucketResult");
+    Ok(xml_response(w))
+}
+
+pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    let max_keys = max_keys(ctx)?;
+    let names = Names(url_encoding(ctx)?);
+    let marker = ctx.query("marker").unwrap_or("");
+    let prefix = ctx.query("prefix").unwrap_or("");
+    let delimiter = ctx.query("delimiter");
+    let q = ListQuery {
+        prefix: prefix.to_string(),
+        delimiter: delimiter.map(str::to_string),
+        start_after: (!marker.is_empty()).then(|| marker.to_string()),
+        max_keys,
+    };
+    let page = ctx.state.store.list_objects(bucket, q).await?;
+    let mut w = XmlWriter::new();
+    w.open_root("ListBucketResult");
+    w.elem("Name", bucket);
+    names.put(&mut w, "Prefix", prefix);
+    names.put(&mut w, "Marker", marker);
+    // S3 sends NextMarker only when a delimiter was given; otherwise clients use the last key.
+    if let (true, true, Some(last)) = (page.truncated, delimiter.is_some(), &page.last) {
+        names.put(&mut w, "NextMarker", last);
+    }
+    w.elem("MaxKeys", &max_keys.to_string());
+    if let Some(d) = delimiter {
+        names.put(&mut w, "Delimiter", d);
+    }
+    w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+    if names.0 {
+        w.elem("EncodingType", "url");
+    }
+    write_entries(&mut w, &page, &names, Some(&ctx.verified.access_key));
+    w.close("ListBucketResult");
+    Ok(xml_response(w))
+}

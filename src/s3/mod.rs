@@ -1,0 +1,132 @@
+//! The S3 operations, one file per API area: [`bucket`] (create, head, delete, list buckets,
+//! location), [`object`] (put, get, head, delete, copy, delete many), [`list`] (ListObjects v1 and
+//! v2). Each `handle_*` takes the request context and returns a response or an [`S3Error`].
+
+pub mod bucket;
+pub mod conditional;
+pub mod list;
+pub mod object;
+pub mod payload;
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+
+use crate::auth::{Mechanism, Verified};
+use crate::body::{full, Body};
+use crate::error::S3Error;
+use crate::server::AppState;
+use crate::xml::XmlWriter;
+
+/// What every handler gets besides its own arguments.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub parts: &'a http::request::Parts,
+    /// The query, each name and value decoded once.
+    pub query: &'a [(String, String)],
+    pub verified: &'a Verified,
+}
+
+impl Ctx<'_> {
+    /// A request header as UTF-8. For presigned requests, an `x-amz-*` value signed into the query
+    /// string stands in for a missing header, as on S3.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        if let Some(v) = self.parts.headers.get(name) {
+            return std::str::from_utf8(v.as_bytes()).ok();
+        }
+        if self.verified.mechanism == Mechanism::Query && name.starts_with("x-amz-") {
+            return self.query.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        }
+        None
+    }
+
+    /// Every `x-amz-meta-*` entry (name lowercase, prefix removed), from headers and, for presigned
+    /// requests, from the query.
+    pub fn user_metadata(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (name, value) in &self.parts.headers {
+            if let Some(n) = name.as_str().strip_prefix("x-amz-meta-") {
+                let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                match out.iter_mut().find(|(k, _)| k == n) {
+                    Some((_, existing)) => {
+                        existing.push(',');
+                        existing.push_str(&v);
+                    }
+                    None => out.push((n.to_string(), v)),
+                }
+            }
+        }
+        if self.verified.mechanism == Mechanism::Query {
+            for (name, value) in self.query {
+                let lower = name.to_ascii_lowercase();
+                if let Some(n) = lower.strip_prefix("x-amz-meta-") {
+                    if !out.iter().any(|(k, _)| k == n) {
+                        out.push((n.to_string(), value.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// A query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The server's now, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.state.auth.clock.now().timestamp_millis()
+    }
+}
+
+/// A 200 response carrying an XML document.
+pub fn xml_response(doc: XmlWriter) -> Response<Body> {
+    let body: Bytes = doc.finish();
+    let mut resp = Response::new(full(body.clone()));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    resp.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    resp
+}
+
+/// An empty response with `status`.
+pub fn empty_response(status: StatusCode) -> Response<Body> {
+    let mut resp = Response::new(crate::body::empty());
+    *resp.status_mut() = status;
+    resp
+}
+
+/// Sets a header from a string, skipping values HTTP cannot carry.
+pub fn set_header(resp: &mut Response<Body>, name: &str, value: &str) {
+    if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+        resp.headers_mut().insert(n, v);
+    }
+}
+
+/// The owner every bucket and object reports: a stable canonical id derived from the access key.
+pub fn owner_id(access_key: &str) -> String {
+    crate::auth::canonical::sha256_hex(access_key.as_bytes())
+}
+
+/// Writes `<Owner><ID/><DisplayName/></Owner>`.
+pub fn write_owner(w: &mut XmlWriter, access_key: &str) {
+    w.open("Owner");
+    w.elem("ID", &owner_id(access_key));
+    w.elem("DisplayName", "s3strict");
+    w.close("Owner");
+}
+
+/// `2013-05-24T00:00:00.000Z`, the form of dates in S3 XML documents.
+pub fn xml_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `Fri, 24 May 2013 00:00:00 GMT`, the form of `Last-Modified`.
+pub fn http_date(ms: i64) -> String {
+    let secs = ms.div_euclid(1000).max(0) as u64;
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// `NotImplemented` for an API s3strict does not serve.
+pub fn not_implemented() -> S3Error {
+    S3Error::new(crate::error::ErrorCode::NotImplemented)
+}

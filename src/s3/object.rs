@@ -1,0 +1,403 @@
+//! Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject, DeleteObjects.
+
+use std::io::SeekFrom;
+
+use base64::Engine;
+use futures_util::TryStreamExt;
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use md5::{Digest, Md5};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::conditional::{parse_range, Conditions, Verdict};
+use super::payload::PayloadReader;
+use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
+use crate::auth::Payload;
+use crate::body::Body;
+use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::storage::{ObjectMeta, PutCondition};
+use crate::xml::{read_flat, XmlWriter};
+
+/// The longest key S3 accepts, in UTF-8 bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// The largest single PUT S3 accepts: 5 GiB.
+pub const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// The most keys one DeleteObjects request may name.
+pub const MAX_DELETE_KEYS: usize = 1000;
+/// Stored response headers, set at upload and returned on GET/HEAD.
+const STORED_HEADERS: [&str; 6] =
+    ["content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires"];
+/// The `Content-Type` of an object uploaded without one.
+const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+
+/// Rejects keys S3 cannot store.
+pub fn validate_key(key: &str) -> S3Result<()> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(S3Error::new(ErrorCode::KeyTooLongError)
+            .extra("Size", key.len().to_string())
+            .extra("MaxSizeAllowed", MAX_KEY_BYTES.to_string()));
+    }
+    Ok(())
+}
+
+/// The `Content-MD5` header decoded, or `InvalidDigest`.
+fn content_md5(ctx: &Ctx<'_>) -> S3Result<Option<[u8; 16]>> {
+    let Some(value) = ctx.header("content-md5") else { return Ok(None) };
+    let invalid = || S3Error::new(ErrorCode::InvalidDigest).extra("Content-MD5", value);
+    let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| invalid())?;
+    bytes.try_into().map(Some).map_err(|_| invalid())
+}
+
+/// `BadDigest` unless `computed` is the MD5 the client announced.
+fn check_md5(expected: Option<[u8; 16]>, computed: &[u8; 16]) -> S3Result<()> {
+    match expected {
+        Some(e) if &e != computed => Err(S3Error::new(ErrorCode::BadDigest)
+            .extra("ExpectedDigest", hex::encode(e))
+            .extra("CalculatedDigest", base64::engine::general_purpose::STANDARD.encode(computed))),
+        _ => Ok(()),
+    }
+}
+
+/// `Content-Encoding` as stored: `aws-chunked` is transport framing and is dropped.
+fn stored_content_encoding(value: &str) -> Option<String> {
+    let kept: Vec<&str> =
+        value.split(',').map(str::trim).filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked")).collect();
+    (!kept.is_empty()).then(|| kept.join(","))
+}
+
+/// The stored headers of a new object, from the request.
+fn headers_from_request(ctx: &Ctx<'_>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for name in STORED_HEADERS {
+        let Some(value) = ctx.header(name) else { continue };
+        let value = if name == "content-encoding" {
+            match stored_content_encoding(value) {
+                Some(v) => v,
+                None => continue,
+            }
+        } else {
+            value.to_string()
+        };
+        out.push((name.to_string(), value));
+    }
+    if !out.iter().any(|(n, _)| n == "content-type") {
+        out.push(("content-type".to_string(), DEFAULT_CONTENT_TYPE.to_string()));
+    }
+    out
+}
+
+/// The announced size of the (decoded) body: `x-amz-decoded-content-length` for aws-chunked
+/// bodies, `Content-Length` otherwise.
+fn announced_size(ctx: &Ctx<'_>) -> S3Result<u64> {
+    let streaming = matches!(ctx.verified.payload, Payload::StreamingSigned(_) | Payload::StreamingUnsignedTrailer);
+    let name = if streaming { "x-amz-decoded-content-length" } else { "content-length" };
+    let value = ctx.header(name).ok_or_else(|| S3Error::new(ErrorCode::MissingContentLength))?;
+    let size: u64 =
+        value.trim().parse().map_err(|_| S3Error::invalid_argument(format!("Invalid {name} header"), name, value))?;
+    if size > MAX_PUT_BYTES {
+        return Err(S3Error::new(ErrorCode::EntityTooLarge)
+            .extra("ProposedSize", size.to_string())
+            .extra("MaxSizeAllowed", MAX_PUT_BYTES.to_string()));
+    }
+    Ok(size)
+}
+
+fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
+    let if_none_match = ctx.header("if-none-match");
+    if let Some(v) = if_none_match {
+        if v.trim() != "*" {
+            return Err(S3Error::with_message(
+                ErrorCode::NotImplemented,
+                "A header you provided implies functionality that is not implemented",
+            )
+            .extra("Header", "If-None-Match"));
+        }
+    }
+    Ok(PutCondition {
+        if_none_match_any: if_none_match.is_some(),
+        if_match: ctx.header("if-match").map(str::to_string),
+    })
+}
+
+pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
+    validate_key(key)?;
+    let size = announced_size(ctx)?;
+    let md5 = content_md5(ctx)?;
+    let cond = put_condition(ctx)?;
+    ctx.state.store.require_bucket(bucket).await?;
+    let mut reader = PayloadReader::new(body, &ctx.verified.payload);
+    let mut writer = ctx.state.store.new_blob().await?;
+    while let Some(data) = reader.next().await? {
+        writer.write(&data).await?;
+        if writer.size() > size {
+            return Err(S3Error::new(ErrorCode::IncompleteBody));
+        }
+    }
+    reader.finish()?;
+    if writer.size() != size {
+        return Err(S3Error::new(ErrorCode::IncompleteBody));
+    }
+    let blob = writer.finish().await?;
+    check_md5(md5, &blob.md5)?;
+    let meta = ObjectMeta {
+        key: key.to_string(),
+        etag: format!("\"{}\"", hex::encode(blob.md5)),
+        last_modified_ms: ctx.now_ms(),
+        headers: headers_from_request(ctx),
+        user_meta: ctx.user_metadata(),
+        ..Default::default()
+    };
+    let meta = ctx.state.store.put_object(bucket, meta, blob, cond).await?;
+    let mut resp = empty_response(StatusCode::OK);
+    set_header(&mut resp, "etag", &meta.etag);
+    Ok(resp)
+}
+
+/// The request's `If-*` headers.
+fn request_conditions<'a>(ctx: &'a Ctx<'_>) -> Conditions<'a> {
+    Conditions {
+        if_match: ctx.header("if-match"),
+        if_none_match: ctx.header("if-none-match"),
+        if_modified_since: ctx.header("if-modified-since"),
+        if_unmodified_since: ctx.header("if-unmodified-since"),
+    }
+}
+
+/// A metadata value as S3 returns it: printable ASCII as is, anything else RFC 2047-encoded.
+fn metadata_header_value(value: &str) -> String {
+    if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        value.to_string()
+    } else {
+        format!("=?UTF-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(value.as_bytes()))
+    }
+}
+
+/// Headers every GET/HEAD (and 304) response of an object carries.
+fn object_headers(resp: &mut Response<Body>, meta: &ObjectMeta) {
+    set_header(resp, "etag", &meta.etag);
+    set_header(resp, "last-modified", &http_date(meta.last_modified_ms));
+}
+
+/// `response-*` query parameters and the headers they override.
+const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
+    ("response-content-type", "content-type"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+];
+
+pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: bool) -> S3Result<Response<Body>> {
+    let (meta, mut file) = ctx.state.store.open_object(bucket, key).await?;
+    match request_conditions(ctx).check(&meta) {
+        Err(e) if e.code == ErrorCode::NotModified => {
+            let mut resp = empty_response(StatusCode::NOT_MODIFIED);
+            object_headers(&mut resp, &meta);
+            return Ok(resp);
+        }
+        other => other?,
+    }
+    let range = parse_range(ctx.header("range"), meta.size)?;
+    let (start, len) = match range {
+        Some(r) => (r.start, r.len()),
+        None => (0, meta.size),
+    };
+    let body = if head || len == 0 {
+        crate::body::empty()
+    } else {
+        file.seek(SeekFrom::Start(start)).await?;
+        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 64 * 1024);
+        StreamBody::new(stream.map_ok(Frame::data)).boxed_unsync()
+    };
+    let mut resp = Response::new(body);
+    object_headers(&mut resp, &meta);
+    for (name, value) in &meta.headers {
+        set_header(&mut resp, name, value);
+    }
+    for (name, value) in &meta.user_meta {
+        set_header(&mut resp, &format!("x-amz-meta-{name}"), &metadata_header_value(value));
+    }
+    for (param, header) in RESPONSE_OVERRIDES {
+        if let Some(v) = ctx.query(param) {
+            set_header(&mut resp, header, v);
+        }
+    }
+    set_header(&mut resp, "accept-ranges", "bytes");
+    set_header(&mut resp, "content-length", &len.to_string());
+    if let Some(r) = range {
+        *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
+        set_header(&mut resp, "content-range", &format!("bytes {}-{}/{}", r.start, r.end, meta.size));
+    }
+    Ok(resp)
+}
+
+pub async fn handle_delete_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
+    validate_key(key)?;
+    ctx.state.store.delete_object(bucket, key).await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+/// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, optional `?versionId=`).
+fn parse_copy_source(value: &str) -> S3Result<(String, String)> {
+    let invalid = || {
+        S3Error::invalid_argument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            "x-amz-copy-source",
+            value,
+        )
+    };
+    let path = value.split_once("?versionId=").map_or(value, |(p, _)| p);
+    let decoded = String::from_utf8(crate::auth::canonical::percent_decode(path)).map_err(|_| invalid())?;
+    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
+    match decoded.split_once('/') {
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
+        _ => Err(invalid()),
+    }
+}
+
+pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: &str) -> S3Result<Response<Body>> {
+    validate_key(key)?;
+    let (src_bucket, src_key) = parse_copy_source(source)?;
+    let replace = match ctx.header("x-amz-metadata-directive").unwrap_or("COPY") {
+        "COPY" => false,
+        "REPLACE" => true,
+        other => {
+            return Err(S3Error::invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", other))
+        }
+    };
+    if src_bucket == bucket && src_key == key && !replace {
+        return Err(S3Error::with_message(
+            ErrorCode::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+    ctx.state.store.require_bucket(bucket).await?;
+    let (src, mut file) = ctx.state.store.open_object(&src_bucket, &src_key).await?;
+    let copy_conditions = Conditions {
+        if_match: ctx.header("x-amz-copy-source-if-match"),
+        if_none_match: ctx.header("x-amz-copy-source-if-none-match"),
+        if_modified_since: ctx.header("x-amz-copy-source-if-modified-since"),
+        if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
+    };
+    match copy_conditions.evaluate(&src) {
+        Verdict::Proceed => {}
+        Verdict::NotModified => {
+            return Err(
+                S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", "x-amz-copy-source-If-None-Match")
+            )
+        }
+        Verdict::Failed(c) => {
+            return Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", format!("x-amz-copy-source-{c}")))
+        }
+    }
+    let mut writer = ctx.state.store.new_blob().await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        writer.write(&buf[..n]).await?;
+    }
+    let blob = writer.finish().await?;
+    let (headers, user_meta) = if replace {
+        (headers_from_request(ctx), ctx.user_metadata())
+    } else {
+        (src.headers.clone(), src.user_meta.clone())
+    };
+    let meta = ObjectMeta {
+        key: key.to_string(),
+        etag: format!("\"{}\"", hex::encode(blob.md5)),
+        last_modified_ms: ctx.now_ms(),
+        headers,
+        user_meta,
+        ..Default::default()
+    };
+    let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
+    let mut w = XmlWriter::new();
+    w.open_root("CopyObjectResult");
+    w.elem("LastModified", &xml_date(meta.last_modified_ms));
+    w.elem("ETag", &meta.etag);
+    w.close("CopyObjectResult");
+    Ok(xml_response(w))
+}
+
+pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+    let md5 = content_md5(ctx)?;
+    let reader = PayloadReader::new(body, &ctx.verified.payload);
+    let (doc, _) = reader.read_all(4 * 1024 * 1024, || S3Error::new(ErrorCode::MalformedXML)).await?;
+    check_md5(md5, &Md5::digest(&doc).into())?;
+    let flat = read_flat(&doc)?;
+    if flat.last().is_none_or(|(p, _)| p != "Delete") {
+        return Err(S3Error::new(ErrorCode::MalformedXML));
+    }
+    let quiet = flat.iter().any(|(p, v)| p == "Delete/Quiet" && v.trim().eq_ignore_ascii_case("true"));
+    let keys: Vec<String> = flat.into_iter().filter(|(p, _)| p == "Delete/Object/Key").map(|(_, v)| v).collect();
+    if keys.is_empty() || keys.len() > MAX_DELETE_KEYS {
+        return Err(S3Error::new(ErrorCode::MalformedXML));
+    }
+    let mut results = Vec::with_capacity(keys.len());
+    let mut valid = Vec::new();
+    for key in &keys {
+        match validate_key(key) {
+            Ok(()) => {
+                valid.push(key.clone());
+                results.push(None);
+            }
+            Err(e) => results.push(Some(e)),
+        }
+    }
+    let mut outcomes = ctx.state.store.delete_objects(bucket, valid).await?.into_iter();
+    let mut w = XmlWriter::new();
+    w.open_root("DeleteResult");
+    for (key, pre) in keys.iter().zip(results) {
+        let outcome = match pre {
+            Some(e) => Err(e),
+            None => outcomes.next().unwrap_or(Ok(())),
+        };
+        match outcome {
+            Ok(()) if quiet => {}
+            Ok(()) => {
+                w.open("Deleted");
+                w.elem("Key", key);
+                w.close("Deleted");
+            }
+            Err(e) => {
+                w.open("Error");
+                w.elem("Key", key);
+                w.elem("Code", e.code_name());
+                w.elem("Message", &e.message);
+                w.close("Error");
+            }
+        }
+    }
+    w.close("DeleteResult");
+    Ok(xml_response(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_source_forms() {
+        assert_eq!(parse_copy_source("/b/k%20x").unwrap(), ("b".into(), "k x".into()));
+        assert_eq!(parse_copy_source("b/a/b?versionId=1").unwrap(), ("b".into(), "a/b".into()));
+        assert_eq!(parse_copy_source("b").unwrap_err().code, ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn aws_chunked_is_not_stored() {
+        assert_eq!(stored_content_encoding("aws-chunked"), None);
+        assert_eq!(stored_content_encoding("aws-chunked, gzip"), Some("gzip".into()));
+        assert_eq!(stored_content_encoding("gzip"), Some("gzip".into()));
+    }
+
+    #[test]
+    fn metadata_values() {
+        assert_eq!(metadata_header_value("plain value"), "plain value");
+        assert_eq!(metadata_header_value("é"), "=?UTF-8?B?w6k=?=");
+    }
+}

@@ -1,0 +1,202 @@
+//! The HTTP server: accept loop, hyper service, graceful shutdown, and the dispatch from a routed
+//! request to its handler. The only place an `S3Error` becomes a response.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use http::{HeaderValue, Request, Response};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+use crate::auth::{self, AuthConfig, AuthRequest, Clock, Credentials};
+use crate::body::Body;
+use crate::config::Config;
+use crate::error::{host_id, S3Result};
+use crate::router::{self, Op};
+use crate::s3::{bucket, list, object, Ctx};
+use crate::storage::Store;
+
+/// Everything a request handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub auth: AuthConfig,
+    pub store: Store,
+    request_counter: AtomicU64,
+}
+
+impl AppState {
+    /// State for `config` over an opened store.
+    pub fn new(config: Config, store: Store) -> Self {
+        let auth = AuthConfig {
+            region: config.region.clone(),
+            credentials: Credentials::single(&config.access_key, &config.secret_key),
+            clock: Clock::new(config.clock),
+        };
+        AppState { config, auth, store, request_counter: AtomicU64::new(0) }
+    }
+
+    /// A new request id: 16 uppercase hex digits, like S3's.
+    fn next_request_id(&self) -> String {
+        let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
+        let salt = std::process::id() as u64;
+        format!("{:016X}", (n ^ (salt << 40)).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n)
+    }
+}
+
+/// A server bound to its address, not yet serving.
+pub struct Server {
+    listener: TcpListener,
+    state: Arc<AppState>,
+}
+
+impl Server {
+    /// Opens the data directory and binds the address of `config`.
+    pub async fn bind(config: Config) -> std::io::Result<Server> {
+        let store = Store::open(&config.data).await.map_err(std::io::Error::other)?;
+        let listener = TcpListener::bind(config.addr).await?;
+        let mut config = config;
+        config.addr = listener.local_addr()?;
+        Ok(Server { listener, state: Arc::new(AppState::new(config, store)) })
+    }
+
+    /// The address actually bound (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.state.config.addr
+    }
+
+    /// Shared state, for embedding.
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and waits for in-flight requests.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (stream, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "accept failed");
+                            continue;
+                        }
+                    };
+                    let state = self.state.clone();
+                    let service = service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(state, req).await) }
+                    });
+                    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                    });
+                }
+                _ = &mut shutdown => break,
+            }
+        }
+        drop(self.listener);
+        graceful.shutdown().await;
+        Ok(())
+    }
+}
+
+/// Serves one request.
+pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
+    let request_id = state.next_request_id();
+    let span =
+        tracing::debug_span!("request", request_id = %request_id, method = %req.method(), path = %req.uri().path());
+    async move {
+        let mut resp = if req.uri().path() == crate::admin::PREFIX || req.uri().path().starts_with("/_s3strict/") {
+            crate::admin::handle(&state, req).await
+        } else {
+            let method = req.method().clone();
+            let resource = req.uri().path().to_string();
+            match handle_s3(&state, req).await {
+                Ok(r) => r,
+                Err(e) => e.into_response(&method, &resource, &request_id),
+            }
+        };
+        let h = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            h.insert("x-amz-request-id", v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&host_id(&request_id)) {
+            h.insert("x-amz-id-2", v);
+        }
+        h.insert(http::header::SERVER, HeaderValue::from_static("s3strict"));
+        resp
+    }
+    .instrument(span)
+    .await
+}
+
+/// Routes, authenticates and dispatches an S3 request.
+async fn handle_s3(state: &AppState, req: Request<Incoming>) -> S3Result<Response<Body>> {
+    let (parts, body) = req.into_parts();
+    let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
+    let raw_path = parts.uri.path();
+    let raw_query = parts.uri.query().unwrap_or("");
+    let target = router::target(host, raw_path, state.config.domain.as_deref());
+    let query = auth::parse_query(raw_query);
+    let verified = auth::verify(
+        &state.auth,
+        &AuthRequest { method: &parts.method, raw_path, raw_query, headers: &parts.headers },
+    )?;
+    let target = target?;
+    let op = router::route(&parts.method, &target, &query, &parts.headers)?;
+    let ctx = Ctx { state, parts: &parts, query: &query, verified: &verified };
+    let b = target.bucket.as_deref().unwrap_or_default();
+    let k = target.key.as_deref().unwrap_or_default();
+    tracing::debug!(?op, bucket = b, key = k, "dispatch");
+    match op {
+        Op::ListBuckets => bucket::handle_list_buckets(&ctx).await,
+        Op::CreateBucket => bucket::handle_create_bucket(&ctx, b, body).await,
+        Op::HeadBucket => bucket::handle_head_bucket(&ctx, b).await,
+        Op::DeleteBucket => bucket::handle_delete_bucket(&ctx, b).await,
+        Op::GetBucketLocation => bucket::handle_get_bucket_location(&ctx, b).await,
+        Op::ListObjectsV2 => list::handle_list_objects_v2(&ctx, b).await,
+        Op::ListObjectsV1 => list::handle_list_objects_v1(&ctx, b).await,
+        Op::DeleteObjects => object::handle_delete_objects(&ctx, b, body).await,
+        Op::PutObject => object::handle_put_object(&ctx, b, k, body).await,
+        Op::CopyObject { source } => object::handle_copy_object(&ctx, b, k, &source).await,
+        Op::GetObject => object::handle_get_object(&ctx, b, k, false).await,
+        Op::HeadObject => object::handle_get_object(&ctx, b, k, true).await,
+        Op::DeleteObject => object::handle_delete_object(&ctx, b, k).await,
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

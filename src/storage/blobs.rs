@@ -1,0 +1,177 @@
+//! Object bodies as files. A body streams into `tmp/<id>`, is renamed to `blobs/<id[..2]>/<id>`
+//! before the metadata that publishes it commits, and is removed only after the commit that
+//! unpublishes it. File names come from random ids, never from keys, so no key can reach a path.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use md5::{Digest as _, Md5};
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+/// The on-disk layout under the data directory.
+#[derive(Debug, Clone)]
+pub struct Blobs {
+    root: PathBuf,
+}
+
+impl Blobs {
+    /// The layout rooted at `root`, creating its folders.
+    pub fn open(root: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(root.join("tmp"))?;
+        std::fs::create_dir_all(root.join("blobs"))?;
+        Ok(Blobs { root: root.to_path_buf() })
+    }
+
+    /// Where a published blob lives.
+    pub fn path(&self, id: &str) -> PathBuf {
+        let shard = id.get(..2).unwrap_or("00");
+        self.root.join("blobs").join(shard).join(id)
+    }
+
+    fn tmp_path(&self, id: &str) -> PathBuf {
+        self.root.join("tmp").join(id)
+    }
+
+    /// Starts a new body in `tmp/`.
+    pub async fn create(&self) -> io::Result<BlobWriter> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let tmp = self.tmp_path(&id);
+        let file = tokio::fs::File::create(&tmp).await?;
+        Ok(BlobWriter {
+            id,
+            tmp: Some(tmp),
+            file: BufWriter::with_capacity(256 * 1024, file),
+            md5: Md5::new(),
+            size: 0,
+        })
+    }
+
+    /// Moves a finished body from `tmp/` to its published place (blocking; call off the executor).
+    pub fn publish(&self, blob: &FinishedBlob) -> io::Result<()> {
+        let dest = self.path(&blob.id);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(&blob.tmp, dest)
+    }
+
+    /// Removes a published blob; a missing file is not an error (blocking).
+    pub fn remove(&self, id: &str) {
+        if let Err(e) = std::fs::remove_file(self.path(id)) {
+            if e.kind() != io::ErrorKind::NotFound {
+                tracing::warn!(blob = id, error = %e, "could not remove blob");
+            }
+        }
+    }
+
+    /// Startup recovery: empties `tmp/` and removes every published blob for which `is_live` is
+    /// false (blocking). Returns how many files were removed.
+    pub fn sweep(&self, is_live: impl Fn(&str) -> bool) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in std::fs::read_dir(self.root.join("tmp"))? {
+            std::fs::remove_file(entry?.path())?;
+            removed += 1;
+        }
+        for shard in std::fs::read_dir(self.root.join("blobs"))? {
+            let shard = shard?;
+            if !shard.file_type()?.is_dir() {
+                continue;
+            }
+            for entry in std::fs::read_dir(shard.path())? {
+                let entry = entry?;
+                let name = entry.file_name();
+                if !is_live(&name.to_string_lossy()) {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// A body being written to `tmp/`, hashed as it goes. Dropped unfinished, its file is removed.
+#[derive(Debug)]
+pub struct BlobWriter {
+    id: String,
+    tmp: Option<PathBuf>,
+    file: BufWriter<tokio::fs::File>,
+    md5: Md5,
+    size: u64,
+}
+
+impl BlobWriter {
+    /// Appends data.
+    pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.md5.update(data);
+        self.size += data.len() as u64;
+        self.file.write_all(data).await
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Flushes and closes the file.
+    pub async fn finish(mut self) -> io::Result<FinishedBlob> {
+        self.file.flush().await?;
+        let tmp = self.tmp.take().unwrap_or_default();
+        Ok(FinishedBlob {
+            id: std::mem::take(&mut self.id),
+            tmp: tmp.clone(),
+            size: self.size,
+            md5: std::mem::take(&mut self.md5).finalize().into(),
+            guard: TmpGuard(Some(tmp)),
+        })
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if let Some(path) = self.tmp.take() {
+            remove_soon(path);
+        }
+    }
+}
+
+/// A body complete in `tmp/`, not yet published.
+#[derive(Debug)]
+pub struct FinishedBlob {
+    pub id: String,
+    pub tmp: PathBuf,
+    pub size: u64,
+    pub md5: [u8; 16],
+    guard: TmpGuard,
+}
+
+impl FinishedBlob {
+    /// Marks the blob as published: its tmp file is no longer removed on drop.
+    pub fn published(mut self) {
+        self.guard.0 = None;
+    }
+}
+
+/// Removes a tmp file when dropped, unless disarmed.
+#[derive(Debug)]
+struct TmpGuard(Option<PathBuf>);
+
+impl Drop for TmpGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            remove_soon(path);
+        }
+    }
+}
+
+/// Removes a file without blocking the executor when one is running.
+fn remove_soon(path: PathBuf) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => {
+            h.spawn_blocking(move || std::fs::remove_file(path));
+        }
+        Err(_) => {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}

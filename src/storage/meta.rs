@@ -1,0 +1,235 @@
+//! Metadata in SQLite: buckets and objects. The schema is created and migrated here; every
+//! function is blocking and runs on the blocking pool via [`super::Store`].
+//!
+//! Keys are stored as BLOBs so that SQLite compares them byte by byte, which is S3's listing
+//! order (UTF-8 binary), and so that range bounds may be any byte string.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+/// The schema version this build writes.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Opens (creating or migrating) the database at `path`.
+pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version < 1 {
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE buckets (
+                 name TEXT PRIMARY KEY,
+                 region TEXT NOT NULL,
+                 created_ms INTEGER NOT NULL
+             );
+             CREATE TABLE objects (
+                 bucket TEXT NOT NULL REFERENCES buckets(name),
+                 key BLOB NOT NULL,
+                 blob_id TEXT NOT NULL,
+                 size INTEGER NOT NULL,
+                 etag TEXT NOT NULL,
+                 last_modified_ms INTEGER NOT NULL,
+                 headers TEXT NOT NULL,
+                 user_meta TEXT NOT NULL,
+                 PRIMARY KEY (bucket, key)
+             ) WITHOUT ROWID;
+             CREATE INDEX objects_blob ON objects(blob_id);
+             COMMIT;",
+        )?;
+    }
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    Ok(())
+}
+
+/// A bucket row.
+#[derive(Debug, Clone)]
+pub struct BucketRow {
+    pub name: String,
+    pub region: String,
+    pub created_ms: i64,
+}
+
+/// Everything stored about an object but its body.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub blob_id: String,
+    pub size: u64,
+    /// Quoted, as sent in `ETag`.
+    pub etag: String,
+    pub last_modified_ms: i64,
+    /// Stored response headers (`content-type`, `cache-control`, …), lowercase names.
+    pub headers: Vec<(String, String)>,
+    /// `x-amz-meta-*` entries, names lowercase without the prefix.
+    pub user_meta: Vec<(String, String)>,
+}
+
+impl ObjectMeta {
+    /// A stored header by lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+pub fn insert_bucket(conn: &Connection, name: &str, region: &str, now_ms: i64) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO buckets (name, region, created_ms) VALUES (?1, ?2, ?3)",
+        params![name, region, now_ms],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn get_bucket(conn: &Connection, name: &str) -> rusqlite::Result<Option<BucketRow>> {
+    conn.query_row("SELECT name, region, created_ms FROM buckets WHERE name = ?1", [name], |r| {
+        Ok(BucketRow { name: r.get(0)?, region: r.get(1)?, created_ms: r.get(2)? })
+    })
+    .optional()
+}
+
+pub fn list_buckets(conn: &Connection) -> rusqlite::Result<Vec<BucketRow>> {
+    let mut stmt = conn.prepare("SELECT name, region, created_ms FROM buckets ORDER BY name")?;
+    let rows = stmt.query_map([], |r| Ok(BucketRow { name: r.get(0)?, region: r.get(1)?, created_ms: r.get(2)? }))?;
+    rows.collect()
+}
+
+/// Outcome of deleting a bucket.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DeleteBucket {
+    Deleted,
+    Missing,
+    NotEmpty,
+}
+
+pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<DeleteBucket> {
+    let tx = conn.transaction()?;
+    if get_bucket(&tx, name)?.is_none() {
+        return Ok(DeleteBucket::Missing);
+    }
+    let has_objects: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", [name], |r| r.get(0))?;
+    if has_objects {
+        return Ok(DeleteBucket::NotEmpty);
+    }
+    tx.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
+    tx.commit()?;
+    Ok(DeleteBucket::Deleted)
+}
+
+const OBJECT_COLUMNS: &str = "key, blob_id, size, etag, last_modified_ms, headers, user_meta";
+
+fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
+    let key: Vec<u8> = r.get(0)?;
+    let headers: String = r.get(5)?;
+    let user_meta: String = r.get(6)?;
+    let size: i64 = r.get(2)?;
+    Ok(ObjectMeta {
+        key: String::from_utf8_lossy(&key).into_owned(),
+        blob_id: r.get(1)?,
+        size: size.max(0) as u64,
+        etag: r.get(3)?,
+        last_modified_ms: r.get(4)?,
+        headers: serde_json::from_str(&headers).unwrap_or_default(),
+        user_meta: serde_json::from_str(&user_meta).unwrap_or_default(),
+    })
+}
+
+pub fn get_object(conn: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectMeta>> {
+    conn.query_row(
+        &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2"),
+        params![bucket, key.as_bytes()],
+        object_from_row,
+    )
+    .optional()
+}
+
+/// Inserts or replaces an object inside `tx`; returns the blob id it replaced.
+pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> rusqlite::Result<Option<String>> {
+    let old: Option<String> = tx
+        .query_row(
+            "SELECT blob_id FROM objects WHERE bucket = ?1 AND key = ?2",
+            params![bucket, meta.key.as_bytes()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT OR REPLACE INTO objects (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            bucket,
+            meta.key.as_bytes(),
+            meta.blob_id,
+            meta.size as i64,
+            meta.etag,
+            meta.last_modified_ms,
+            serde_json::to_string(&meta.headers).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&meta.user_meta).unwrap_or_else(|_| "[]".into()),
+        ],
+    )?;
+    Ok(old)
+}
+
+/// Deletes an object inside `tx`; returns its blob id if it existed.
+pub fn delete_object(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<Option<String>> {
+    let old: Option<String> = tx
+        .query_row("SELECT blob_id FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if old.is_some() {
+        tx.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()])?;
+    }
+    Ok(old)
+}
+
+/// Up to `limit` objects of `bucket` with `lower <= key` (or `<` when `exclusive`) and, when
+/// given, `key < upper`, in key order.
+pub fn scan_objects(
+    conn: &Connection,
+    bucket: &str,
+    lower: &[u8],
+    exclusive: bool,
+    upper: Option<&[u8]>,
+    limit: usize,
+) -> rusqlite::Result<Vec<ObjectMeta>> {
+    let op = if exclusive { ">" } else { ">=" };
+    let sql = match upper {
+        Some(_) => format!(
+            "SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key {op} ?2 AND key < ?3 ORDER BY key LIMIT ?4"
+        ),
+        None => format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key {op} ?2 ORDER BY key LIMIT ?3"),
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = match upper {
+        Some(u) => stmt.query_map(params![bucket, lower, u, limit as i64], object_from_row)?.collect(),
+        None => stmt.query_map(params![bucket, lower, limit as i64], object_from_row)?.collect(),
+    };
+    rows
+}
+
+/// Whether a blob id is referenced by any object (startup recovery).
+pub fn blob_is_live(conn: &Connection, blob_id: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1)", [blob_id], |r| r.get(0))
+}
+
+/// Deletes all objects and buckets; returns the blob ids that are no longer referenced.
+pub fn reset(conn: &mut Connection) -> rusqlite::Result<Vec<String>> {
+    let tx = conn.transaction()?;
+    let ids = {
+        let mut stmt = tx.prepare("SELECT blob_id FROM objects")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()?
+    };
+    tx.execute("DELETE FROM objects", [])?;
+    tx.execute("DELETE FROM buckets", [])?;
+    tx.commit()?;
+    Ok(ids)
+}

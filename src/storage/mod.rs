@@ -1,0 +1,372 @@
+//! The store: the only code that touches disk. Object bodies are files ([`blobs`]), everything
+//! else is SQLite ([`meta`]). Every method is async and runs SQLite and file-system calls on the
+//! blocking pool, never on the executor.
+//!
+//! Write protocol: body → `tmp/` file → rename into `blobs/` → SQLite transaction publishes the
+//! row → only then is the replaced body removed. A crash at any point leaves either the old object
+//! or the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
+
+pub mod blobs;
+pub mod meta;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+use crate::error::{ErrorCode, S3Error, S3Result};
+pub use blobs::{BlobWriter, FinishedBlob};
+pub use meta::{BucketRow, DeleteBucket, ObjectMeta};
+
+/// Handle to the data directory; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Arc<Mutex<Connection>>,
+    blobs: blobs::Blobs,
+    root: PathBuf,
+}
+
+/// A condition a PUT must meet against the current object, checked in the publishing transaction.
+#[derive(Debug, Default, Clone)]
+pub struct PutCondition {
+    /// `If-None-Match: *`: the key must not exist.
+    pub if_none_match_any: bool,
+    /// `If-Match`: the current ETag must be this one.
+    pub if_match: Option<String>,
+}
+
+/// Parameters of one listing page.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Return only keys (and common prefixes) after this.
+    pub start_after: Option<String>,
+    pub max_keys: usize,
+}
+
+/// One listing page.
+#[derive(Debug, Default)]
+pub struct ListPage {
+    pub objects: Vec<ObjectMeta>,
+    pub common_prefixes: Vec<String>,
+    pub truncated: bool,
+    /// The last key or common prefix returned: where the next page starts after.
+    pub last: Option<String>,
+}
+
+impl Store {
+    /// Opens the data directory at `root`, creating it, migrating the schema and removing what a
+    /// crash left behind.
+    pub async fn open(root: &Path) -> S3Result<Store> {
+        let root = root.to_path_buf();
+        tokio::task::spawn_blocking(move || -> S3Result<Store> {
+            std::fs::create_dir_all(&root)?;
+            let blobs = blobs::Blobs::open(&root)?;
+            let conn = meta::open(&root.join("s3strict.db"))?;
+            let removed = blobs.sweep(|id| meta::blob_is_live(&conn, id).unwrap_or(true))?;
+            if removed > 0 {
+                tracing::info!(removed, "recovery removed files no object refers to");
+            }
+            Ok(Store { db: Arc::new(Mutex::new(conn)), blobs, root })
+        })
+        .await
+        .map_err(S3Error::internal)?
+    }
+
+    /// The data directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Runs `f` with the database on the blocking pool.
+    async fn with_db<T, F>(&self, f: F) -> S3Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &blobs::Blobs) -> S3Result<T> + Send + 'static,
+    {
+        let db = self.db.clone();
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = match db.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            f(&mut conn, &blobs)
+        })
+        .await
+        .map_err(S3Error::internal)?
+    }
+
+    pub async fn create_bucket(&self, name: &str, region: &str, now_ms: i64) -> S3Result<bool> {
+        let (name, region) = (name.to_string(), region.to_string());
+        self.with_db(move |c, _| Ok(meta::insert_bucket(c, &name, &region, now_ms)?)).await
+    }
+
+    pub async fn bucket(&self, name: &str) -> S3Result<Option<BucketRow>> {
+        let name = name.to_string();
+        self.with_db(move |c, _| Ok(meta::get_bucket(c, &name)?)).await
+    }
+
+    /// The bucket, or `NoSuchBucket`.
+    pub async fn require_bucket(&self, name: &str) -> S3Result<BucketRow> {
+        self.bucket(name).await?.ok_or_else(|| no_such_bucket(name))
+    }
+
+    pub async fn list_buckets(&self) -> S3Result<Vec<BucketRow>> {
+        self.with_db(|c, _| Ok(meta::list_buckets(c)?)).await
+    }
+
+    pub async fn delete_bucket(&self, name: &str) -> S3Result<DeleteBucket> {
+        let name = name.to_string();
+        self.with_db(move |c, _| Ok(meta::delete_bucket(c, &name)?)).await
+    }
+
+    /// Starts writing a new body.
+    pub async fn new_blob(&self) -> S3Result<BlobWriter> {
+        Ok(self.blobs.create().await?)
+    }
+
+    /// Publishes `blob` as the object `meta.key` of `bucket` if `cond` holds; the replaced body,
+    /// if any, is removed after the commit.
+    pub async fn put_object(
+        &self,
+        bucket: &str,
+        mut meta: ObjectMeta,
+        blob: FinishedBlob,
+        cond: PutCondition,
+    ) -> S3Result<ObjectMeta> {
+        let bucket = bucket.to_string();
+        self.with_db(move |c, blobs| {
+            meta.blob_id = blob.id.clone();
+            meta.size = blob.size;
+            blobs.publish(&blob)?;
+            let result = (|| -> S3Result<Option<String>> {
+                let tx = c.transaction()?;
+                if meta::get_bucket(&tx, &bucket)?.is_none() {
+                    return Err(no_such_bucket(&bucket));
+                }
+                check_put_condition(&tx, &bucket, &meta.key, &cond)?;
+                let old = meta::upsert_object(&tx, &bucket, &meta)?;
+                tx.commit()?;
+                Ok(old)
+            })();
+            match result {
+                Ok(old) => {
+                    blob.published();
+                    if let Some(old) = old {
+                        blobs.remove(&old);
+                    }
+                    Ok(meta)
+                }
+                Err(e) => {
+                    blobs.remove(&meta.blob_id);
+                    blob.published();
+                    Err(e)
+                }
+            }
+        })
+        .await
+    }
+
+    /// The object's metadata; `NoSuchBucket` / `NoSuchKey` when absent.
+    pub async fn head_object(&self, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.with_db(move |c, _| {
+            if let Some(m) = meta::get_object(c, &bucket, &key)? {
+                return Ok(m);
+            }
+            if meta::get_bucket(c, &bucket)?.is_none() {
+                return Err(no_such_bucket(&bucket));
+            }
+            Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key))
+        })
+        .await
+    }
+
+    /// The object's metadata and its body opened for reading. An open file stays readable even if
+    /// a concurrent overwrite removes it, so the reader sees one version whole.
+    pub async fn open_object(&self, bucket: &str, key: &str) -> S3Result<(ObjectMeta, tokio::fs::File)> {
+        // The row may be replaced (and its file removed) between the lookup and the open: retry.
+        for _ in 0..5 {
+            let meta = self.head_object(bucket, key).await?;
+            match tokio::fs::File::open(self.blobs.path(&meta.blob_id)).await {
+                Ok(f) => return Ok((meta, f)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(S3Error::internal("object body kept disappearing while being opened"))
+    }
+
+    /// Deletes an object; deleting a missing key succeeds, as on S3.
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> S3Result<()> {
+        let mut results = self.delete_objects(bucket, vec![key.to_string()]).await?;
+        results.pop().unwrap_or(Ok(()))
+    }
+
+    /// Deletes each key in one transaction; a result per key.
+    pub async fn delete_objects(&self, bucket: &str, keys: Vec<String>) -> S3Result<Vec<S3Result<()>>> {
+        let bucket = bucket.to_string();
+        self.with_db(move |c, blobs| {
+            let tx = c.transaction()?;
+            if meta::get_bucket(&tx, &bucket)?.is_none() {
+                return Err(no_such_bucket(&bucket));
+            }
+            let mut removed = Vec::new();
+            let mut results = Vec::with_capacity(keys.len());
+            for key in &keys {
+                if let Some(blob) = meta::delete_object(&tx, &bucket, key)? {
+                    removed.push(blob);
+                }
+                results.push(Ok(()));
+            }
+            tx.commit()?;
+            for blob in removed {
+                blobs.remove(&blob);
+            }
+            Ok(results)
+        })
+        .await
+    }
+
+    /// One page of a listing, with common prefixes rolled up by `delimiter`.
+    pub async fn list_objects(&self, bucket: &str, q: ListQuery) -> S3Result<ListPage> {
+        let bucket = bucket.to_string();
+        self.with_db(move |c, _| {
+            if meta::get_bucket(c, &bucket)?.is_none() {
+                return Err(no_such_bucket(&bucket));
+            }
+            list_page(c, &bucket, &q)
+        })
+        .await
+    }
+}
+
+impl Store {
+    /// Removes every bucket and object (`POST /_s3strict/reset`).
+    pub async fn reset(&self) -> S3Result<()> {
+        self.with_db(|c, blobs| {
+            let ids = meta::reset(c)?;
+            for id in ids {
+                blobs.remove(&id);
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// `NoSuchBucket` with `BucketName`.
+pub fn no_such_bucket(name: &str) -> S3Error {
+    S3Error::new(ErrorCode::NoSuchBucket).extra("BucketName", name)
+}
+
+fn check_put_condition(tx: &rusqlite::Transaction<'_>, bucket: &str, key: &str, cond: &PutCondition) -> S3Result<()> {
+    if !cond.if_none_match_any && cond.if_match.is_none() {
+        return Ok(());
+    }
+    let current = meta::get_object(tx, bucket, key)?;
+    if cond.if_none_match_any && current.is_some() {
+        return Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", "If-None-Match"));
+    }
+    if let Some(want) = &cond.if_match {
+        let Some(current) = current else {
+            return Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key));
+        };
+        if !crate::s3::conditional::etag_matches(want, &current.etag) {
+            return Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", "If-Match"));
+        }
+    }
+    Ok(())
+}
+
+/// The smallest byte string greater than every string starting with `prefix`; `None` when there
+/// is none (empty prefix or all 0xFF).
+fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut s = prefix.to_vec();
+    while let Some(last) = s.pop() {
+        if last < 0xFF {
+            s.push(last + 1);
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// Rows fetched per query while listing.
+const LIST_BATCH: usize = 256;
+
+fn list_page(c: &Connection, bucket: &str, q: &ListQuery) -> S3Result<ListPage> {
+    let mut page = ListPage::default();
+    if q.max_keys == 0 {
+        return Ok(page);
+    }
+    let prefix = q.prefix.as_bytes();
+    let upper = successor(prefix).filter(|_| !prefix.is_empty());
+    let marker = q.start_after.as_deref().map(str::as_bytes);
+    let (mut lower, mut exclusive) = match marker {
+        Some(m) if m >= prefix => (m.to_vec(), true),
+        _ => (prefix.to_vec(), false),
+    };
+    let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty()).map(str::as_bytes);
+    let mut count = 0usize;
+    'scan: loop {
+        let rows = meta::scan_objects(c, bucket, &lower, exclusive, upper.as_deref(), LIST_BATCH)?;
+        let full_batch = rows.len() == LIST_BATCH;
+        for row in rows {
+            let key = row.key.as_bytes().to_vec();
+            let rolled = delimiter.and_then(|d| {
+                let rest = key.get(prefix.len()..)?;
+                let pos = rest.windows(d.len()).position(|w| w == d)?;
+                Some(key[..prefix.len() + pos + d.len()].to_vec())
+            });
+            if let Some(cp) = rolled {
+                if marker.is_none_or(|m| cp.as_slice() > m) {
+                    if count == q.max_keys {
+                        page.truncated = true;
+                        break 'scan;
+                    }
+                    let text = String::from_utf8_lossy(&cp).into_owned();
+                    page.last = Some(text.clone());
+                    page.common_prefixes.push(text);
+                    count += 1;
+                }
+                // Skip every other key under this common prefix.
+                match successor(&cp) {
+                    Some(next) => {
+                        lower = next;
+                        exclusive = false;
+                        continue 'scan;
+                    }
+                    None => break 'scan,
+                }
+            }
+            if count == q.max_keys {
+                page.truncated = true;
+                break 'scan;
+            }
+            page.last = Some(row.key.clone());
+            page.objects.push(row);
+            count += 1;
+            lower = key;
+            exclusive = true;
+        }
+        if !full_batch {
+            break;
+        }
+    }
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successor_of_prefixes() {
+        assert_eq!(successor(b"a/"), Some(b"a0".to_vec()));
+        assert_eq!(successor(&[b'a', 0xFF]), Some(b"b".to_vec()));
+        assert_eq!(successor(&[0xFF]), None);
+    }
+}

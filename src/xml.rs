@@ -1,0 +1,164 @@
+//! Request and response bodies in S3's XML: a small writer for responses and readers for the
+//! request documents s3strict accepts (`CreateBucketConfiguration`, `Delete`).
+
+use bytes::Bytes;
+use quick_xml::escape::escape;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use crate::error::{ErrorCode, S3Error, S3Result};
+
+/// S3's XML namespace for response documents.
+pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// Builds an XML document; text and attribute values are escaped.
+pub struct XmlWriter {
+    buf: String,
+}
+
+impl Default for XmlWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl XmlWriter {
+    /// A document starting with the XML declaration.
+    pub fn new() -> Self {
+        XmlWriter { buf: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") }
+    }
+
+    /// `<name>`.
+    pub fn open(&mut self, name: &str) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
+        self
+    }
+
+    /// `<name xmlns="…S3 namespace…">`, the root of S3's response documents.
+    pub fn open_root(&mut self, name: &str) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push_str(" xmlns=\"");
+        self.buf.push_str(S3_NS);
+        self.buf.push_str("\">");
+        self
+    }
+
+    /// `</name>`.
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
+        self
+    }
+
+    /// `<name>text</name>`.
+    pub fn elem(&mut self, name: &str, text: &str) -> &mut Self {
+        self.open(name);
+        self.buf.push_str(&escape(text));
+        self.close(name)
+    }
+
+    /// Escaped text inside the element opened last.
+    pub fn elem_text_only(&mut self, text: &str) -> &mut Self {
+        self.buf.push_str(&escape(text));
+        self
+    }
+
+    /// The finished document.
+    pub fn finish(self) -> Bytes {
+        Bytes::from(self.buf)
+    }
+}
+
+/// Reads a document into a flat list of (element path, text) pairs, e.g.
+/// `("Delete/Object/Key", "a")`. Request documents are small and flat, so this is all the
+/// structure the handlers need. Fails with `MalformedXML` on anything not well-formed.
+pub fn read_flat(body: &[u8]) -> S3Result<Vec<(String, String)>> {
+    let malformed = || S3Error::new(ErrorCode::MalformedXML);
+    let mut reader = Reader::from_reader(body);
+    let mut path: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut saw_root = false;
+    loop {
+        match reader.read_event().map_err(|_| malformed())? {
+            Event::Start(e) => {
+                if path.is_empty() && saw_root {
+                    return Err(malformed());
+                }
+                saw_root = true;
+                let name = String::from_utf8(e.local_name().as_ref().to_vec()).map_err(|_| malformed())?;
+                path.push(name);
+                text.clear();
+            }
+            Event::Empty(e) => {
+                let name = String::from_utf8(e.local_name().as_ref().to_vec()).map_err(|_| malformed())?;
+                if path.is_empty() {
+                    if saw_root {
+                        return Err(malformed());
+                    }
+                    saw_root = true;
+                }
+                out.push((join(&path, &name), String::new()));
+            }
+            Event::Text(t) => {
+                let t = t.unescape().map_err(|_| malformed())?;
+                text.push_str(&t);
+            }
+            Event::CData(t) => {
+                text.push_str(std::str::from_utf8(&t).map_err(|_| malformed())?);
+            }
+            Event::End(_) => {
+                let name = path.pop().ok_or_else(malformed)?;
+                out.push((join(&path, &name), std::mem::take(&mut text)));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !path.is_empty() || !saw_root {
+        return Err(malformed());
+    }
+    Ok(out)
+}
+
+fn join(path: &[String], name: &str) -> String {
+    let mut s = path.join("/");
+    if !s.is_empty() {
+        s.push('/');
+    }
+    s.push_str(name);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_escapes_text() {
+        let mut w = XmlWriter::new();
+        w.open("Error").elem("Key", "a<&>\"b").close("Error");
+        let s = String::from_utf8(w.finish().to_vec()).unwrap();
+        assert!(s.ends_with("<Error><Key>a&lt;&amp;&gt;&quot;b</Key></Error>"), "{s}");
+    }
+
+    #[test]
+    fn reads_delete_document() {
+        let doc = br#"<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key></Object></Delete>"#;
+        let flat = read_flat(doc).unwrap();
+        let keys: Vec<_> = flat.iter().filter(|(p, _)| p == "Delete/Object/Key").map(|(_, v)| v.as_str()).collect();
+        assert_eq!(keys, ["a&b", "c"]);
+        assert!(flat.contains(&("Delete/Quiet".to_string(), "true".to_string())));
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for doc in [&b"<Delete><Object>"[..], b"", b"<a></b>", b"<a/><b/>"] {
+            assert_eq!(read_flat(doc).unwrap_err().code, ErrorCode::MalformedXML, "{doc:?}");
+        }
+    }
+}

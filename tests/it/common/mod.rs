@@ -1,0 +1,363 @@
+//! Test support: a real server on an ephemeral port with a temporary data directory, an AWS SDK
+//! client pointed at it, a raw HTTP/1.1 client for requests no SDK sends, a small SigV4 signer for
+//! crafted requests, and S3 error-document parsing.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use s3strict::auth::canonical;
+use s3strict::config::Config;
+use s3strict::server::Server;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const AK: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub const REGION: &str = "us-east-1";
+
+/// A server running in this test's runtime; stopped when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config { addr: "127.0.0.1:0".parse().unwrap(), data: dir.path().join("data"), ..Config::default() };
+        adjust(&mut config);
+        let server = Server::bind(config).await.expect("bind");
+        let addr = server.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        TestServer { addr, dir, shutdown: Some(tx), task: Some(task) }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// An SDK client with its defaults (checksums included), path-style.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        client_for(&self.endpoint(), AK, SK, REGION)
+    }
+
+    /// Stops accepting and waits for the server to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("join").expect("server run");
+        }
+    }
+
+    /// Raw request to this server.
+    pub async fn raw(&self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
+        raw(self.addr, method, target, headers, body).await
+    }
+
+    /// A request signed in the Authorization header by [`Signer`].
+    pub async fn signed(&self, req: SignedRequest<'_>) -> RawResponse {
+        let (target, headers) = req.sign(self.addr);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        self.raw(req.method, &target, &headers, req.body).await
+    }
+
+    /// Sets the server clock through the admin API.
+    pub async fn set_clock(&self, json: &str) {
+        let r = self.raw("PUT", "/_s3strict/clock", &[("content-type", "application/json")], json.as_bytes()).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
+    pub async fn create_bucket(&self, name: &str) {
+        self.client().create_bucket().bucket(name).send().await.expect("create bucket");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn client_for(endpoint: &str, ak: &str, sk: &str, region: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(ak, sk, None, None, "test"))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The S3 error document in the body.
+    pub fn error(&self) -> S3ErrorDoc {
+        S3ErrorDoc::parse(&self.body)
+    }
+
+    /// Asserts status, Code and Message; returns the document for more checks.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str, message: &str) -> S3ErrorDoc {
+        assert_eq!(self.status, status, "status; body: {}", self.text());
+        let doc = self.error();
+        assert_eq!(doc.code, code, "code; body: {}", self.text());
+        assert_eq!(doc.message, message, "message; body: {}", self.text());
+        assert!(self.header("x-amz-request-id").is_some_and(|id| doc.get("RequestId") == Some(id)));
+        doc
+    }
+}
+
+/// An S3 `<Error>` document: every child element in order.
+#[derive(Debug)]
+pub struct S3ErrorDoc {
+    pub code: String,
+    pub message: String,
+    pub elements: Vec<(String, String)>,
+}
+
+impl S3ErrorDoc {
+    pub fn parse(body: &[u8]) -> S3ErrorDoc {
+        let flat = s3strict::xml::read_flat(body).unwrap_or_else(|e| panic!("not XML ({e}): {}", String::from_utf8_lossy(body)));
+        let elements: Vec<(String, String)> = flat
+            .into_iter()
+            .filter_map(|(p, v)| p.strip_prefix("Error/").map(|n| (n.to_string(), v)))
+            .collect();
+        let get = |n: &str| elements.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
+        S3ErrorDoc { code: get("Code"), message: get("Message"), elements }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.elements.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Element names in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.elements.iter().map(|(k, _)| k.as_str()).collect()
+    }
+}
+
+/// Sends one HTTP/1.1 request and reads the whole response (`Connection: close`). `target` is
+/// sent exactly as given. A `host` header in `headers` replaces the default one.
+pub async fn raw(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> RawResponse {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut head = format!("{method} {target} HTTP/1.1\r\n");
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("host: {addr}\r\n"));
+    }
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")) {
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    head.push_str("connection: close\r\n\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).await.expect("write");
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.expect("read");
+    parse_response(&resp, method == "HEAD")
+}
+
+fn parse_response(resp: &[u8], head: bool) -> RawResponse {
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
+    let head_text = String::from_utf8_lossy(&resp[..split]).into_owned();
+    let mut lines = head_text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = resp[split + 4..].to_vec();
+    if head {
+        body.clear();
+    } else if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")) {
+        body = dechunk(&body);
+    }
+    RawResponse { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(pos) = data.windows(2).position(|w| w == b"\r\n") else { break };
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..pos]).unwrap().trim(), 16).unwrap();
+        data = &data[pos + 2..];
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+    out
+}
+
+/// A crafted request, signed in the Authorization header with the given (possibly wrong) inputs.
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    /// Path as sent, already encoded.
+    pub path: &'a str,
+    /// Query as sent, without `?`.
+    pub query: &'a str,
+    /// Extra headers; they are all signed unless listed in `unsigned`.
+    pub headers: Vec<(&'a str, String)>,
+    pub unsigned: Vec<(&'a str, String)>,
+    pub body: &'a [u8],
+    pub access_key: &'a str,
+    pub secret_key: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    /// `x-amz-date`; `None` means now.
+    pub amz_date: Option<String>,
+    /// `x-amz-content-sha256`; `None` means the body's hash.
+    pub content_sha256: Option<String>,
+    /// Replace the computed signature.
+    pub signature: Option<String>,
+}
+
+impl<'a> SignedRequest<'a> {
+    pub fn new(method: &'a str, path: &'a str) -> Self {
+        SignedRequest {
+            method,
+            path,
+            query: "",
+            headers: Vec::new(),
+            unsigned: Vec::new(),
+            body: b"",
+            access_key: AK,
+            secret_key: SK,
+            region: REGION,
+            service: "s3",
+            amz_date: None,
+            content_sha256: None,
+            signature: None,
+        }
+    }
+
+    pub fn query(mut self, q: &'a str) -> Self {
+        self.query = q;
+        self
+    }
+
+    pub fn header(mut self, n: &'a str, v: impl Into<String>) -> Self {
+        self.headers.push((n, v.into()));
+        self
+    }
+
+    pub fn unsigned_header(mut self, n: &'a str, v: impl Into<String>) -> Self {
+        self.unsigned.push((n, v.into()));
+        self
+    }
+
+    pub fn body(mut self, b: &'a [u8]) -> Self {
+        self.body = b;
+        self
+    }
+
+    /// The request target and headers, signed.
+    pub fn sign(&self, addr: SocketAddr) -> (String, Vec<(String, String)>) {
+        let date = self.amz_date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
+        let sha = self.content_sha256.clone().unwrap_or_else(|| canonical::sha256_hex(self.body));
+        let mut headers: Vec<(String, String)> = vec![
+            ("host".into(), addr.to_string()),
+            ("x-amz-date".into(), date.clone()),
+            ("x-amz-content-sha256".into(), sha.clone()),
+        ];
+        for (n, v) in &self.headers {
+            if n.eq_ignore_ascii_case("host") {
+                headers[0].1 = v.clone();
+            } else {
+                headers.push((n.to_ascii_lowercase(), v.clone()));
+            }
+        }
+        headers.sort();
+        let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
+        let signed = names.join(";");
+        let block = canonical::canonical_headers(&names, |n| {
+            headers.iter().filter(|(k, _)| k == n).map(|(_, v)| v.as_str()).collect()
+        });
+        let creq = canonical::canonical_request(
+            self.method,
+            &canonical::canonical_uri(self.path),
+            &canonical::canonical_query(self.query),
+            &block,
+            &signed,
+            &sha,
+        );
+        let scope = canonical::scope(&date[..8], self.region, self.service);
+        let sts = canonical::string_to_sign(&date, &scope, &creq);
+        let key = canonical::signing_key(self.secret_key, &date[..8], self.region, self.service);
+        let sig = self.signature.clone().unwrap_or_else(|| canonical::sign(&key, &sts));
+        headers.push((
+            "authorization".into(),
+            format!("AWS4-HMAC-SHA256 Credential={}/{scope},SignedHeaders={signed},Signature={sig}", self.access_key),
+        ));
+        for (n, v) in &self.unsigned {
+            headers.push((n.to_string(), v.clone()));
+        }
+        let target = if self.query.is_empty() { self.path.to_string() } else { format!("{}?{}", self.path, self.query) };
+        (target, headers)
+    }
+}
+
+/// A presigned URL as the target (path and query) and headers an SDK produced.
+pub fn presigned_parts(req: &aws_sdk_s3::presigning::PresignedRequest) -> (String, Vec<(String, String)>) {
+    let uri: http::Uri = req.uri().parse().expect("uri");
+    let target = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let headers = req.headers().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+    (target, headers)
+}
+
+/// Sends a presigned request with its headers plus `extra`.
+pub async fn send_presigned(
+    server: &TestServer,
+    req: &aws_sdk_s3::presigning::PresignedRequest,
+    extra: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
+    let (target, headers) = presigned_parts(req);
+    let mut all: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    all.extend_from_slice(extra);
+    server.raw(req.method(), &target, &all, body).await
+}
+
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(data))
+}

@@ -1,0 +1,5 @@
+//! The integration tests: one binary, one module per area. Each test starts a real server on an
+//! ephemeral port and talks to it with real clients.
+
+mod common;
+mod vectors;
