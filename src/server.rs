@@ -47,8 +47,8 @@ impl AppState {
     /// A new request id: 16 uppercase hex digits, like S3's.
     fn next_request_id(&self) -> String {
         let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
-        let salt = std::process::id() as u64;
-        format!("{:016X}", (n ^ (salt << 40)).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n)
+        let random = uuid::Uuid::new_v4().as_u64_pair().0;
+        format!("{:016X}", random ^ n)
     }
 }
 

@@ -1,5 +1,8 @@
 //! The integration tests: one binary, one module per area. Each test starts a real server on an
 //! ephemeral port and talks to it with real clients.
 
+mod buckets;
 mod common;
+mod listing;
+mod objects;
 mod vectors;

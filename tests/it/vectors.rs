@@ -56,11 +56,13 @@ fn applies_to_s3(name: &str, normalize: bool) -> bool {
 fn aws_c_auth_suite() {
     let dir = vectors().join("sigv4-crt");
     let mut checked = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     entries.sort();
     for case in entries {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
-        let ctx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(case.join("context.json")).unwrap()).unwrap();
+        let ctx: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(case.join("context.json")).unwrap()).unwrap();
         // `omit_session_token`: the signer appends the token after signing; nothing to verify.
         let token_after = ctx["omit_session_token"].as_bool().unwrap_or(false);
         if token_after || !applies_to_s3(&name, ctx["normalize"].as_bool().unwrap_or(true)) {
@@ -101,7 +103,14 @@ fn aws_c_auth_suite() {
             let block = canonical_headers(&names, |n| {
                 headers.iter().filter(|(k, _)| k == n).map(|(_, v)| v.as_str()).collect()
             });
-            let creq = canonical_request(&req.method, &canonical_uri(&req.path), &canonical_query(&query), &block, signed, payload);
+            let creq = canonical_request(
+                &req.method,
+                &canonical_uri(&req.path),
+                &canonical_query(&query),
+                &block,
+                signed,
+                payload,
+            );
             assert_eq!(creq, expected, "{name} ({form}): canonical request");
             let sts = string_to_sign(&amz_date, &scope(&amz_date[..8], region, service), &creq);
             let expected_sts = std::fs::read_to_string(case.join(format!("{form}-string-to-sign.txt"))).unwrap();
@@ -156,13 +165,19 @@ fn s3_documentation_examples_verify() {
         } else if v.get("raw_query").is_some() && v.get("host").is_some() {
             let mut headers = http::HeaderMap::new();
             headers.insert("host", v["host"].as_str().unwrap().parse().unwrap());
-            (v["method"].as_str().unwrap(), v["path"].as_str().unwrap(), v["raw_query"].as_str().unwrap().to_string(), headers)
+            (
+                v["method"].as_str().unwrap(),
+                v["path"].as_str().unwrap(),
+                v["raw_query"].as_str().unwrap().to_string(),
+                headers,
+            )
         } else {
             continue;
         };
         let method: http::Method = method.parse().unwrap();
-        let verified = verify(&cfg, &AuthRequest { method: &method, raw_path: path, raw_query: &query, headers: &headers })
-            .unwrap_or_else(|e| panic!("{id}: {e:?}"));
+        let verified =
+            verify(&cfg, &AuthRequest { method: &method, raw_path: path, raw_query: &query, headers: &headers })
+                .unwrap_or_else(|e| panic!("{id}: {e:?}"));
         assert_eq!(verified.access_key, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(verified.mechanism == Mechanism::Query, v.get("raw_query").is_some(), "{id}");
         // Tamper with the host: the signature must fail and report the canonical request.

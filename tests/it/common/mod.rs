@@ -32,7 +32,8 @@ impl TestServer {
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = Config { addr: "127.0.0.1:0".parse().unwrap(), data: dir.path().join("data"), ..Config::default() };
+        let mut config =
+            Config { addr: "127.0.0.1:0".parse().unwrap(), data: dir.path().join("data"), ..Config::default() };
         adjust(&mut config);
         let server = Server::bind(config).await.expect("bind");
         let addr = server.local_addr();
@@ -152,11 +153,10 @@ pub struct S3ErrorDoc {
 
 impl S3ErrorDoc {
     pub fn parse(body: &[u8]) -> S3ErrorDoc {
-        let flat = s3strict::xml::read_flat(body).unwrap_or_else(|e| panic!("not XML ({e}): {}", String::from_utf8_lossy(body)));
-        let elements: Vec<(String, String)> = flat
-            .into_iter()
-            .filter_map(|(p, v)| p.strip_prefix("Error/").map(|n| (n.to_string(), v)))
-            .collect();
+        let flat = s3strict::xml::read_flat(body)
+            .unwrap_or_else(|e| panic!("not XML ({e}): {}", String::from_utf8_lossy(body)));
+        let elements: Vec<(String, String)> =
+            flat.into_iter().filter_map(|(p, v)| p.strip_prefix("Error/").map(|n| (n.to_string(), v))).collect();
         let get = |n: &str| elements.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
         S3ErrorDoc { code: get("Code"), message: get("Message"), elements }
     }
@@ -182,7 +182,10 @@ pub async fn raw(addr: SocketAddr, method: &str, target: &str, headers: &[(&str,
     for (n, v) in headers {
         head.push_str(&format!("{n}: {v}\r\n"));
     }
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")) {
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding"))
+    {
         head.push_str(&format!("content-length: {}\r\n", body.len()));
     }
     head.push_str("connection: close\r\n\r\n");
@@ -331,7 +334,8 @@ impl<'a> SignedRequest<'a> {
         for (n, v) in &self.unsigned {
             headers.push((n.to_string(), v.clone()));
         }
-        let target = if self.query.is_empty() { self.path.to_string() } else { format!("{}?{}", self.path, self.query) };
+        let target =
+            if self.query.is_empty() { self.path.to_string() } else { format!("{}?{}", self.path, self.query) };
         (target, headers)
     }
 }
@@ -360,4 +364,9 @@ pub async fn send_presigned(
 pub fn md5_hex(data: &[u8]) -> String {
     use md5::Digest;
     hex::encode(md5::Md5::digest(data))
+}
+
+pub fn md5_bytes(data: &[u8]) -> [u8; 16] {
+    use md5::Digest;
+    md5::Md5::digest(data).into()
 }

@@ -1,0 +1,147 @@
+//! ListObjectsV2 and ListObjects (v1): prefixes, delimiters, pagination, encoding.
+
+use crate::common::*;
+
+async fn seeded(keys: &[&str]) -> TestServer {
+    let s = TestServer::start().await;
+    s.create_bucket("list").await;
+    let c = s.client();
+    for k in keys {
+        c.put_object().bucket("list").key(*k).body(b"x".to_vec().into()).send().await.unwrap();
+    }
+    s
+}
+
+const TREE: &[&str] = &[
+    "a.txt",
+    "photos/2024/jan.jpg",
+    "photos/2024/feb.jpg",
+    "photos/2025/mar.jpg",
+    "photos/index.html",
+    "videos/v.mp4",
+    "z",
+];
+
+#[tokio::test]
+async fn v2_prefix_and_delimiter() {
+    let s = seeded(TREE).await;
+    let c = s.client();
+    let out = c.list_objects_v2().bucket("list").delimiter("/").send().await.unwrap();
+    let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
+    let prefixes: Vec<_> = out.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(keys, ["a.txt", "z"]);
+    assert_eq!(prefixes, ["photos/", "videos/"]);
+    assert_eq!(out.key_count(), Some(4));
+    assert_eq!(out.is_truncated(), Some(false));
+    let out = c.list_objects_v2().bucket("list").prefix("photos/").delimiter("/").send().await.unwrap();
+    let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
+    let prefixes: Vec<_> = out.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(keys, ["photos/index.html"]);
+    assert_eq!(prefixes, ["photos/2024/", "photos/2025/"]);
+    let o = &c.list_objects_v2().bucket("list").prefix("a").send().await.unwrap().contents()[0].clone();
+    assert_eq!(o.size(), Some(1));
+    assert_eq!(o.e_tag(), Some(format!("\"{}\"", md5_hex(b"x")).as_str()));
+    assert!(o.owner().is_none(), "owner only with fetch-owner");
+    let out = c.list_objects_v2().bucket("list").prefix("a").fetch_owner(true).send().await.unwrap();
+    assert!(out.contents()[0].owner().and_then(|o| o.id()).is_some());
+}
+
+#[tokio::test]
+async fn v2_pagination_walks_everything_once() {
+    let s = seeded(TREE).await;
+    let c = s.client();
+    for (max, delimiter) in [(1, None), (2, None), (1, Some("/")), (3, Some("/"))] {
+        let mut seen = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut req = c.list_objects_v2().bucket("list").max_keys(max).set_continuation_token(token.clone());
+            if let Some(d) = delimiter {
+                req = req.delimiter(d);
+            }
+            let out = req.send().await.unwrap();
+            assert!(out.key_count().unwrap() <= max);
+            seen.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            seen.extend(out.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)));
+            if out.is_truncated() != Some(true) {
+                break;
+            }
+            token = out.next_continuation_token().map(str::to_string);
+            assert!(token.is_some());
+        }
+        let expected: Vec<&str> = match delimiter {
+            None => {
+                let mut all = TREE.to_vec();
+                all.sort();
+                all
+            }
+            Some(_) => vec!["a.txt", "photos/", "videos/", "z"],
+        };
+        let mut sorted = seen.clone();
+        sorted.sort();
+        assert_eq!(sorted, expected, "max {max} delimiter {delimiter:?}");
+        assert_eq!(seen.len(), expected.len());
+    }
+    let out = c.list_objects_v2().bucket("list").start_after("photos/2024/jan.jpg").max_keys(2).send().await.unwrap();
+    let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["photos/2025/mar.jpg", "photos/index.html"]);
+    assert_eq!(out.start_after(), Some("photos/2024/jan.jpg"));
+    let out = c.list_objects_v2().bucket("list").max_keys(0).send().await.unwrap();
+    assert_eq!(out.key_count(), Some(0));
+}
+
+#[tokio::test]
+async fn v2_errors() {
+    let s = seeded(&[]).await;
+    let r = s.signed(SignedRequest::new("GET", "/list").query("list-type=2&max-keys=abc")).await;
+    let doc = r.assert_error(400, "InvalidArgument", "Provided max-keys not an integer or within integer range");
+    assert_eq!(doc.get("ArgumentName"), Some("max-keys"));
+    assert_eq!(doc.get("ArgumentValue"), Some("abc"));
+    let r = s.signed(SignedRequest::new("GET", "/list").query("list-type=2&encoding-type=xml")).await;
+    r.assert_error(400, "InvalidArgument", "Invalid Encoding Method specified in Request");
+    let r = s.signed(SignedRequest::new("GET", "/list").query("continuation-token=%21%21&list-type=2")).await;
+    r.assert_error(400, "InvalidArgument", "The continuation token provided is incorrect");
+}
+
+#[tokio::test]
+async fn v2_url_encoding() {
+    let s = seeded(&["sp ace/a+b", "é/x"]).await;
+    let r = s.signed(SignedRequest::new("GET", "/list").query("delimiter=%2F&encoding-type=url&list-type=2")).await;
+    assert_eq!(r.status, 200);
+    let body = r.text();
+    assert!(body.contains("<Prefix>sp%20ace/</Prefix>"), "{body}");
+    assert!(body.contains("<Prefix>%C3%A9/</Prefix>"), "{body}");
+    assert!(body.contains("<EncodingType>url</EncodingType>"), "{body}");
+    // The SDK asks for url encoding and decodes it back.
+    let out = s
+        .client()
+        .list_objects_v2()
+        .bucket("list")
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 2);
+}
+
+#[tokio::test]
+async fn v1_markers() {
+    let s = seeded(TREE).await;
+    let c = s.client();
+    let out = c.list_objects().bucket("list").max_keys(3).send().await.unwrap();
+    let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["a.txt", "photos/2024/feb.jpg", "photos/2024/jan.jpg"]);
+    assert_eq!(out.is_truncated(), Some(true));
+    assert_eq!(out.next_marker(), None, "NextMarker only with a delimiter");
+    assert!(out.contents()[0].owner().is_some(), "v1 always lists the owner");
+    let out = c.list_objects().bucket("list").marker("photos/2024/jan.jpg").max_keys(100).send().await.unwrap();
+    let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys, ["photos/2025/mar.jpg", "photos/index.html", "videos/v.mp4", "z"]);
+    let out = c.list_objects().bucket("list").delimiter("/").max_keys(2).send().await.unwrap();
+    assert_eq!(out.next_marker(), Some("photos/"));
+    let out = c.list_objects().bucket("list").delimiter("/").marker("photos/").send().await.unwrap();
+    let keys: Vec<_> = out.contents().iter().filter_map(|o| o.key()).collect();
+    let prefixes: Vec<_> = out.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(keys, ["z"]);
+    assert_eq!(prefixes, ["videos/"]);
+}

@@ -1,0 +1,550 @@
+//! Object operations through the Rust SDK (with its default checksums and streaming bodies), and
+//! raw requests for what no SDK sends.
+
+use aws_sdk_s3::primitives::ByteStream;
+use base64::Engine;
+
+use crate::common::*;
+
+const KEYS: &[&str] = &[
+    "plain.txt",
+    "dir/sub/file",
+    "a b+c~é.txt",
+    "//double//slash",
+    "/leading",
+    "dots/../x/./y",
+    "..",
+    "per%cent%20not-decoded",
+    "unicode/日本語/файл",
+    "symbols !$&'()*,;=:@",
+    "Case/ABC",
+    "case/abc",
+];
+
+#[tokio::test]
+async fn put_get_head_roundtrip_with_stored_headers() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    let body = b"hello, world".to_vec();
+    let put = c
+        .put_object()
+        .bucket("objs")
+        .key("greeting.txt")
+        .body(body.clone().into())
+        .content_type("text/plain; charset=utf-8")
+        .content_encoding("identity")
+        .content_disposition("attachment; filename=\"g.txt\"")
+        .content_language("en-GB")
+        .cache_control("max-age=60")
+        .expires(aws_sdk_s3::primitives::DateTime::from_secs(1_900_000_000))
+        .metadata("Color", "Blue")
+        .metadata("unicode", "café")
+        .send()
+        .await
+        .unwrap();
+    let etag = format!("\"{}\"", md5_hex(&body));
+    assert_eq!(put.e_tag(), Some(etag.as_str()));
+    let got = c.get_object().bucket("objs").key("greeting.txt").send().await.unwrap();
+    assert_eq!(got.e_tag(), Some(etag.as_str()));
+    assert_eq!(got.content_type(), Some("text/plain; charset=utf-8"));
+    assert_eq!(got.content_encoding(), Some("identity"));
+    assert_eq!(got.content_disposition(), Some("attachment; filename=\"g.txt\""));
+    assert_eq!(got.content_language(), Some("en-GB"));
+    assert_eq!(got.cache_control(), Some("max-age=60"));
+    assert_eq!(got.expires_string(), Some("Sun, 17 Mar 2030 17:46:40 GMT"));
+    assert_eq!(got.content_length(), Some(12));
+    assert!(got.last_modified().is_some());
+    let meta = got.metadata().unwrap();
+    assert_eq!(meta.get("color").map(String::as_str), Some("Blue"), "names are lowercased: {meta:?}");
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), body.as_slice());
+    let head = c.head_object().bucket("objs").key("greeting.txt").send().await.unwrap();
+    assert_eq!(head.content_length(), Some(12));
+    assert_eq!(head.e_tag(), Some(etag.as_str()));
+    // Non-ASCII metadata comes back RFC 2047-encoded, as S3 sends it.
+    let r = s.signed(SignedRequest::new("HEAD", "/objs/greeting.txt")).await;
+    assert_eq!(r.header("x-amz-meta-unicode"), Some("=?UTF-8?B?Y2Fmw6k=?="));
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+}
+
+#[tokio::test]
+async fn default_content_type_and_empty_object() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    // A raw PUT without Content-Type (the SDK always sends one).
+    assert_eq!(s.signed(SignedRequest::new("PUT", "/objs/empty")).await.status, 200);
+    let got = c.get_object().bucket("objs").key("empty").send().await.unwrap();
+    assert_eq!(got.content_type(), Some("binary/octet-stream"));
+    assert_eq!(got.content_length(), Some(0));
+    assert_eq!(got.e_tag(), Some("\"d41d8cd98f00b204e9800998ecf8427e\""));
+}
+
+#[tokio::test]
+async fn awkward_keys_roundtrip_and_list_exactly() {
+    let s = TestServer::start().await;
+    s.create_bucket("keys").await;
+    let c = s.client();
+    for key in KEYS {
+        c.put_object()
+            .bucket("keys")
+            .key(*key)
+            .body(key.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{key}: {e:?}"));
+    }
+    for key in KEYS {
+        let got = c.get_object().bucket("keys").key(*key).send().await.unwrap_or_else(|e| panic!("{key}: {e:?}"));
+        assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), key.as_bytes(), "{key}");
+    }
+    let listed = c.list_objects_v2().bucket("keys").send().await.unwrap();
+    let mut names: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    let mut expected: Vec<&str> = KEYS.to_vec();
+    expected.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    assert_eq!(names, expected, "byte order, nothing normalised or folded");
+    names.clear();
+    // Files on disk are named by id, never by key.
+    for entry in walk(&s.data_dir()) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!KEYS.iter().any(|k| k.ends_with(&name) && name.len() > 3), "{name}");
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn key_length_limit() {
+    let s = TestServer::start().await;
+    s.create_bucket("keys").await;
+    let c = s.client();
+    let ok = "k".repeat(1024);
+    c.put_object().bucket("keys").key(&ok).body(b"x".to_vec().into()).send().await.unwrap();
+    let long = "k".repeat(1025);
+    let path = format!("/keys/{long}");
+    let r = s.signed(SignedRequest::new("PUT", &path).body(b"x")).await;
+    let doc = r.assert_error(400, "KeyTooLongError", "Your key is too long");
+    assert_eq!(doc.get("Size"), Some("1025"));
+    assert_eq!(doc.get("MaxSizeAllowed"), Some("1024"));
+    // Multi-byte characters count in bytes.
+    let long = "é".repeat(513);
+    let path = format!("/keys/{}", "%C3%A9".repeat(513));
+    s.signed(SignedRequest::new("PUT", &path).body(b"x")).await.assert_error(
+        400,
+        "KeyTooLongError",
+        "Your key is too long",
+    );
+    let _ = long;
+}
+
+#[tokio::test]
+async fn missing_objects() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let r = s.signed(SignedRequest::new("GET", "/objs/none")).await;
+    let doc = r.assert_error(404, "NoSuchKey", "The specified key does not exist.");
+    assert_eq!(doc.get("Key"), Some("none"));
+    assert_eq!(doc.get("Resource"), Some("/objs/none"));
+    let r = s.signed(SignedRequest::new("HEAD", "/objs/none")).await;
+    assert_eq!(r.status, 404);
+    assert!(r.body.is_empty());
+    s.signed(SignedRequest::new("GET", "/nobucket/k")).await.assert_error(
+        404,
+        "NoSuchBucket",
+        "The specified bucket does not exist",
+    );
+    s.signed(SignedRequest::new("PUT", "/nobucket/k").body(b"x")).await.assert_error(
+        404,
+        "NoSuchBucket",
+        "The specified bucket does not exist",
+    );
+    // Deleting a missing key succeeds, as on S3.
+    s.client().delete_object().bucket("objs").key("none").send().await.unwrap();
+}
+
+#[tokio::test]
+async fn overwrite_replaces_and_removes_old_body() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    c.put_object().bucket("objs").key("k").body(b"first".to_vec().into()).metadata("a", "1").send().await.unwrap();
+    c.put_object().bucket("objs").key("k").body(b"second!".to_vec().into()).send().await.unwrap();
+    let got = c.get_object().bucket("objs").key("k").send().await.unwrap();
+    assert!(got.metadata().is_none_or(|m| m.is_empty()));
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"second!");
+    let blobs: Vec<_> = walk(&s.data_dir().join("blobs"));
+    assert_eq!(blobs.len(), 1, "the replaced body is removed: {blobs:?}");
+    c.delete_object().bucket("objs").key("k").send().await.unwrap();
+    assert!(walk(&s.data_dir().join("blobs")).is_empty());
+}
+
+#[tokio::test]
+async fn ranges() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    let data: Vec<u8> = (0..100u8).collect();
+    c.put_object().bucket("objs").key("r").body(data.clone().into()).send().await.unwrap();
+    for (range, start, end) in
+        [("bytes=0-9", 0, 9), ("bytes=90-", 90, 99), ("bytes=-5", 95, 99), ("bytes=98-200", 98, 99)]
+    {
+        let got = c.get_object().bucket("objs").key("r").range(range).send().await.unwrap();
+        let expected_range = format!("bytes {start}-{end}/100");
+        assert_eq!(got.content_range(), Some(expected_range.as_str()));
+        assert_eq!(got.content_length(), Some((end - start + 1) as i64));
+        assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), &data[start..=end]);
+    }
+    let r = s.signed(SignedRequest::new("GET", "/objs/r").header("range", "bytes=0-9")).await;
+    assert_eq!(r.status, 206);
+    let r = s.signed(SignedRequest::new("GET", "/objs/r").header("range", "bytes=100-")).await;
+    let doc = r.assert_error(416, "InvalidRange", "The requested range is not satisfiable");
+    assert_eq!(doc.get("RangeRequested"), Some("bytes=100-"));
+    assert_eq!(doc.get("ActualObjectSize"), Some("100"));
+    assert_eq!(r.header("content-range"), Some("bytes */100"));
+    // Syntax S3 ignores: the whole object.
+    let r = s.signed(SignedRequest::new("GET", "/objs/r").header("range", "bytes=5-1")).await;
+    assert_eq!((r.status, r.body.len()), (200, 100));
+}
+
+#[tokio::test]
+async fn conditional_get_and_head() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    let put = c.put_object().bucket("objs").key("c").body(b"cond".to_vec().into()).send().await.unwrap();
+    let etag = put.e_tag().unwrap().to_string();
+    let past = "Mon, 01 Jan 2001 00:00:00 GMT";
+    let future = "Fri, 01 Jan 2100 00:00:00 GMT";
+    let cases: &[(&str, &str, u16)] = &[
+        ("if-match", &etag, 200),
+        ("if-match", "\"nope\"", 412),
+        ("if-none-match", &etag, 304),
+        ("if-none-match", "\"nope\"", 200),
+        ("if-modified-since", future, 304),
+        ("if-modified-since", past, 200),
+        ("if-unmodified-since", past, 412),
+        ("if-unmodified-since", future, 200),
+    ];
+    for (name, value, status) in cases {
+        for method in ["GET", "HEAD"] {
+            let r = s.signed(SignedRequest::new(method, "/objs/c").header(name, *value)).await;
+            assert_eq!(r.status, *status, "{method} {name}: {value}");
+            if *status == 412 && method == "GET" {
+                let doc = r.assert_error(
+                    412,
+                    "PreconditionFailed",
+                    "At least one of the pre-conditions you specified did not hold",
+                );
+                let cond = if *name == "if-match" { "If-Match" } else { "If-Unmodified-Since" };
+                assert_eq!(doc.get("Condition"), Some(cond));
+            }
+            if *status == 304 {
+                assert!(r.body.is_empty());
+                assert_eq!(r.header("etag"), Some(etag.as_str()));
+            }
+        }
+    }
+    // S3's precedence: If-Match true wins over a false If-Unmodified-Since; If-None-Match false
+    // (ETag differs) wins over a false If-Modified-Since.
+    let r = s
+        .signed(
+            SignedRequest::new("GET", "/objs/c").header("if-match", etag.clone()).header("if-unmodified-since", past),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = s
+        .signed(
+            SignedRequest::new("GET", "/objs/c").header("if-none-match", "\"x\"").header("if-modified-since", future),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    // And 412 before 304.
+    let r = s
+        .signed(SignedRequest::new("GET", "/objs/c").header("if-match", "\"x\"").header("if-none-match", etag.clone()))
+        .await;
+    assert_eq!(r.status, 412);
+    // Through the SDK.
+    let err = c.get_object().bucket("objs").key("c").if_match("\"other\"").send().await.unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(412));
+}
+
+#[tokio::test]
+async fn conditional_put() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    c.put_object().bucket("objs").key("once").if_none_match("*").body(b"1".to_vec().into()).send().await.unwrap();
+    let r = s.signed(SignedRequest::new("PUT", "/objs/once").header("if-none-match", "*").body(b"2")).await;
+    let doc =
+        r.assert_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    assert_eq!(doc.get("Condition"), Some("If-None-Match"));
+    let got = c.get_object().bucket("objs").key("once").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"1", "the first write survives");
+    let etag = format!("\"{}\"", md5_hex(b"1"));
+    let r = s.signed(SignedRequest::new("PUT", "/objs/once").header("if-match", "\"wrong\"").body(b"3")).await;
+    assert_eq!(r.error().get("Condition"), Some("If-Match"));
+    assert_eq!(r.status, 412);
+    let r = s.signed(SignedRequest::new("PUT", "/objs/once").header("if-match", etag).body(b"4")).await;
+    assert_eq!(r.status, 200);
+    let r = s.signed(SignedRequest::new("PUT", "/objs/absent").header("if-match", "\"x\"").body(b"5")).await;
+    r.assert_error(404, "NoSuchKey", "The specified key does not exist.");
+    assert_eq!(walk(&s.data_dir().join("blobs")).len(), 1, "failed conditional writes leave nothing behind");
+    assert!(walk(&s.data_dir().join("tmp")).is_empty());
+}
+
+#[tokio::test]
+async fn content_md5_checked() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let good = base64::engine::general_purpose::STANDARD.encode(md5_bytes(b"payload"));
+    let r = s.signed(SignedRequest::new("PUT", "/objs/m").header("content-md5", good).body(b"payload")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let wrong = base64::engine::general_purpose::STANDARD.encode(md5_bytes(b"other"));
+    let r = s.signed(SignedRequest::new("PUT", "/objs/m").header("content-md5", wrong).body(b"payload")).await;
+    let doc = r.assert_error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
+    assert_eq!(doc.get("ExpectedDigest"), Some(md5_hex(b"other").as_str()));
+    assert_eq!(doc.names()[2..4], ["ExpectedDigest", "CalculatedDigest"]);
+    for bad in ["not base64!", "AAAA"] {
+        let r = s.signed(SignedRequest::new("PUT", "/objs/m").header("content-md5", bad).body(b"payload")).await;
+        r.assert_error(400, "InvalidDigest", "The Content-MD5 you specified was not valid.");
+    }
+    let got = s.client().get_object().bucket("objs").key("m").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"payload");
+    assert_eq!(walk(&s.data_dir().join("blobs")).len(), 1);
+}
+
+#[tokio::test]
+async fn payload_hash_checked() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let mut req = SignedRequest::new("PUT", "/objs/h").body(b"actual body");
+    req.content_sha256 = Some(s3strict::auth::canonical::sha256_hex(b"claimed body"));
+    let r = s.signed(req).await;
+    let doc = r.assert_error(
+        400,
+        "XAmzContentSHA256Mismatch",
+        "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    );
+    assert_eq!(
+        doc.get("ClientComputedContentSHA256"),
+        Some(s3strict::auth::canonical::sha256_hex(b"claimed body").as_str())
+    );
+    assert_eq!(
+        doc.get("S3ComputedContentSHA256"),
+        Some(s3strict::auth::canonical::sha256_hex(b"actual body").as_str())
+    );
+    let r = s.signed(SignedRequest::new("GET", "/objs/h")).await;
+    assert_eq!(r.status, 404, "nothing stored");
+    assert!(walk(&s.data_dir().join("blobs")).is_empty());
+    let mut req = SignedRequest::new("PUT", "/objs/u").body(b"unsigned body");
+    req.content_sha256 = Some("UNSIGNED-PAYLOAD".into());
+    assert_eq!(s.signed(req).await.status, 200);
+}
+
+#[tokio::test]
+async fn response_overrides() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    c.put_object().bucket("objs").key("o").content_type("text/plain").body(b"x".to_vec().into()).send().await.unwrap();
+    let got = c
+        .get_object()
+        .bucket("objs")
+        .key("o")
+        .response_content_type("application/json")
+        .response_content_disposition("inline")
+        .response_cache_control("no-cache")
+        .response_content_language("fr")
+        .response_content_encoding("gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content_type(), Some("application/json"));
+    assert_eq!(got.content_disposition(), Some("inline"));
+    assert_eq!(got.cache_control(), Some("no-cache"));
+    assert_eq!(got.content_language(), Some("fr"));
+    assert_eq!(got.content_encoding(), Some("gzip"));
+}
+
+#[tokio::test]
+async fn streaming_upload_from_file_with_sdk_defaults() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    let path = s.dir.path().join("upload.bin");
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let put = c
+        .put_object()
+        .bucket("objs")
+        .key("big.bin")
+        .body(ByteStream::from_path(&path).await.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.e_tag(), Some(format!("\"{}\"", md5_hex(&data)).as_str()));
+    let got = c.get_object().bucket("objs").key("big.bin").send().await.unwrap();
+    assert_eq!(got.content_encoding(), None, "aws-chunked is not stored");
+    let bytes = got.body.collect().await.unwrap().into_bytes();
+    assert!(bytes.as_ref() == data.as_slice(), "body differs");
+}
+
+#[tokio::test]
+async fn copy_object() {
+    let s = TestServer::start().await;
+    s.create_bucket("src").await;
+    s.create_bucket("dst").await;
+    let c = s.client();
+    c.put_object()
+        .bucket("src")
+        .key("a b+c")
+        .content_type("text/x-src")
+        .metadata("m", "1")
+        .body(b"copy me".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let out = c.copy_object().bucket("dst").key("copied").copy_source("src/a%20b%2Bc").send().await.unwrap();
+    let etag = format!("\"{}\"", md5_hex(b"copy me"));
+    assert_eq!(out.copy_object_result().and_then(|r| r.e_tag()), Some(etag.as_str()));
+    let got = c.get_object().bucket("dst").key("copied").send().await.unwrap();
+    assert_eq!(got.content_type(), Some("text/x-src"));
+    assert_eq!(got.metadata().and_then(|m| m.get("m")).map(String::as_str), Some("1"));
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"copy me");
+    // REPLACE takes the request's headers and metadata.
+    c.copy_object()
+        .bucket("dst")
+        .key("copied")
+        .copy_source("dst/copied")
+        .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+        .content_type("text/x-new")
+        .metadata("n", "2")
+        .send()
+        .await
+        .unwrap();
+    let got = c.head_object().bucket("dst").key("copied").send().await.unwrap();
+    assert_eq!(got.content_type(), Some("text/x-new"));
+    assert_eq!(got.metadata().map(|m| m.len()), Some(1));
+    // Copying onto itself without REPLACE is refused.
+    let r = s.signed(SignedRequest::new("PUT", "/dst/copied").header("x-amz-copy-source", "/dst/copied")).await;
+    r.assert_error(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
+    let r = s.signed(SignedRequest::new("PUT", "/dst/x").header("x-amz-copy-source", "/src/missing")).await;
+    r.assert_error(404, "NoSuchKey", "The specified key does not exist.");
+    let r = s
+        .signed(
+            SignedRequest::new("PUT", "/dst/x")
+                .header("x-amz-copy-source", "/src/a%20b%2Bc")
+                .header("x-amz-metadata-directive", "MERGE"),
+        )
+        .await;
+    let doc = r.assert_error(400, "InvalidArgument", "Unknown metadata directive.");
+    assert_eq!(doc.get("ArgumentName"), Some("x-amz-metadata-directive"));
+    let r = s.signed(SignedRequest::new("PUT", "/dst/x").header("x-amz-copy-source", "nokey")).await;
+    r.assert_error(
+        400,
+        "InvalidArgument",
+        "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+    );
+    // Copy-source conditionals.
+    let r = s
+        .signed(
+            SignedRequest::new("PUT", "/dst/x")
+                .header("x-amz-copy-source", "/src/a%20b%2Bc")
+                .header("x-amz-copy-source-if-match", "\"nope\""),
+        )
+        .await;
+    r.assert_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    let r = s
+        .signed(
+            SignedRequest::new("PUT", "/dst/x")
+                .header("x-amz-copy-source", "/src/a%20b%2Bc")
+                .header("x-amz-copy-source-if-none-match", etag.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 412);
+    let r = s
+        .signed(
+            SignedRequest::new("PUT", "/dst/x")
+                .header("x-amz-copy-source", "/src/a%20b%2Bc")
+                .header("x-amz-copy-source-if-match", etag.clone()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s
+        .signed(
+            SignedRequest::new("PUT", "/dst/x")
+                .header("x-amz-copy-source", "/src/a%20b%2Bc")
+                .header("x-amz-copy-source-if-unmodified-since", "Mon, 01 Jan 2001 00:00:00 GMT"),
+        )
+        .await;
+    assert_eq!(r.status, 412);
+}
+
+#[tokio::test]
+async fn delete_objects() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    for k in ["a", "b", "c"] {
+        c.put_object().bucket("objs").key(k).body(b"x".to_vec().into()).send().await.unwrap();
+    }
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let ids =
+        |keys: &[&str]| keys.iter().map(|k| ObjectIdentifier::builder().key(*k).build().unwrap()).collect::<Vec<_>>();
+    let out = c
+        .delete_objects()
+        .bucket("objs")
+        .delete(Delete::builder().set_objects(Some(ids(&["a", "missing"]))).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let deleted: Vec<_> = out.deleted().iter().filter_map(|d| d.key()).collect();
+    assert_eq!(deleted, ["a", "missing"]);
+    let out = c
+        .delete_objects()
+        .bucket("objs")
+        .delete(Delete::builder().set_objects(Some(ids(&["b"]))).quiet(true).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(out.deleted().is_empty());
+    let left = c.list_objects_v2().bucket("objs").send().await.unwrap();
+    assert_eq!(left.contents().iter().filter_map(|o| o.key()).collect::<Vec<_>>(), ["c"]);
+    let mut doc = String::from("<Delete>");
+    for i in 0..1001 {
+        doc.push_str(&format!("<Object><Key>k{i}</Key></Object>"));
+    }
+    doc.push_str("</Delete>");
+    let r = s.signed(SignedRequest::new("POST", "/objs").query("delete").body(doc.as_bytes())).await;
+    r.assert_error(
+        400,
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    );
+    let r = s.signed(SignedRequest::new("POST", "/objs").query("delete").body(b"<Delete><Object>")).await;
+    assert_eq!(r.error().code, "MalformedXML");
+}
+
+#[tokio::test]
+async fn put_requires_content_length() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let mut req = SignedRequest::new("PUT", "/objs/chunked");
+    req.content_sha256 = Some("UNSIGNED-PAYLOAD".into());
+    let (target, mut headers) = req.sign(s.addr);
+    headers.push(("transfer-encoding".into(), "chunked".into()));
+    let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let r = s.raw("PUT", &target, &h, b"5\r\nhello\r\n0\r\n\r\n").await;
+    r.assert_error(411, "MissingContentLength", "You must provide the Content-Length HTTP header.");
+}
