@@ -1,7 +1,7 @@
 //! The integration tests: one binary, one module per area. Each test starts a real server on an
+//! ephemeral port and talks to it with real clients.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! ephemeral port and talks to it with real clients.
 
 mod buckets;
 mod common;
