@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth_header;
 mod buckets;
 mod common;
 mod listing;

@@ -251,6 +251,8 @@ pub struct SignedRequest<'a> {
     pub content_sha256: Option<String>,
     /// Replace the computed signature.
     pub signature: Option<String>,
+    /// Sign a `Date` header instead of `x-amz-date`.
+    pub date_header: bool,
 }
 
 impl<'a> SignedRequest<'a> {
@@ -269,6 +271,7 @@ impl<'a> SignedRequest<'a> {
             amz_date: None,
             content_sha256: None,
             signature: None,
+            date_header: false,
         }
     }
 
@@ -296,11 +299,14 @@ impl<'a> SignedRequest<'a> {
     pub fn sign(&self, addr: SocketAddr) -> (String, Vec<(String, String)>) {
         let date = self.amz_date.clone().unwrap_or_else(|| chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
         let sha = self.content_sha256.clone().unwrap_or_else(|| canonical::sha256_hex(self.body));
-        let mut headers: Vec<(String, String)> = vec![
-            ("host".into(), addr.to_string()),
-            ("x-amz-date".into(), date.clone()),
-            ("x-amz-content-sha256".into(), sha.clone()),
-        ];
+        let date_line = if self.date_header {
+            let t = chrono::NaiveDateTime::parse_from_str(&date, "%Y%m%dT%H%M%SZ").unwrap().and_utc();
+            ("date".to_string(), t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+        } else {
+            ("x-amz-date".to_string(), date.clone())
+        };
+        let mut headers: Vec<(String, String)> =
+            vec![("host".into(), addr.to_string()), date_line, ("x-amz-content-sha256".into(), sha.clone())];
         for (n, v) in &self.headers {
             if n.eq_ignore_ascii_case("host") {
                 headers[0].1 = v.clone();
@@ -368,4 +374,39 @@ pub fn md5_hex(data: &[u8]) -> String {
 pub fn md5_bytes(data: &[u8]) -> [u8; 16] {
     use md5::Digest;
     md5::Md5::digest(data).into()
+}
+
+/// The target with query parameter `name` set to `value` (added when absent), others untouched.
+pub fn with_param(target: &str, name: &str, value: &str) -> String {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut found = false;
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            if p.split('=').next() == Some(name) {
+                found = true;
+                format!("{name}={value}")
+            } else {
+                p.to_string()
+            }
+        })
+        .collect();
+    if !found {
+        parts.push(format!("{name}={value}"));
+    }
+    format!("{path}?{}", parts.join("&"))
+}
+
+/// The target without query parameter `name`.
+pub fn without_param(target: &str, name: &str) -> String {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let parts: Vec<&str> = query.split('&').filter(|p| p.split('=').next() != Some(name)).collect();
+    format!("{path}?{}", parts.join("&"))
+}
+
+/// The value of query parameter `name` in `target`, still encoded.
+pub fn param<'a>(target: &'a str, name: &str) -> Option<&'a str> {
+    let query = target.split_once('?')?.1;
+    query.split('&').find_map(|p| p.strip_prefix(name).and_then(|r| r.strip_prefix('=')))
 }
