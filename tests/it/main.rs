@@ -8,4 +8,5 @@ mod buckets;
 mod common;
 mod listing;
 mod objects;
+mod presigned;
 mod vectors;
