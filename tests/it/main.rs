@@ -9,4 +9,5 @@ mod common;
 mod listing;
 mod objects;
 mod presigned;
+mod process;
 mod vectors;

@@ -1,0 +1,195 @@
+//! The binary as users run it: the command-line contract, settings from env and file, graceful
+//! shutdown, and recovery after `kill -9`. Also the admin endpoints.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+
+/// A running `s3strict` process and the address it printed.
+struct Proc {
+    child: Child,
+    addr: SocketAddr,
+    first_lines: Vec<String>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Proc {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3strict"));
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn s3strict");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first_lines = Vec::new();
+        for _ in 0..2 {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            first_lines.push(line.trim_end().to_string());
+        }
+        let addr = first_lines[0].strip_prefix("listening on http://").expect("startup line").parse().unwrap();
+        Proc { child, addr, first_lines }
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client(addr: SocketAddr) -> aws_sdk_s3::Client {
+    client_for(&format!("http://{addr}"), AK, SK, REGION)
+}
+
+#[tokio::test]
+async fn startup_line_and_graceful_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let mut p = Proc::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", data.to_str().unwrap()], &[]);
+    assert_ne!(p.addr.port(), 0);
+    assert_eq!(p.first_lines[1], "region us-east-1, access key AKIAIOSFODNN7EXAMPLE");
+    assert!(!p.first_lines.iter().any(|l| l.contains(SK)), "never print the secret");
+    let r = raw(p.addr, "GET", "/_s3strict/health", &[], b"").await;
+    assert_eq!(r.status, 200);
+    client(p.addr).create_bucket().bucket("proc").send().await.unwrap();
+    assert!(data.join("s3strict.db").exists());
+    p.signal("TERM");
+    let status = p.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[tokio::test]
+async fn settings_from_env_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("s3strict.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "region = \"eu-west-3\"\ndata = {:?}\naccess_key = \"FILEKEY\"\n",
+            dir.path().join("d").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    // Flags beat env, env beats the file.
+    let p = Proc::spawn(
+        &["--config", cfg.to_str().unwrap(), "--access-key", "FLAGKEY"],
+        &[("S3STRICT_ADDR", "127.0.0.1:0"), ("S3STRICT_ACCESS_KEY", "ENVKEY"), ("S3STRICT_SECRET_KEY", "envsecret")],
+    );
+    assert_eq!(p.first_lines[1], "region eu-west-3, access key FLAGKEY");
+    let c = client_for(&format!("http://{}", p.addr), "FLAGKEY", "envsecret", "eu-west-3");
+    c.list_buckets().send().await.unwrap();
+}
+
+#[tokio::test]
+async fn clock_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let p = Proc::spawn(
+        &["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap(), "--clock-frozen", "2026-01-01T00:00:00Z"],
+        &[],
+    );
+    let r = raw(p.addr, "GET", "/_s3strict/clock", &[], b"").await;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["mode"], "frozen");
+    assert_eq!(v["now"], "2026-01-01T00:00:00Z");
+    let p2 = Proc::spawn(&["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap(), "--clock-offset", "-120"], &[]);
+    let r = raw(p2.addr, "GET", "/_s3strict/clock", &[], b"").await;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!((v["mode"].as_str(), v["offset_seconds"].as_i64()), (Some("offset"), Some(-120)));
+}
+
+#[tokio::test]
+async fn bad_settings_exit_with_a_message() {
+    let out = Command::new(env!("CARGO_BIN_EXE_s3strict"))
+        .args(["--clock-offset", "5", "--clock-frozen", "2026-01-01T00:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exclude each other"));
+}
+
+/// An acknowledged write survives `kill -9`; leftovers of an interrupted write are swept at start.
+#[tokio::test]
+async fn survives_kill_9_and_sweeps_leftovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let args = ["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap()];
+    let p = Proc::spawn(&args, &[]);
+    let c = client(p.addr);
+    c.create_bucket().bucket("durable").send().await.unwrap();
+    let body: Vec<u8> = (0..1_000_000u32).map(|i| i as u8).collect();
+    c.put_object().bucket("durable").key("k").body(body.clone().into()).send().await.unwrap();
+    // A write cut off mid-body: the client sends half and the process dies.
+    let mut req = SignedRequest::new("PUT", "/durable/k").body(b"");
+    req.content_sha256 = Some("UNSIGNED-PAYLOAD".into());
+    let (target, headers) = req.sign(p.addr);
+    let mut stream = tokio::net::TcpStream::connect(p.addr).await.unwrap();
+    let mut head = format!("PUT {target} HTTP/1.1\r\n");
+    for (n, v) in &headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("content-length: 2000000\r\n\r\n");
+    use tokio::io::AsyncWriteExt;
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![b'z'; 500_000]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    p.signal("KILL");
+    drop(p);
+    // Plant an orphan blob as a crash between rename and commit would leave.
+    let orphan = data.join("blobs").join("ff").join("ffffffffffffffffffffffffffffffff");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"orphan").unwrap();
+    assert!(std::fs::read_dir(data.join("tmp")).unwrap().count() >= 1, "the cut-off write left a tmp file");
+    let p = Proc::spawn(&args, &[]);
+    let got = client(p.addr).get_object().bucket("durable").key("k").send().await.unwrap();
+    assert!(got.body.collect().await.unwrap().into_bytes().as_ref() == body.as_slice(), "old object intact");
+    assert_eq!(std::fs::read_dir(data.join("tmp")).unwrap().count(), 0);
+    assert!(!orphan.exists());
+}
+
+#[tokio::test]
+async fn admin_clock_api() {
+    let s = TestServer::start().await;
+    let r = s.raw("GET", "/_s3strict/clock", &[], b"").await;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["mode"], "real");
+    s.set_clock(r#"{"offset_seconds": 61}"#).await;
+    let r = s.raw("GET", "/_s3strict/clock", &[], b"").await;
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["offset_seconds"], 61);
+    for bad in [r#"{"offset_seconds": 1, "real": true}"#, r#"{"frozen_at": "yesterday"}"#, "not json", "{}"] {
+        let r = s.raw("PUT", "/_s3strict/clock", &[], bad.as_bytes()).await;
+        assert_eq!(r.status, 400, "{bad}");
+    }
+    assert_eq!(s.raw("GET", "/_s3strict/nothing", &[], b"").await.status, 404);
+    assert_eq!(s.raw("GET", "/_s3strict/ready", &[], b"").await.status, 200);
+    // reset removes every bucket and object.
+    s.set_clock(r#"{"real": true}"#).await;
+    s.create_bucket("gone").await;
+    s.client().put_object().bucket("gone").key("k").body(b"x".to_vec().into()).send().await.unwrap();
+    assert_eq!(s.raw("POST", "/_s3strict/reset", &[], b"").await.status, 200);
+    assert!(s.client().list_buckets().send().await.unwrap().buckets().is_empty());
+}
+
+#[tokio::test]
+async fn admin_needs_a_token_off_loopback() {
+    let s = TestServer::start_with(|c| {
+        c.addr = "0.0.0.0:0".parse().unwrap();
+        c.admin_token = Some("sesame".into());
+    })
+    .await;
+    let local = SocketAddr::from(([127, 0, 0, 1], s.addr.port()));
+    assert_eq!(raw(local, "GET", "/_s3strict/clock", &[], b"").await.status, 401);
+    assert_eq!(raw(local, "GET", "/_s3strict/clock", &[("authorization", "Bearer wrong")], b"").await.status, 401);
+    assert_eq!(raw(local, "GET", "/_s3strict/clock", &[("authorization", "Bearer sesame")], b"").await.status, 200);
+}
