@@ -1,7 +1,9 @@
 //! The one S3 error type and the single place that turns it into an HTTP response.
 //!
 //! Handlers and auth return `Result<_, S3Error>`; only [`S3Error::into_response`] writes the XML
-//! error document (`Code`, `Message`, extra elements, `Resource`, `RequestId`, `HostId`).
+//! error document (`Code`, `Message`, extra elements, `RequestId`, `HostId`). Like S3's own
+//! responses (e.g. `NoSuchKey`: `Code, Message, Key, RequestId, HostId`), no generic `Resource`
+//! element is written; an error that names its resource does so with its own extra element.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html>
 
 use std::fmt;
@@ -197,9 +199,8 @@ impl S3Error {
         self.code.name_and_status().0
     }
 
-    /// Turns the error into S3's response. `resource` is the request path; HEAD responses carry
-    /// no body, as on S3.
-    pub fn into_response(self, method: &Method, resource: &str, request_id: &str) -> Response<Body> {
+    /// Turns the error into S3's response; HEAD responses carry no body, as on S3.
+    pub fn into_response(self, method: &Method, request_id: &str) -> Response<Body> {
         let (name, status) = self.code.name_and_status();
         if status.is_server_error() {
             tracing::error!(code = name, message = %self.message, source = ?self.source, "request failed");
@@ -215,9 +216,6 @@ impl S3Error {
             w.elem("Message", &self.message);
             for (k, v) in &self.extras {
                 w.elem(k, v);
-            }
-            if !resource.is_empty() {
-                w.elem("Resource", resource);
             }
             w.elem("RequestId", request_id);
             w.elem("HostId", &host_id(request_id));

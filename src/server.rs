@@ -124,10 +124,9 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
             crate::admin::handle(&state, req).await
         } else {
             let method = req.method().clone();
-            let resource = req.uri().path().to_string();
             match handle_s3(&state, req).await {
                 Ok(r) => r,
-                Err(e) => e.into_response(&method, &resource, &request_id),
+                Err(e) => e.into_response(&method, &request_id),
             }
         };
         let h = resp.headers_mut();

@@ -187,7 +187,6 @@ async fn unknown_key_and_wrong_secret() {
             "StringToSignBytes",
             "CanonicalRequest",
             "CanonicalRequestBytes",
-            "Resource",
             "RequestId",
             "HostId"
         ]
