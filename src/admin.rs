@@ -1,5 +1,5 @@
 //! The server's own endpoints under `/_s3strict/` (never a valid bucket name, since `_` cannot
-//! start one): `health`, `ready`, `clock`, `reset`. Open on loopback; on any other address they
+//! start one): `health`, `ready`, `clock`, `auth-log`, `reset`. Open on loopback; on any other address they
 //! require `Authorization: Bearer <admin token>`.
 
 use bytes::Bytes;
@@ -87,6 +87,22 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Body> 
             state.auth.clock.set(setting);
             tracing::info!(?setting, "clock changed");
             json(StatusCode::OK, clock_json(state))
+        }
+        (Method::GET, "/auth-log") => {
+            let limit = req
+                .uri()
+                .query()
+                .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("limit=")))
+                .map(|v| v.parse::<usize>());
+            match limit {
+                Some(Err(_)) => error(StatusCode::BAD_REQUEST, "limit must be a non-negative integer"),
+                Some(Ok(n)) => json(StatusCode::OK, serde_json::json!(state.auth_log.recent(n))),
+                None => json(StatusCode::OK, serde_json::json!(state.auth_log.recent(crate::auth::log::CAPACITY))),
+            }
+        }
+        (Method::DELETE, "/auth-log") => {
+            state.auth_log.clear();
+            json(StatusCode::OK, serde_json::json!({ "cleared": true }))
         }
         (Method::POST, "/reset") => match state.store.reset().await {
             Ok(()) => json(StatusCode::OK, serde_json::json!({ "reset": true })),

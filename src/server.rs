@@ -4,7 +4,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use http::{HeaderValue, Request, Response};
@@ -16,7 +15,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
-use crate::auth::{self, AuthConfig, AuthRequest, Clock, Credentials};
+use crate::auth::log::{AuthLog, AuthLogEntry};
+use crate::auth::{self, AuthConfig, AuthRequest, AuthTrace, Clock, Credentials};
 use crate::body::Body;
 use crate::config::Config;
 use crate::error::{host_id, S3Result};
@@ -30,7 +30,7 @@ pub struct AppState {
     pub config: Config,
     pub auth: AuthConfig,
     pub store: Store,
-    request_counter: AtomicU64,
+    pub auth_log: AuthLog,
 }
 
 impl AppState {
@@ -41,14 +41,12 @@ impl AppState {
             credentials: Credentials::single(&config.access_key, &config.secret_key),
             clock: Clock::new(config.clock),
         };
-        AppState { config, auth, store, request_counter: AtomicU64::new(0) }
+        AppState { config, auth, store, auth_log: AuthLog::default() }
     }
 
     /// A new request id: 16 uppercase hex digits, like S3's.
     fn next_request_id(&self) -> String {
-        let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
-        let random = uuid::Uuid::new_v4().as_u64_pair().0;
-        format!("{:016X}", random ^ n)
+        format!("{:016X}", uuid::Uuid::new_v4().as_u64_pair().0)
     }
 }
 
@@ -124,7 +122,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
             crate::admin::handle(&state, req).await
         } else {
             let method = req.method().clone();
-            match handle_s3(&state, req).await {
+            match handle_s3(&state, req, &request_id).await {
                 Ok(r) => r,
                 Err(e) => e.into_response(&method, &request_id),
             }
@@ -144,17 +142,21 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
 }
 
 /// Routes, authenticates and dispatches an S3 request.
-async fn handle_s3(state: &AppState, req: Request<Incoming>) -> S3Result<Response<Body>> {
+async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -> S3Result<Response<Body>> {
     let (parts, body) = req.into_parts();
     let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
     let raw_path = parts.uri.path();
     let raw_query = parts.uri.query().unwrap_or("");
     let target = router::target(host, raw_path, state.config.domain.as_deref());
     let query = auth::parse_query(raw_query);
+    let mut trace = AuthTrace::default();
     let verified = auth::verify(
         &state.auth,
-        &AuthRequest { method: &parts.method, raw_path, raw_query, headers: &parts.headers },
-    )?;
+        &AuthRequest { method: &parts.method, raw_path, raw_query, query: &query, headers: &parts.headers },
+        &mut trace,
+    );
+    log_decision(state, request_id, &parts.method, target.as_ref().ok(), trace, verified.as_ref().err());
+    let verified = verified?;
     let target = target?;
     let op = router::route(&parts.method, &target, &query, &parts.headers)?;
     let ctx = Ctx { state, parts: &parts, query: &query, verified: &verified };
@@ -176,6 +178,34 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>) -> S3Result<Respons
         Op::HeadObject => object::handle_get_object(&ctx, b, k, true).await,
         Op::DeleteObject => object::handle_delete_object(&ctx, b, k).await,
     }
+}
+
+/// Records one authentication decision in the auth log.
+fn log_decision(
+    state: &AppState,
+    request_id: &str,
+    method: &http::Method,
+    target: Option<&router::Target>,
+    trace: AuthTrace,
+    error: Option<&crate::error::S3Error>,
+) {
+    let extra = |name: &str| error.and_then(|e| e.extras.iter().find(|(n, _)| *n == name)).map(|(_, v)| v.clone());
+    state.auth_log.record(AuthLogEntry {
+        time: auth::clock::iso8601(state.auth.clock.now()),
+        request_id: request_id.to_string(),
+        method: method.to_string(),
+        bucket: target.and_then(|t| t.bucket.clone()),
+        key: target.and_then(|t| t.key.clone()),
+        mechanism: trace.mechanism,
+        access_key: trace.access_key,
+        signed_headers: trace.signed_headers,
+        expires: trace.expires,
+        verdict: if error.is_some() { "denied" } else { "allowed" },
+        error_code: error.map(|e| e.code_name()),
+        error_message: error.map(|e| e.message.clone()),
+        canonical_request: extra("CanonicalRequest"),
+        string_to_sign: extra("StringToSign"),
+    });
 }
 
 /// Resolves on SIGINT or SIGTERM.

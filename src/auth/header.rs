@@ -8,7 +8,7 @@ use super::chunked::ChunkSigner;
 use super::clock::{amz_date, iso8601, parse_amz_date};
 use super::{
     check_signature, check_signed_headers, header_values, parse_credential, reject_security_token,
-    unsupported_mechanism, AuthConfig, AuthRequest, Mechanism, Payload, SignatureInput, Source, Verified,
+    unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload, SignatureInput, Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -100,9 +100,16 @@ fn announced_payload(req: &AuthRequest<'_>) -> S3Result<(Announced, String)> {
 }
 
 /// Verifies a request signed in the `Authorization` header.
-pub(super) fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, value: &str) -> S3Result<Verified> {
+pub(super) fn verify(
+    cfg: &AuthConfig,
+    req: &AuthRequest<'_>,
+    value: &str,
+    trace: &mut AuthTrace,
+) -> S3Result<Verified> {
     let auth = parse_authorization(value)?;
+    trace.signed_headers = Some(auth.signed_headers.to_string());
     let scope = parse_credential(auth.credential, &cfg.region, Source::Header)?;
+    trace.access_key = Some(scope.access_key.clone());
     let (time, raw_time) = request_time(req)?;
     let date = amz_date(time);
     if !date.starts_with(&scope.date) {

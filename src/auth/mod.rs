@@ -11,6 +11,7 @@ pub mod chunked;
 pub mod clock;
 pub mod credentials;
 mod header;
+pub mod log;
 mod presigned;
 
 use http::{HeaderMap, Method};
@@ -22,6 +23,7 @@ use canonical::{
 };
 pub use clock::Clock;
 pub use credentials::Credentials;
+pub use log::AuthTrace;
 
 /// The service name in every SigV4 scope s3strict accepts.
 pub const SERVICE: &str = "s3";
@@ -42,6 +44,8 @@ pub struct AuthRequest<'a> {
     pub raw_path: &'a str,
     /// The query exactly as received, without `?`.
     pub raw_query: &'a str,
+    /// The same query as (name, value) pairs, each decoded once ([`parse_query`]).
+    pub query: &'a [(String, String)],
     pub headers: &'a HeaderMap,
 }
 
@@ -73,10 +77,11 @@ pub struct Verified {
     pub payload: Payload,
 }
 
-/// Checks the request's signature, scope and time; see the module documentation.
-pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>) -> S3Result<Verified> {
+/// Checks the request's signature, scope and time; see the module documentation. What it learns
+/// on the way (mechanism, key, signed headers, expiry) goes into `trace`, also when it fails.
+pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) -> S3Result<Verified> {
     let auth_header = req.headers.get(http::header::AUTHORIZATION);
-    let params = parse_query(req.raw_query);
+    let params = req.query;
     let has_query_auth = params.iter().any(|(n, _)| presigned::is_presign_param(n) || n == "Signature");
     if let Some(value) = auth_header {
         if has_query_auth {
@@ -87,11 +92,14 @@ pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>) -> S3Result<Verified> {
                 &value,
             ));
         }
-        return header::verify(cfg, req, &String::from_utf8_lossy(value.as_bytes()));
+        trace.mechanism = Some("header");
+        return header::verify(cfg, req, &String::from_utf8_lossy(value.as_bytes()), trace);
     }
     if params.iter().any(|(n, _)| presigned::is_presign_param(n)) {
-        return presigned::verify(cfg, req, &params);
+        trace.mechanism = Some("query");
+        return presigned::verify(cfg, req, params, trace);
     }
+    trace.mechanism = Some("anonymous");
     if params.iter().any(|(n, _)| n == "Signature" || n == "AWSAccessKeyId") {
         return Err(unsupported_mechanism());
     }

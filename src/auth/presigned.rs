@@ -9,8 +9,8 @@ use chrono::{Duration, Utc};
 use super::canonical::ALGORITHM;
 use super::clock::{iso8601, parse_amz_date};
 use super::{
-    check_signature, check_signed_headers, parse_credential, reject_security_token, AuthConfig, AuthRequest, Mechanism,
-    Payload, SignatureInput, Source, Verified,
+    check_signature, check_signed_headers, parse_credential, reject_security_token, AuthConfig, AuthRequest, AuthTrace,
+    Mechanism, Payload, SignatureInput, Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -52,7 +52,12 @@ fn parse_expires(raw: &str) -> S3Result<i64> {
 }
 
 /// Verifies a presigned request.
-pub(super) fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, params: &[(String, String)]) -> S3Result<Verified> {
+pub(super) fn verify(
+    cfg: &AuthConfig,
+    req: &AuthRequest<'_>,
+    params: &[(String, String)],
+    trace: &mut AuthTrace,
+) -> S3Result<Verified> {
     let get = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let [Some(algorithm), Some(credential), Some(signature), Some(date), Some(signed_headers), Some(expires)] =
         REQUIRED.map(get)
@@ -61,6 +66,7 @@ pub(super) fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, params: &[(String,
             "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
         ));
     };
+    trace.signed_headers = Some(signed_headers.to_string());
     if algorithm != ALGORITHM {
         return Err(query_error("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""));
     }
@@ -68,6 +74,7 @@ pub(super) fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, params: &[(String,
         return Err(query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""));
     };
     let scope = parse_credential(credential, &cfg.region, Source::Query)?;
+    trace.access_key = Some(scope.access_key.clone());
     if !date.starts_with(&scope.date) {
         return Err(query_error(format!(
             "Invalid credential date \"{}\". This date is not the same as X-Amz-Date: \"{}\".",
@@ -76,6 +83,7 @@ pub(super) fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, params: &[(String,
         )));
     }
     let expires_secs = parse_expires(expires)?;
+    trace.expires = Some(iso8601(time + Duration::seconds(expires_secs)));
     if !cfg.credentials.contains(&scope.access_key) {
         return Err(super::invalid_access_key(&scope.access_key));
     }

@@ -27,13 +27,15 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// A request header as UTF-8. For presigned requests, an `x-amz-*` value signed into the query
-    /// string stands in for a missing header, as on S3.
+    /// A request header as UTF-8. For presigned requests, a signed query parameter of the same
+    /// name stands in for a missing `x-amz-*` or `If-*` header, as on S3 (SDKs hoist metadata,
+    /// storage class and conditionals into the query).
     pub fn header(&self, name: &str) -> Option<&str> {
         if let Some(v) = self.parts.headers.get(name) {
             return std::str::from_utf8(v.as_bytes()).ok();
         }
-        if self.verified.mechanism == Mechanism::Query && name.starts_with("x-amz-") {
+        let hoistable = name.starts_with("x-amz-") || name.starts_with("if-");
+        if self.verified.mechanism == Mechanism::Query && hoistable {
             return self.query.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
         }
         None

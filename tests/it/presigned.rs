@@ -267,3 +267,102 @@ async fn header_auth_on_a_presigned_url() {
     let doc = r.assert_error(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified");
     assert_eq!(doc.get("ArgumentValue"), Some("AWS4-HMAC-SHA256 Credential=x"));
 }
+
+#[tokio::test]
+async fn signed_query_parameters_are_applied() {
+    let s = server_with_object("q").await;
+    // response-* overrides signed into a GET URL.
+    let get = s
+        .client()
+        .get_object()
+        .bucket("pre")
+        .key("q")
+        .response_content_type("text/html")
+        .response_content_disposition("attachment")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap();
+    let r = send_presigned(&s, &get, &[], b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    assert_eq!(r.header("content-disposition"), Some("attachment"));
+    // Metadata and storage class hoisted into the query (as JS SDK v3 does) are stored.
+    let url = presign(
+        s.addr,
+        "PUT",
+        "/pre/hoisted",
+        &[("x-amz-meta-color", "blue"), ("x-amz-storage-class", "STANDARD")],
+        &[],
+        60,
+    );
+    let r = s.raw("PUT", &url, &[], b"hoisted").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let head = s.client().head_object().bucket("pre").key("hoisted").send().await.unwrap();
+    assert_eq!(head.metadata().and_then(|m| m.get("color")).map(String::as_str), Some("blue"));
+    // A signed header given only as a same-named query parameter (JS SDK v2 hoisting) is accepted.
+    let url =
+        presign(s.addr, "PUT", "/pre/in-qs", &[("x-amz-meta-from", "query")], &[("x-amz-meta-from", "query")], 60);
+    let r = s.raw("PUT", &url, &[], b"qs").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // ... and sending the header too with the same value is fine; another value is a mismatch.
+    assert_eq!(s.raw("PUT", &url, &[("x-amz-meta-from", "query")], b"qs").await.status, 200);
+    s.raw("PUT", &url, &[("x-amz-meta-from", "header")], b"qs").await.assert_error(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    );
+    // If-None-Match as a signed query parameter (the boto3 workaround) is honoured.
+    let url = presign(s.addr, "PUT", "/pre/q", &[("If-None-Match", "*")], &[], 60);
+    let doc = s.raw("PUT", &url, &[], b"again").await.assert_error(
+        412,
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+    );
+    assert_eq!(doc.get("Condition"), Some("If-None-Match"));
+    let url = presign(s.addr, "PUT", "/pre/new-one", &[("If-None-Match", "*")], &[], 60);
+    assert_eq!(s.raw("PUT", &url, &[], b"first").await.status, 200);
+}
+
+#[tokio::test]
+async fn auth_log_records_each_decision() {
+    let s = server_with_object("log").await;
+    assert_eq!(s.raw("DELETE", "/_s3strict/auth-log", &[], b"").await.status, 200);
+    let get = presign_get(&s, "log", 60).await;
+    assert_eq!(send_presigned(&s, &get, &[], b"").await.status, 200);
+    let (target, headers) = presigned_parts(&get);
+    let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let sig = param(&target, "X-Amz-Signature").unwrap().to_string();
+    let tampered = with_param(&target, "X-Amz-Signature", &"1".repeat(64));
+    assert_eq!(s.raw("GET", &tampered, &h, b"").await.status, 403);
+    assert_eq!(s.raw("GET", "/pre/log", &[], b"").await.status, 403);
+    let r = s.raw("GET", "/_s3strict/auth-log?limit=3", &[], b"").await;
+    assert_eq!(r.status, 200);
+    let log: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let entries = log.as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    // Newest first.
+    assert_eq!(entries[0]["mechanism"], "anonymous");
+    assert_eq!(entries[0]["error_code"], "AccessDenied");
+    let mismatch = &entries[1];
+    assert_eq!(mismatch["mechanism"], "query");
+    assert_eq!(mismatch["verdict"], "denied");
+    assert_eq!(mismatch["error_code"], "SignatureDoesNotMatch");
+    assert_eq!(mismatch["access_key"], AK);
+    assert_eq!(mismatch["signed_headers"], "host");
+    assert_eq!((mismatch["bucket"].as_str(), mismatch["key"].as_str()), (Some("pre"), Some("log")));
+    assert!(mismatch["canonical_request"].as_str().unwrap().ends_with("UNSIGNED-PAYLOAD"));
+    assert!(mismatch["string_to_sign"].as_str().unwrap().starts_with("AWS4-HMAC-SHA256\n"));
+    assert!(mismatch["expires"].as_str().unwrap().ends_with('Z'));
+    let ok = &entries[2];
+    assert_eq!((ok["verdict"].as_str(), ok["method"].as_str()), (Some("allowed"), Some("GET")));
+    assert!(ok["error_code"].is_null());
+    let text = r.text();
+    assert!(
+        !text.contains(&sig) && !text.contains(SK) && !text.contains(&"1".repeat(64)),
+        "no signatures or secrets: {text}"
+    );
+    assert_eq!(s.raw("GET", "/_s3strict/auth-log?limit=x", &[], b"").await.status, 400);
+    s.raw("DELETE", "/_s3strict/auth-log", &[], b"").await;
+    let r = s.raw("GET", "/_s3strict/auth-log", &[], b"").await;
+    assert_eq!(r.text(), "[]");
+}

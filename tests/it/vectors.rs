@@ -8,7 +8,7 @@ use s3strict::auth::canonical::{
     canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sign, signing_key, string_to_sign,
 };
 use s3strict::auth::clock::{parse_amz_date, ClockSetting};
-use s3strict::auth::{verify, AuthConfig, AuthRequest, Clock, Credentials, Mechanism};
+use s3strict::auth::{parse_query, verify, AuthConfig, AuthRequest, AuthTrace, Clock, Credentials, Mechanism};
 
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
@@ -174,15 +174,34 @@ fn s3_documentation_examples_verify() {
             continue;
         };
         let method: http::Method = method.parse().unwrap();
-        let verified =
-            verify(&cfg, &AuthRequest { method: &method, raw_path: path, raw_query: &query, headers: &headers })
-                .unwrap_or_else(|e| panic!("{id}: {e:?}"));
+        let verified = verify(
+            &cfg,
+            &AuthRequest {
+                method: &method,
+                raw_path: path,
+                raw_query: &query,
+                query: &parse_query(&query),
+                headers: &headers,
+            },
+            &mut AuthTrace::default(),
+        )
+        .unwrap_or_else(|e| panic!("{id}: {e:?}"));
         assert_eq!(verified.access_key, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(verified.mechanism == Mechanism::Query, v.get("raw_query").is_some(), "{id}");
         // Tamper with the host: the signature must fail and report the canonical request.
         headers.insert("host", "other.example".parse().unwrap());
-        let err = verify(&cfg, &AuthRequest { method: &method, raw_path: path, raw_query: &query, headers: &headers })
-            .unwrap_err();
+        let err = verify(
+            &cfg,
+            &AuthRequest {
+                method: &method,
+                raw_path: path,
+                raw_query: &query,
+                query: &parse_query(&query),
+                headers: &headers,
+            },
+            &mut AuthTrace::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.code_name(), "SignatureDoesNotMatch", "{id}");
         let expected = v["canonical_request"].as_str().unwrap().replace(v_host(v), "other.example");
         let creq = err.extras.iter().find(|(n, _)| *n == "CanonicalRequest").unwrap();

@@ -1,0 +1,90 @@
+//! The auth decision log: every S3 request's authentication outcome, kept in a bounded ring
+//! (newest first from `GET /_s3strict/auth-log?limit=N`, cleared by `DELETE`) and sent to
+//! `tracing` at debug. Never a secret or a signature.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// Entries kept; the oldest go first.
+pub const CAPACITY: usize = 1000;
+
+/// What verification learned about a request as it went; filled in by [`super::verify`].
+#[derive(Debug, Default, Clone)]
+pub struct AuthTrace {
+    /// `header`, `query` or `anonymous`; `None` before the mechanism is known.
+    pub mechanism: Option<&'static str>,
+    pub access_key: Option<String>,
+    pub signed_headers: Option<String>,
+    /// When a presigned URL stops being valid (ISO 8601).
+    pub expires: Option<String>,
+}
+
+/// One request's decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthLogEntry {
+    pub time: String,
+    pub request_id: String,
+    pub method: String,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub mechanism: Option<&'static str>,
+    pub access_key: Option<String>,
+    pub signed_headers: Option<String>,
+    pub expires: Option<String>,
+    /// `allowed` or `denied`.
+    pub verdict: &'static str,
+    pub error_code: Option<&'static str>,
+    pub error_message: Option<String>,
+    /// On a signature mismatch: what the server computed.
+    pub canonical_request: Option<String>,
+    pub string_to_sign: Option<String>,
+}
+
+/// The bounded in-memory ring of decisions.
+#[derive(Debug, Default)]
+pub struct AuthLog {
+    entries: Mutex<VecDeque<AuthLogEntry>>,
+}
+
+impl AuthLog {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<AuthLogEntry>> {
+        match self.entries.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Records a decision, dropping the oldest past [`CAPACITY`].
+    pub fn record(&self, entry: AuthLogEntry) {
+        tracing::debug!(
+            request_id = %entry.request_id,
+            method = %entry.method,
+            bucket = entry.bucket.as_deref().unwrap_or(""),
+            key = entry.key.as_deref().unwrap_or(""),
+            mechanism = entry.mechanism.unwrap_or(""),
+            access_key = entry.access_key.as_deref().unwrap_or(""),
+            signed_headers = entry.signed_headers.as_deref().unwrap_or(""),
+            expires = entry.expires.as_deref().unwrap_or(""),
+            verdict = entry.verdict,
+            error_code = entry.error_code.unwrap_or(""),
+            "auth decision"
+        );
+        let mut entries = self.lock();
+        if entries.len() == CAPACITY {
+            entries.pop_back();
+        }
+        entries.push_front(entry);
+    }
+
+    /// Up to `limit` decisions, newest first.
+    pub fn recent(&self, limit: usize) -> Vec<AuthLogEntry> {
+        self.lock().iter().take(limit).cloned().collect()
+    }
+
+    /// Forgets every decision.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
