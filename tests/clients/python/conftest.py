@@ -1,0 +1,113 @@
+"""Fixtures for the Python client suites: a real s3strict process on an ephemeral port (the
+binary named by S3STRICT_BIN), boto3 clients pointed at it, a raw HTTP sender for presigned URLs,
+and S3 error-document parsing."""
+
+import http.client
+import json
+import os
+import subprocess
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import boto3
+import pytest
+from botocore.config import Config
+
+AK = "AKIAIOSFODNN7EXAMPLE"
+SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+REGION = "us-east-1"
+
+
+class Server:
+    def __init__(self, tmp_path, *args):
+        binary = os.environ.get("S3STRICT_BIN", "target/debug/s3strict")
+        self.data = tmp_path / "data"
+        self.proc = subprocess.Popen(
+            [binary, "serve", "--addr", "127.0.0.1:0", "--data", str(self.data), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("listening on http://"), line
+        self.endpoint = line.removeprefix("listening on ")
+        self.host, port = self.endpoint.removeprefix("http://").split(":")
+        self.port = int(port)
+
+    def stop(self):
+        self.proc.terminate()
+        assert self.proc.wait(timeout=10) == 0
+
+    def client(self, region=REGION, ak=AK, sk=SK, **config):
+        # botocore presigns with SigV2 by default in us-east-1; s3strict speaks SigV4 only so far.
+        config.setdefault("signature_version", "s3v4")
+        cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=ak,
+            aws_secret_access_key=sk,
+            config=cfg,
+        )
+
+    def request(self, method, target, headers=None, body=b""):
+        """Sends `target` (path and query) exactly as given."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        headers = dict(headers or {})
+        headers.setdefault("Host", f"{self.host}:{self.port}")
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+
+    def send_url(self, url, method="GET", headers=None, body=b""):
+        parts = urllib.parse.urlsplit(url)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        return self.request(method, target, headers, body)
+
+    def clock(self, **setting):
+        r = self.request("PUT", "/_s3strict/clock", {}, json.dumps(setting).encode())
+        assert r.status == 200, r.body
+        return json.loads(r.body)
+
+    def auth_log(self, limit=10):
+        return json.loads(self.request("GET", f"/_s3strict/auth-log?limit={limit}").body)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def error(self):
+        root = ET.fromstring(self.body)
+        assert root.tag == "Error", self.body
+        return [(child.tag, child.text or "") for child in root]
+
+    def assert_error(self, status, code, message):
+        assert self.status == status, (self.status, self.body)
+        elements = self.error()
+        d = dict(elements)
+        assert d["Code"] == code, self.body
+        assert d["Message"] == message, self.body
+        assert d["RequestId"] == self.headers.get("x-amz-request-id")
+        return elements
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def s3(server):
+    return server.client()

@@ -1,0 +1,166 @@
+"""Presigned URLs made by botocore's generate_presigned_url, sent raw, judged as S3 judges them.
+One case per failure mode; time moves on the server clock, never by sleeping."""
+
+import pytest
+
+from conftest import AK, REGION
+
+MISMATCH = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+NOT_SIGNED = "There were headers present in the request which were not signed"
+KEYS = ["plain.txt", "dir/a b+c~é.txt", "//double//slash", "sym $&=:@,;", "日本/語"]
+
+
+@pytest.fixture
+def bucket(s3):
+    s3.create_bucket(Bucket="pre")
+    s3.put_object(Bucket="pre", Key="obj", Body=b"presigned body")
+    return "pre"
+
+
+def url(s3, op, expires=300, **params):
+    return s3.generate_presigned_url(op, Params={"Bucket": "pre", **params}, ExpiresIn=expires)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_get_and_put_awkward_keys(server, s3, bucket, key):
+    r = server.send_url(url(s3, "put_object", Key=key), "PUT", body=key.encode())
+    assert r.status == 200, r.body
+    r = server.send_url(url(s3, "get_object", Key=key))
+    assert (r.status, r.body) == (200, key.encode())
+
+
+def test_expired_on_the_server_clock(server, s3, bucket):
+    u = url(s3, "get_object", expires=60, Key="obj")
+    server.clock(offset_seconds=55)
+    assert server.send_url(u).status == 200
+    server.clock(offset_seconds=61 + 2)  # presigning may have happened up to 2 s before now
+    elements = server.send_url(u).assert_error(403, "AccessDenied", "Request has expired")
+    assert [n for n, _ in elements[2:5]] == ["X-Amz-Expires", "Expires", "ServerTime"]
+    assert dict(elements)["X-Amz-Expires"] == "60"
+
+
+def test_not_yet_valid(server, s3, bucket):
+    u = url(s3, "get_object", Key="obj")
+    server.clock(offset_seconds=-3600)
+    elements = server.send_url(u).assert_error(403, "AccessDenied", "Request is not yet valid")
+    assert [n for n, _ in elements[2:5]] == ["X-Amz-Date", "Expires", "ServerTime"]
+    assert dict(elements)["X-Amz-Date"].isdigit()
+
+
+def test_wrong_region(server, bucket):
+    other = server.client(region="eu-west-1")
+    u = other.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"}, ExpiresIn=60)
+    elements = server.send_url(u).assert_error(
+        400,
+        "AuthorizationQueryParametersError",
+        "Error parsing the X-Amz-Credential parameter; the region 'eu-west-1' is wrong; expecting 'us-east-1'",
+    )
+    assert dict(elements)["Region"] == REGION
+
+
+def test_unknown_key_and_wrong_secret(server, bucket):
+    stranger = server.client(ak="AKIASTRANGER", sk="secret")
+    u = stranger.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"})
+    elements = server.send_url(u).assert_error(
+        403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+    )
+    assert dict(elements)["AWSAccessKeyId"] == "AKIASTRANGER"
+    wrong = server.client(sk="not-the-secret")
+    u = wrong.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"})
+    elements = server.send_url(u).assert_error(403, "SignatureDoesNotMatch", MISMATCH)
+    names = [n for n, _ in elements]
+    assert names == [
+        "Code", "Message", "AWSAccessKeyId", "StringToSign", "SignatureProvided",
+        "StringToSignBytes", "CanonicalRequest", "CanonicalRequestBytes", "RequestId", "HostId",
+    ]
+    d = dict(elements)
+    assert d["AWSAccessKeyId"] == AK
+    assert d["CanonicalRequest"].startswith("GET\n/pre/obj\nX-Amz-Algorithm=AWS4-HMAC-SHA256&")
+    assert d["StringToSignBytes"].startswith("41 57 53 34 2d")
+    # The auth log has the same canonical request.
+    entry = server.auth_log(1)[0]
+    assert entry["error_code"] == "SignatureDoesNotMatch"
+    assert entry["canonical_request"] == d["CanonicalRequest"]
+
+
+def test_parameters_added_after_signing(server, s3, bucket):
+    u = url(s3, "get_object", Key="obj")
+    for extra in ["&x-id=GetObject", "&utm_source=mail", "&response-content-type=text%2Fhtml"]:
+        server.send_url(u + extra).assert_error(403, "SignatureDoesNotMatch", MISMATCH)
+
+
+def test_signed_in_overrides_apply(server, s3, bucket):
+    u = url(s3, "get_object", Key="obj", ResponseContentType="text/html", ResponseCacheControl="no-store")
+    r = server.send_url(u)
+    assert r.status == 200
+    assert r.headers["content-type"] == "text/html"
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_unsigned_headers(server, s3, bucket):
+    u = url(s3, "get_object", Key="obj")
+    elements = server.send_url(u, headers={"x-amz-meta-extra": "1", "x-amz-acl": "private"}).assert_error(
+        403, "AccessDenied", NOT_SIGNED
+    )
+    assert dict(elements)["HeadersNotSigned"] == "x-amz-acl, x-amz-meta-extra"
+    # Ordinary headers outside the signature are ignored.
+    assert server.send_url(u, headers={"Range": "bytes=0-3", "Content-Type": "x/y"}).status == 206
+
+
+def test_signed_metadata_and_content_type_must_be_sent(server, s3, bucket):
+    u = url(s3, "put_object", Key="meta", Metadata={"colour": "blue"}, ContentType="text/plain")
+    server.send_url(u, "PUT", body=b"x").assert_error(403, "SignatureDoesNotMatch", MISMATCH)
+    server.send_url(u, "PUT", {"x-amz-meta-colour": "red", "Content-Type": "text/plain"}, b"x").assert_error(
+        403, "SignatureDoesNotMatch", MISMATCH
+    )
+    r = server.send_url(u, "PUT", {"x-amz-meta-colour": "blue", "Content-Type": "text/plain"}, b"x")
+    assert r.status == 200, r.body
+    head = s3.head_object(Bucket="pre", Key="meta")
+    assert head["Metadata"] == {"colour": "blue"}
+    assert head["ContentType"] == "text/plain"
+
+
+def test_expires_longer_than_a_week(server, s3, bucket):
+    # botocore does not refuse it; S3 does (aws-cli#5464).
+    u = url(s3, "get_object", expires=604801, Key="obj")
+    server.send_url(u).assert_error(
+        400,
+        "AuthorizationQueryParametersError",
+        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
+    )
+    assert server.send_url(url(s3, "get_object", expires=604800, Key="obj")).status == 200
+
+
+def test_host_must_match(server, s3, bucket):
+    u = url(s3, "get_object", Key="obj")
+    server.send_url(u, headers={"Host": "127.0.0.1"}).assert_error(403, "SignatureDoesNotMatch", MISMATCH)
+    server.send_url(u, headers={"Host": f"localhost:{server.port}"}).assert_error(403, "SignatureDoesNotMatch", MISMATCH)
+
+
+def test_header_auth_and_query_auth_together(server, s3, bucket):
+    u = url(s3, "get_object", Key="obj")
+    elements = server.send_url(u, headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x"}).assert_error(
+        400,
+        "InvalidArgument",
+        "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+    )
+    assert dict(elements)["ArgumentName"] == "Authorization"
+
+
+def test_double_encoded_credential(server, s3, bucket):
+    u = url(s3, "get_object", Key="obj").replace("%2F", "%252F")
+    server.send_url(u).assert_error(
+        400,
+        "AuthorizationQueryParametersError",
+        'Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+    )
+
+
+def test_sigv2_presign_is_not_supported(server, bucket):
+    v2 = server.client(signature_version="s3")
+    u = v2.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"})
+    server.send_url(u).assert_error(
+        400,
+        "InvalidRequest",
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+    )
