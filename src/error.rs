@@ -24,6 +24,7 @@ pub enum ErrorCode {
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     EntityTooLarge,
+    EntityTooSmall,
     IllegalLocationConstraintException,
     IncompleteBody,
     InternalError,
@@ -31,6 +32,9 @@ pub enum ErrorCode {
     InvalidArgument,
     InvalidBucketName,
     InvalidDigest,
+    InvalidPart,
+    InvalidPartNumber,
+    InvalidPartOrder,
     InvalidLocationConstraint,
     InvalidRange,
     InvalidRequest,
@@ -42,6 +46,7 @@ pub enum ErrorCode {
     MissingContentLength,
     NoSuchBucket,
     NoSuchKey,
+    NoSuchUpload,
     NotImplemented,
     /// 304: sent without a body, like S3.
     NotModified,
@@ -63,6 +68,7 @@ impl ErrorCode {
             BucketAlreadyOwnedByYou => ("BucketAlreadyOwnedByYou", StatusCode::CONFLICT),
             BucketNotEmpty => ("BucketNotEmpty", StatusCode::CONFLICT),
             EntityTooLarge => ("EntityTooLarge", StatusCode::BAD_REQUEST),
+            EntityTooSmall => ("EntityTooSmall", StatusCode::BAD_REQUEST),
             IllegalLocationConstraintException => ("IllegalLocationConstraintException", StatusCode::BAD_REQUEST),
             IncompleteBody => ("IncompleteBody", StatusCode::BAD_REQUEST),
             InternalError => ("InternalError", StatusCode::INTERNAL_SERVER_ERROR),
@@ -70,6 +76,9 @@ impl ErrorCode {
             InvalidArgument => ("InvalidArgument", StatusCode::BAD_REQUEST),
             InvalidBucketName => ("InvalidBucketName", StatusCode::BAD_REQUEST),
             InvalidDigest => ("InvalidDigest", StatusCode::BAD_REQUEST),
+            InvalidPart => ("InvalidPart", StatusCode::BAD_REQUEST),
+            InvalidPartNumber => ("InvalidPartNumber", StatusCode::RANGE_NOT_SATISFIABLE),
+            InvalidPartOrder => ("InvalidPartOrder", StatusCode::BAD_REQUEST),
             InvalidLocationConstraint => ("InvalidLocationConstraint", StatusCode::BAD_REQUEST),
             InvalidRange => ("InvalidRange", StatusCode::RANGE_NOT_SATISFIABLE),
             InvalidRequest => ("InvalidRequest", StatusCode::BAD_REQUEST),
@@ -81,6 +90,7 @@ impl ErrorCode {
             MissingContentLength => ("MissingContentLength", StatusCode::LENGTH_REQUIRED),
             NoSuchBucket => ("NoSuchBucket", StatusCode::NOT_FOUND),
             NoSuchKey => ("NoSuchKey", StatusCode::NOT_FOUND),
+            NoSuchUpload => ("NoSuchUpload", StatusCode::NOT_FOUND),
             NotImplemented => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),
             NotModified => ("NotModified", StatusCode::NOT_MODIFIED),
             PreconditionFailed => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
@@ -101,6 +111,17 @@ impl ErrorCode {
             }
             BucketNotEmpty => "The bucket you tried to delete is not empty",
             EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
+            EntityTooSmall => "Your proposed upload is smaller than the minimum allowed size",
+            InvalidPart => {
+                "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+            }
+            InvalidPartNumber => "The requested partnumber is not satisfiable",
+            InvalidPartOrder => {
+                "The list of parts was not in ascending order. The parts list must be specified in order by part number."
+            }
+            NoSuchUpload => {
+                "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+            }
             IncompleteBody => {
                 "You did not provide the number of bytes specified by the Content-Length HTTP header."
             }

@@ -25,6 +25,27 @@ pub enum Op {
     GetObject,
     HeadObject,
     DeleteObject,
+    CreateMultipartUpload,
+    UploadPart {
+        upload_id: String,
+        part_number: String,
+    },
+    /// UploadPart with `x-amz-copy-source`.
+    UploadPartCopy {
+        upload_id: String,
+        part_number: String,
+        source: String,
+    },
+    CompleteMultipartUpload {
+        upload_id: String,
+    },
+    AbortMultipartUpload {
+        upload_id: String,
+    },
+    ListParts {
+        upload_id: String,
+    },
+    ListMultipartUploads,
 }
 
 /// The bucket and key a request addresses.
@@ -76,7 +97,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "notification",
     "object-lock",
     "ownershipControls",
-    "partNumber",
     "policy",
     "policyStatus",
     "publicAccessBlock",
@@ -87,8 +107,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "select",
     "tagging",
     "torrent",
-    "uploadId",
-    "uploads",
     "versioning",
     "versions",
     "website",
@@ -97,6 +115,8 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
 /// The operation for a request to `target`.
 pub fn route(method: &Method, target: &Target, query: &[(String, String)], headers: &HeaderMap) -> S3Result<Op> {
     let has = |name: &str| query.iter().any(|(n, _)| n == name);
+    let value = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let copy_source = headers.get("x-amz-copy-source").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let unsupported = query.iter().any(|(n, _)| UNSUPPORTED_SUBRESOURCES.contains(&n.as_str()));
     let not_allowed = || S3Error::new(ErrorCode::MethodNotAllowed);
     let not_implemented = || S3Error::new(ErrorCode::NotImplemented);
@@ -112,7 +132,10 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
             if has("delete") && *method == Method::POST {
                 return Ok(Op::DeleteObjects);
             }
-            if unsupported || has("location") || has("delete") {
+            if has("uploads") && *method == Method::GET {
+                return Ok(Op::ListMultipartUploads);
+            }
+            if unsupported || has("location") || has("delete") || has("uploads") {
                 return Err(not_implemented());
             }
             match *method {
@@ -129,9 +152,27 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
             if unsupported {
                 return Err(not_implemented());
             }
+            if let Some(upload_id) = value("uploadId") {
+                return match (method, value("partNumber"), copy_source) {
+                    (&Method::PUT, Some(part_number), None) => Ok(Op::UploadPart { upload_id, part_number }),
+                    (&Method::PUT, Some(part_number), Some(source)) => {
+                        Ok(Op::UploadPartCopy { upload_id, part_number, source })
+                    }
+                    (&Method::POST, None, _) => Ok(Op::CompleteMultipartUpload { upload_id }),
+                    (&Method::DELETE, None, _) => Ok(Op::AbortMultipartUpload { upload_id }),
+                    (&Method::GET, None, _) => Ok(Op::ListParts { upload_id }),
+                    _ => Err(not_allowed()),
+                };
+            }
+            if has("uploads") {
+                return match *method {
+                    Method::POST => Ok(Op::CreateMultipartUpload),
+                    _ => Err(not_allowed()),
+                };
+            }
             match *method {
-                Method::PUT => match headers.get("x-amz-copy-source") {
-                    Some(v) => Ok(Op::CopyObject { source: String::from_utf8_lossy(v.as_bytes()).into_owned() }),
+                Method::PUT => match copy_source {
+                    Some(source) => Ok(Op::CopyObject { source }),
                     None => Ok(Op::PutObject),
                 },
                 Method::GET => Ok(Op::GetObject),
@@ -189,5 +230,25 @@ mod tests {
         assert_eq!(route(&Method::GET, &o, &q("response-content-type=x"), &h).unwrap(), Op::GetObject);
         assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PATCH, &o, &[], &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
+        assert_eq!(route(&Method::POST, &o, &q("uploads"), &h).unwrap(), Op::CreateMultipartUpload);
+        assert_eq!(
+            route(&Method::PUT, &o, &q("partNumber=2&uploadId=u"), &h).unwrap(),
+            Op::UploadPart { upload_id: "u".into(), part_number: "2".into() }
+        );
+        assert_eq!(
+            route(&Method::PUT, &o, &q("partNumber=2&uploadId=u"), &copy).unwrap(),
+            Op::UploadPartCopy { upload_id: "u".into(), part_number: "2".into(), source: "/a/b".into() }
+        );
+        assert_eq!(
+            route(&Method::POST, &o, &q("uploadId=u"), &h).unwrap(),
+            Op::CompleteMultipartUpload { upload_id: "u".into() }
+        );
+        assert_eq!(
+            route(&Method::DELETE, &o, &q("uploadId=u"), &h).unwrap(),
+            Op::AbortMultipartUpload { upload_id: "u".into() }
+        );
+        assert_eq!(route(&Method::GET, &o, &q("uploadId=u"), &h).unwrap(), Op::ListParts { upload_id: "u".into() });
+        assert_eq!(route(&Method::GET, &b, &q("uploads&prefix=x"), &h).unwrap(), Op::ListMultipartUploads);
+        assert_eq!(route(&Method::GET, &o, &q("partNumber=1"), &h).unwrap(), Op::GetObject);
     }
 }

@@ -21,7 +21,7 @@ use crate::body::Body;
 use crate::config::Config;
 use crate::error::{host_id, S3Result};
 use crate::router::{self, Op};
-use crate::s3::{bucket, list, object, Ctx};
+use crate::s3::{bucket, list, multipart, object, Ctx};
 use crate::storage::Store;
 
 /// Everything a request handler can reach.
@@ -177,6 +177,21 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
         Op::GetObject => object::handle_get_object(&ctx, b, k, false).await,
         Op::HeadObject => object::handle_get_object(&ctx, b, k, true).await,
         Op::DeleteObject => object::handle_delete_object(&ctx, b, k).await,
+        Op::CreateMultipartUpload => multipart::handle_create_multipart_upload(&ctx, b, k).await,
+        Op::UploadPart { upload_id, part_number } => {
+            multipart::handle_upload_part(&ctx, b, k, &upload_id, &part_number, body).await
+        }
+        Op::UploadPartCopy { upload_id, part_number, source } => {
+            multipart::handle_upload_part_copy(&ctx, b, k, &upload_id, &part_number, &source).await
+        }
+        Op::CompleteMultipartUpload { upload_id } => {
+            multipart::handle_complete_multipart_upload(&ctx, b, k, &upload_id, body).await
+        }
+        Op::AbortMultipartUpload { upload_id } => {
+            multipart::handle_abort_multipart_upload(&ctx, b, k, &upload_id).await
+        }
+        Op::ListParts { upload_id } => multipart::handle_list_parts(&ctx, b, k, &upload_id).await,
+        Op::ListMultipartUploads => multipart::handle_list_multipart_uploads(&ctx, b).await,
     }
 }
 

@@ -1,10 +1,11 @@
 //! The S3 operations, one file per API area: [`bucket`] (create, head, delete, list buckets,
 //! location), [`object`] (put, get, head, delete, copy, delete many), [`list`] (ListObjects v1 and
-//! v2). Each `handle_*` takes the request context and returns a response or an [`S3Error`].
+//! v2), [`multipart`] (multipart uploads). Each `handle_*` takes the request context and returns a response or an [`S3Error`].
 
 pub mod bucket;
 pub mod conditional;
 pub mod list;
+pub mod multipart;
 pub mod object;
 pub mod payload;
 

@@ -10,13 +10,13 @@ use hyper::body::{Frame, Incoming};
 use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::conditional::{parse_range, Conditions, Verdict};
+use super::conditional::{parse_range, ByteRange, Conditions, Verdict};
 use super::payload::PayloadReader;
 use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
 use crate::auth::Payload;
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::storage::{ObjectMeta, PutCondition};
+use crate::storage::{FinishedBlob, ObjectMeta, PutCondition};
 use crate::xml::{read_flat, XmlWriter};
 
 /// The longest key S3 accepts, in UTF-8 bytes.
@@ -42,7 +42,7 @@ pub fn validate_key(key: &str) -> S3Result<()> {
 }
 
 /// The `Content-MD5` header decoded, or `InvalidDigest`.
-fn content_md5(ctx: &Ctx<'_>) -> S3Result<Option<[u8; 16]>> {
+pub(super) fn content_md5(ctx: &Ctx<'_>) -> S3Result<Option<[u8; 16]>> {
     let Some(value) = ctx.header("content-md5") else { return Ok(None) };
     let invalid = || S3Error::new(ErrorCode::InvalidDigest).extra("Content-MD5", value);
     let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| invalid())?;
@@ -50,7 +50,7 @@ fn content_md5(ctx: &Ctx<'_>) -> S3Result<Option<[u8; 16]>> {
 }
 
 /// `BadDigest` unless `computed` is the MD5 the client announced.
-fn check_md5(expected: Option<[u8; 16]>, computed: &[u8; 16]) -> S3Result<()> {
+pub(super) fn check_md5(expected: Option<[u8; 16]>, computed: &[u8; 16]) -> S3Result<()> {
     match expected {
         Some(e) if &e != computed => Err(S3Error::new(ErrorCode::BadDigest)
             .extra("ExpectedDigest", hex::encode(e))
@@ -67,7 +67,7 @@ fn stored_content_encoding(value: &str) -> Option<String> {
 }
 
 /// The stored headers of a new object, from the request.
-fn headers_from_request(ctx: &Ctx<'_>) -> Vec<(String, String)> {
+pub(super) fn headers_from_request(ctx: &Ctx<'_>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for name in STORED_HEADERS {
         let Some(value) = ctx.header(name) else { continue };
@@ -120,12 +120,11 @@ fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
     })
 }
 
-pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
-    validate_key(key)?;
+/// Reads the request body into a new blob, checking its announced size, the payload signature
+/// or hash, and `Content-MD5`. Nothing is published; a failure leaves nothing behind.
+pub(super) async fn receive_body(ctx: &Ctx<'_>, body: Incoming) -> S3Result<FinishedBlob> {
     let size = announced_size(ctx)?;
     let md5 = content_md5(ctx)?;
-    let cond = put_condition(ctx)?;
-    ctx.state.store.require_bucket(bucket).await?;
     let mut reader = PayloadReader::new(body, &ctx.verified.payload);
     let mut writer = ctx.state.store.new_blob().await?;
     while let Some(data) = reader.next().await? {
@@ -140,6 +139,38 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     }
     let blob = writer.finish().await?;
     check_md5(md5, &blob.md5)?;
+    Ok(blob)
+}
+
+/// Copies `len` bytes of `file` from `start` into a new blob.
+pub(super) async fn copy_into_blob(
+    ctx: &Ctx<'_>,
+    mut file: tokio::fs::File,
+    start: u64,
+    len: u64,
+) -> S3Result<FinishedBlob> {
+    file.seek(SeekFrom::Start(start)).await?;
+    let mut source = file.take(len);
+    let mut writer = ctx.state.store.new_blob().await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = source.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        writer.write(&buf[..n]).await?;
+    }
+    if writer.size() != len {
+        return Err(S3Error::internal("object body shorter than its recorded size"));
+    }
+    Ok(writer.finish().await?)
+}
+
+pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
+    validate_key(key)?;
+    let cond = put_condition(ctx)?;
+    ctx.state.store.require_bucket(bucket).await?;
+    let blob = receive_body(ctx, body).await?;
     let meta = ObjectMeta {
         key: key.to_string(),
         etag: format!("\"{}\"", hex::encode(blob.md5)),
@@ -199,7 +230,10 @@ pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: boo
         }
         other => other?,
     }
-    let range = parse_range(ctx.header("range"), meta.size)?;
+    let (range, parts_count) = match ctx.query("partNumber") {
+        Some(raw) => part_range(ctx, &meta, raw)?,
+        None => (parse_range(ctx.header("range"), meta.size)?, None),
+    };
     let (start, len) = match range {
         Some(r) => (r.start, r.len()),
         None => (0, meta.size),
@@ -226,11 +260,43 @@ pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: boo
     }
     set_header(&mut resp, "accept-ranges", "bytes");
     set_header(&mut resp, "content-length", &len.to_string());
+    if let Some(n) = parts_count {
+        set_header(&mut resp, "x-amz-mp-parts-count", &n.to_string());
+    }
     if let Some(r) = range {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
         set_header(&mut resp, "content-range", &format!("bytes {}-{}/{}", r.start, r.end, meta.size));
     }
     Ok(resp)
+}
+
+/// The byte range of part `raw` (GET/HEAD `?partNumber=`) and the object's part count. An object
+/// not made by multipart upload has one part, itself.
+fn part_range(ctx: &Ctx<'_>, meta: &ObjectMeta, raw: &str) -> S3Result<(Option<ByteRange>, Option<usize>)> {
+    let n = super::multipart::parse_part_number(raw)? as usize;
+    if ctx.header("range").is_some() {
+        return Err(S3Error::with_message(
+            ErrorCode::InvalidRequest,
+            "Cannot specify both Range header and partNumber query parameter",
+        ));
+    }
+    if meta.part_sizes.is_empty() {
+        if n != 1 {
+            return Err(S3Error::new(ErrorCode::InvalidPartNumber)
+                .extra("PartNumberRequested", n.to_string())
+                .extra("ActualPartCount", "1"));
+        }
+        return Ok((None, None));
+    }
+    let count = meta.part_sizes.len();
+    let Some(&size) = meta.part_sizes.get(n - 1) else {
+        return Err(S3Error::new(ErrorCode::InvalidPartNumber)
+            .extra("PartNumberRequested", n.to_string())
+            .extra("ActualPartCount", count.to_string()));
+    };
+    let start: u64 = meta.part_sizes[..n - 1].iter().sum();
+    let range = (size > 0).then(|| ByteRange { start, end: start + size - 1 });
+    Ok((range, Some(count)))
 }
 
 pub async fn handle_delete_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
@@ -240,7 +306,7 @@ pub async fn handle_delete_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3R
 }
 
 /// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, optional `?versionId=`).
-fn parse_copy_source(value: &str) -> S3Result<(String, String)> {
+pub(super) fn parse_copy_source(value: &str) -> S3Result<(String, String)> {
     let invalid = || {
         S3Error::invalid_argument(
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
@@ -255,6 +321,22 @@ fn parse_copy_source(value: &str) -> S3Result<(String, String)> {
         Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
         _ => Err(invalid()),
     }
+}
+
+/// `x-amz-copy-source-if-*` against the source object: any failure is a 412.
+pub(super) fn check_copy_source_conditions(ctx: &Ctx<'_>, src: &ObjectMeta) -> S3Result<()> {
+    let conditions = Conditions {
+        if_match: ctx.header("x-amz-copy-source-if-match"),
+        if_none_match: ctx.header("x-amz-copy-source-if-none-match"),
+        if_modified_since: ctx.header("x-amz-copy-source-if-modified-since"),
+        if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
+    };
+    let failed = match conditions.evaluate(src) {
+        Verdict::Proceed => return Ok(()),
+        Verdict::NotModified => "If-None-Match",
+        Verdict::Failed(c) => c,
+    };
+    Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", format!("x-amz-copy-source-{failed}")))
 }
 
 pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: &str) -> S3Result<Response<Body>> {
@@ -274,34 +356,9 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: 
         ));
     }
     ctx.state.store.require_bucket(bucket).await?;
-    let (src, mut file) = ctx.state.store.open_object(&src_bucket, &src_key).await?;
-    let copy_conditions = Conditions {
-        if_match: ctx.header("x-amz-copy-source-if-match"),
-        if_none_match: ctx.header("x-amz-copy-source-if-none-match"),
-        if_modified_since: ctx.header("x-amz-copy-source-if-modified-since"),
-        if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
-    };
-    match copy_conditions.evaluate(&src) {
-        Verdict::Proceed => {}
-        Verdict::NotModified => {
-            return Err(
-                S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", "x-amz-copy-source-If-None-Match")
-            )
-        }
-        Verdict::Failed(c) => {
-            return Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", format!("x-amz-copy-source-{c}")))
-        }
-    }
-    let mut writer = ctx.state.store.new_blob().await?;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        writer.write(&buf[..n]).await?;
-    }
-    let blob = writer.finish().await?;
+    let (src, file) = ctx.state.store.open_object(&src_bucket, &src_key).await?;
+    check_copy_source_conditions(ctx, &src)?;
+    let blob = copy_into_blob(ctx, file, 0, src.size).await?;
     let (headers, user_meta) = if replace {
         (headers_from_request(ctx), ctx.user_metadata())
     } else {

@@ -48,11 +48,35 @@ impl Blobs {
 
     /// Moves a finished body from `tmp/` to its published place (blocking; call off the executor).
     pub fn publish(&self, blob: &FinishedBlob) -> io::Result<()> {
-        let dest = self.path(&blob.id);
+        self.publish_tmp(&blob.id, &blob.tmp)
+    }
+
+    /// Concatenates published blobs, in order, into a new body in `tmp/` (blocking). On Linux the
+    /// copy runs in the kernel (`copy_file_range`), so memory does not grow with the size.
+    pub fn concat(&self, ids: &[String]) -> io::Result<AssembledBlob> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let tmp = self.tmp_path(&id);
+        let guard = TmpGuard(Some(tmp.clone()));
+        let mut out = std::fs::File::create(&tmp)?;
+        let mut size = 0;
+        for source in ids {
+            let mut part = std::fs::File::open(self.path(source))?;
+            size += io::copy(&mut part, &mut out)?;
+        }
+        Ok(AssembledBlob { id, tmp, size, guard })
+    }
+
+    /// Moves an assembled body from `tmp/` to its published place (blocking).
+    pub fn publish_assembled(&self, blob: &AssembledBlob) -> io::Result<()> {
+        self.publish_tmp(&blob.id, &blob.tmp)
+    }
+
+    fn publish_tmp(&self, id: &str, tmp: &Path) -> io::Result<()> {
+        let dest = self.path(id);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::rename(&blob.tmp, dest)
+        std::fs::rename(tmp, dest)
     }
 
     /// Removes a published blob; a missing file is not an error (blocking).
@@ -146,6 +170,22 @@ pub struct FinishedBlob {
 }
 
 impl FinishedBlob {
+    /// Marks the blob as published: its tmp file is no longer removed on drop.
+    pub fn published(mut self) {
+        self.guard.0 = None;
+    }
+}
+
+/// Parts concatenated in `tmp/`, not yet published.
+#[derive(Debug)]
+pub struct AssembledBlob {
+    pub id: String,
+    pub tmp: PathBuf,
+    pub size: u64,
+    guard: TmpGuard,
+}
+
+impl AssembledBlob {
     /// Marks the blob as published: its tmp file is no longer removed on drop.
     pub fn published(mut self) {
         self.guard.0 = None;

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Opens (creating or migrating) the database at `path`.
 pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
@@ -46,6 +46,32 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    if version < 2 {
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE objects ADD COLUMN part_sizes TEXT NOT NULL DEFAULT '[]';
+             CREATE TABLE uploads (
+                 upload_id TEXT PRIMARY KEY,
+                 bucket TEXT NOT NULL REFERENCES buckets(name),
+                 key BLOB NOT NULL,
+                 initiated_ms INTEGER NOT NULL,
+                 headers TEXT NOT NULL,
+                 user_meta TEXT NOT NULL
+             );
+             CREATE INDEX uploads_by_key ON uploads(bucket, key, initiated_ms);
+             CREATE TABLE parts (
+                 upload_id TEXT NOT NULL REFERENCES uploads(upload_id),
+                 part_number INTEGER NOT NULL,
+                 blob_id TEXT NOT NULL,
+                 size INTEGER NOT NULL,
+                 etag TEXT NOT NULL,
+                 last_modified_ms INTEGER NOT NULL,
+                 PRIMARY KEY (upload_id, part_number)
+             ) WITHOUT ROWID;
+             CREATE INDEX parts_blob ON parts(blob_id);
+             COMMIT;",
+        )?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -71,6 +97,8 @@ pub struct ObjectMeta {
     pub headers: Vec<(String, String)>,
     /// `x-amz-meta-*` entries, names lowercase without the prefix.
     pub user_meta: Vec<(String, String)>,
+    /// Sizes of the parts of an object completed from a multipart upload; empty otherwise.
+    pub part_sizes: Vec<u64>,
 }
 
 impl ObjectMeta {
@@ -116,7 +144,9 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<Dele
     }
     let has_objects: bool =
         tx.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", [name], |r| r.get(0))?;
-    if has_objects {
+    let has_uploads: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)", [name], |r| r.get(0))?;
+    if has_objects || has_uploads {
         return Ok(DeleteBucket::NotEmpty);
     }
     tx.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
@@ -124,12 +154,13 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<Dele
     Ok(DeleteBucket::Deleted)
 }
 
-const OBJECT_COLUMNS: &str = "key, blob_id, size, etag, last_modified_ms, headers, user_meta";
+const OBJECT_COLUMNS: &str = "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes";
 
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
     let key: Vec<u8> = r.get(0)?;
     let headers: String = r.get(5)?;
     let user_meta: String = r.get(6)?;
+    let part_sizes: String = r.get(7)?;
     let size: i64 = r.get(2)?;
     Ok(ObjectMeta {
         key: String::from_utf8_lossy(&key).into_owned(),
@@ -139,6 +170,7 @@ fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
         last_modified_ms: r.get(4)?,
         headers: serde_json::from_str(&headers).unwrap_or_default(),
         user_meta: serde_json::from_str(&user_meta).unwrap_or_default(),
+        part_sizes: serde_json::from_str(&part_sizes).unwrap_or_default(),
     })
 }
 
@@ -161,8 +193,8 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
         )
         .optional()?;
     tx.execute(
-        "INSERT OR REPLACE INTO objects (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR REPLACE INTO objects (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             bucket,
             meta.key.as_bytes(),
@@ -172,6 +204,7 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
             meta.last_modified_ms,
             serde_json::to_string(&meta.headers).unwrap_or_else(|_| "[]".into()),
             serde_json::to_string(&meta.user_meta).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&meta.part_sizes).unwrap_or_else(|_| "[]".into()),
         ],
     )?;
     Ok(old)
@@ -215,9 +248,157 @@ pub fn scan_objects(
     rows
 }
 
-/// Whether a blob id is referenced by any object (startup recovery).
+/// Whether a blob id is referenced by any object or uploaded part (startup recovery).
 pub fn blob_is_live(conn: &Connection, blob_id: &str) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1)", [blob_id], |r| r.get(0))
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1) OR EXISTS (SELECT 1 FROM parts WHERE blob_id = ?1)",
+        [blob_id],
+        |r| r.get(0),
+    )
+}
+
+/// A multipart upload in progress.
+#[derive(Debug, Clone, Default)]
+pub struct UploadRow {
+    pub upload_id: String,
+    pub bucket: String,
+    pub key: String,
+    pub initiated_ms: i64,
+    /// Headers and metadata given at creation; they apply to the completed object.
+    pub headers: Vec<(String, String)>,
+    pub user_meta: Vec<(String, String)>,
+}
+
+/// One uploaded part.
+#[derive(Debug, Clone, Default)]
+pub struct PartRow {
+    pub part_number: u32,
+    pub blob_id: String,
+    pub size: u64,
+    /// Quoted hex MD5.
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+pub fn insert_upload(conn: &Connection, u: &UploadRow) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, user_meta) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            u.upload_id,
+            u.bucket,
+            u.key.as_bytes(),
+            u.initiated_ms,
+            serde_json::to_string(&u.headers).unwrap_or_else(|_| "[]".into()),
+            serde_json::to_string(&u.user_meta).unwrap_or_else(|_| "[]".into()),
+        ],
+    )?;
+    Ok(())
+}
+
+const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, initiated_ms, headers, user_meta";
+
+fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
+    let key: Vec<u8> = r.get(2)?;
+    let headers: String = r.get(4)?;
+    let user_meta: String = r.get(5)?;
+    Ok(UploadRow {
+        upload_id: r.get(0)?,
+        bucket: r.get(1)?,
+        key: String::from_utf8_lossy(&key).into_owned(),
+        initiated_ms: r.get(3)?,
+        headers: serde_json::from_str(&headers).unwrap_or_default(),
+        user_meta: serde_json::from_str(&user_meta).unwrap_or_default(),
+    })
+}
+
+/// The upload `upload_id` if it belongs to `bucket`/`key`.
+pub fn get_upload(conn: &Connection, bucket: &str, key: &str, upload_id: &str) -> rusqlite::Result<Option<UploadRow>> {
+    conn.query_row(
+        &format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?1 AND bucket = ?2 AND key = ?3"),
+        params![upload_id, bucket, key.as_bytes()],
+        upload_from_row,
+    )
+    .optional()
+}
+
+/// Where a scan of uploads starts.
+#[derive(Debug, Clone)]
+pub enum UploadCursor {
+    /// Keys from this one on, inclusive.
+    From(Vec<u8>),
+    /// Keys after this one.
+    AfterKey(Vec<u8>),
+    /// After this (key, upload id).
+    After(Vec<u8>, String),
+}
+
+/// Uploads of `bucket` in (key, upload id) order from `cursor`, at most `limit`.
+pub fn scan_uploads(
+    conn: &Connection,
+    bucket: &str,
+    cursor: &UploadCursor,
+    limit: usize,
+) -> rusqlite::Result<Vec<UploadRow>> {
+    let order = "ORDER BY key, upload_id LIMIT ?";
+    let (cond, key, id) = match cursor {
+        UploadCursor::From(k) => ("key >= ?2 AND ?3 IS NULL", k, None),
+        UploadCursor::AfterKey(k) => ("key > ?2 AND ?3 IS NULL", k, None),
+        UploadCursor::After(k, id) => ("(key, upload_id) > (?2, ?3)", k, Some(id.as_str())),
+    };
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE bucket = ?1 AND {cond} {order}4"))?;
+    let rows = stmt.query_map(params![bucket, key, id, limit as i64], upload_from_row)?;
+    rows.collect()
+}
+
+fn part_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
+    let n: i64 = r.get(0)?;
+    let size: i64 = r.get(2)?;
+    Ok(PartRow {
+        part_number: n.clamp(0, u32::MAX as i64) as u32,
+        blob_id: r.get(1)?,
+        size: size.max(0) as u64,
+        etag: r.get(3)?,
+        last_modified_ms: r.get(4)?,
+    })
+}
+
+/// Inserts or replaces a part; returns the blob it replaced.
+pub fn upsert_part(tx: &Transaction<'_>, upload_id: &str, p: &PartRow) -> rusqlite::Result<Option<String>> {
+    let old: Option<String> = tx
+        .query_row(
+            "SELECT blob_id FROM parts WHERE upload_id = ?1 AND part_number = ?2",
+            params![upload_id, p.part_number],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT OR REPLACE INTO parts (upload_id, part_number, blob_id, size, etag, last_modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![upload_id, p.part_number, p.blob_id, p.size as i64, p.etag, p.last_modified_ms],
+    )?;
+    Ok(old)
+}
+
+/// Parts of an upload with a number above `after`, in order, at most `limit`.
+pub fn list_parts(conn: &Connection, upload_id: &str, after: u32, limit: usize) -> rusqlite::Result<Vec<PartRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT part_number, blob_id, size, etag, last_modified_ms FROM parts
+         WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![upload_id, after, limit as i64], part_from_row)?;
+    rows.collect()
+}
+
+/// Deletes an upload and its parts; returns the part blobs.
+pub fn delete_upload(tx: &Transaction<'_>, upload_id: &str) -> rusqlite::Result<Vec<String>> {
+    let blobs = {
+        let mut stmt = tx.prepare("SELECT blob_id FROM parts WHERE upload_id = ?1")?;
+        let rows = stmt.query_map([upload_id], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()?
+    };
+    tx.execute("DELETE FROM parts WHERE upload_id = ?1", [upload_id])?;
+    tx.execute("DELETE FROM uploads WHERE upload_id = ?1", [upload_id])?;
+    Ok(blobs)
 }
 
 /// Deletes all objects and buckets; returns the blob ids that are no longer referenced.
@@ -228,8 +409,15 @@ pub fn reset(conn: &mut Connection) -> rusqlite::Result<Vec<String>> {
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<Vec<String>>>()?
     };
+    let part_ids = {
+        let mut stmt = tx.prepare("SELECT blob_id FROM parts")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()?
+    };
+    tx.execute("DELETE FROM parts", [])?;
+    tx.execute("DELETE FROM uploads", [])?;
     tx.execute("DELETE FROM objects", [])?;
     tx.execute("DELETE FROM buckets", [])?;
     tx.commit()?;
-    Ok(ids)
+    Ok(ids.into_iter().chain(part_ids).collect())
 }

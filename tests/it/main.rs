@@ -7,6 +7,7 @@ mod auth_header;
 mod buckets;
 mod common;
 mod listing;
+mod multipart;
 mod objects;
 mod presigned;
 mod process;

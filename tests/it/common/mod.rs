@@ -59,6 +59,21 @@ impl TestServer {
 
     /// Stops accepting and waits for the server to finish.
     pub async fn stop(mut self) {
+        self.stop_in_place().await;
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(mut self) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = std::mem::replace(&mut self.dir, dir);
+        self.stop_in_place().await;
+        let data = old.path().join("data");
+        let mut s = Self::start_with(|c| c.data = data).await;
+        s.dir = old;
+        s
+    }
+
+    async fn stop_in_place(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
