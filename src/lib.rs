@@ -9,11 +9,14 @@
 //! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, credentials, clock.
 //! - [`storage`]: SQLite metadata and object files; the only code that touches disk.
 //! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, reset).
+//! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
+//!   full-object multipart checksums.
 //! - [`xml`], [`body`], [`error`]: S3 XML documents, response bodies, the one error type.
 
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod checksum;
 pub mod config;
 pub mod error;
 pub mod router;

@@ -11,11 +11,13 @@ use hyper::body::Incoming;
 use md5::{Digest, Md5};
 
 use super::object::{
-    check_copy_source_conditions, copy_into_blob, headers_from_request, parse_copy_source, receive_body, validate_key,
+    check_copy_source_conditions, copy_into_blob, headers_from_request, parse_copy_source, receive_body,
+    set_checksum_headers, validate_key,
 };
 use super::payload::PayloadReader;
 use super::{set_header, write_owner, xml_date, xml_response, Ctx};
 use crate::body::Body;
+use crate::checksum::{self, Algorithm, Checksum, ChecksumType, ALGORITHMS};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::storage::{ObjectMeta, PartRow, UploadRow, UploadsQuery};
 use crate::xml::{read_flat, XmlWriter};
@@ -56,8 +58,56 @@ fn new_upload_id() -> String {
     format!("{a:016x}{b:016x}{c:016x}")
 }
 
+fn invalid_request(message: impl Into<String>) -> S3Error {
+    S3Error::with_message(ErrorCode::InvalidRequest, message)
+}
+
+/// `x-amz-checksum-algorithm` and `x-amz-checksum-type` of CreateMultipartUpload. CRC64NVME
+/// defaults to `FULL_OBJECT`, the others to `COMPOSITE`; SHA algorithms allow only `COMPOSITE`.
+fn upload_checksum(ctx: &Ctx<'_>) -> S3Result<(Option<Algorithm>, Option<ChecksumType>)> {
+    let algorithm = match ctx.header("x-amz-checksum-algorithm") {
+        None => None,
+        Some(name) => Some(Algorithm::from_name(name).ok_or_else(|| {
+            invalid_request(
+                "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]",
+            )
+        })?),
+    };
+    let kind = match ctx.header("x-amz-checksum-type") {
+        None => None,
+        Some(name) => Some(
+            ChecksumType::from_name(name)
+                .ok_or_else(|| invalid_request("Value for x-amz-checksum-type header is invalid."))?,
+        ),
+    };
+    match (algorithm, kind) {
+        (None, Some(_)) => Err(invalid_request(
+            "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+        )),
+        (Some(a), Some(ChecksumType::FullObject)) if !a.supports_full_object() => Err(invalid_request(format!(
+            "The FULL_OBJECT checksum type cannot be used with the {} checksum algorithm.",
+            a.name().to_ascii_lowercase()
+        ))),
+        (Some(Algorithm::Crc64Nvme), Some(ChecksumType::Composite)) => {
+            Err(invalid_request("The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm."))
+        }
+        (Some(a), None) => {
+            let default = if a == Algorithm::Crc64Nvme { ChecksumType::FullObject } else { ChecksumType::Composite };
+            Ok((Some(a), Some(default)))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The algorithm every part of `upload` is checksummed with: the upload's, else CRC64NVME (from
+/// which the object's full-object checksum is combined, as S3 does by default).
+fn part_algorithm(upload: &UploadRow) -> Algorithm {
+    upload.checksum_algorithm.unwrap_or(Algorithm::Crc64Nvme)
+}
+
 pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
     validate_key(key)?;
+    let (checksum_algorithm, checksum_type) = upload_checksum(ctx)?;
     let row = UploadRow {
         upload_id: new_upload_id(),
         bucket: bucket.to_string(),
@@ -65,6 +115,8 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
         initiated_ms: ctx.now_ms(),
         headers: headers_from_request(ctx),
         user_meta: ctx.user_metadata(),
+        checksum_algorithm,
+        checksum_type,
     };
     ctx.state.store.create_upload(row.clone()).await?;
     let mut w = XmlWriter::new();
@@ -73,7 +125,12 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
     w.elem("Key", key);
     w.elem("UploadId", &row.upload_id);
     w.close("InitiateMultipartUploadResult");
-    Ok(xml_response(w))
+    let mut resp = xml_response(w);
+    if let (Some(a), Some(t)) = (checksum_algorithm, checksum_type) {
+        set_header(&mut resp, "x-amz-checksum-algorithm", a.name());
+        set_header(&mut resp, "x-amz-checksum-type", t.name());
+    }
+    Ok(resp)
 }
 
 pub async fn handle_upload_part(
@@ -85,17 +142,31 @@ pub async fn handle_upload_part(
     body: Incoming,
 ) -> S3Result<Response<Body>> {
     let part_number = parse_part_number(part_number)?;
-    ctx.state.store.upload(bucket, key, upload_id).await?;
-    let blob = receive_body(ctx, body).await?;
+    let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
+    let algorithm = part_algorithm(&upload);
+    if let Some(expected) = upload.checksum_algorithm {
+        if let Some(given) = checksum::announced(|n| ctx.header(n))?.map(|a| a.algorithm).filter(|a| *a != expected) {
+            return Err(invalid_request(format!(
+                "Checksum Type mismatch occurred, expected checksum Type: {}, actual checksum Type: {}",
+                expected.name().to_ascii_lowercase(),
+                given.name().to_ascii_lowercase()
+            )));
+        }
+    }
+    let (blob, sum) = receive_body(ctx, body, Some(algorithm)).await?;
     let part = PartRow {
         part_number,
         etag: format!("\"{}\"", hex::encode(blob.md5)),
         last_modified_ms: ctx.now_ms(),
+        checksum: Some(sum),
         ..Default::default()
     };
     let part = ctx.state.store.put_part(bucket, key, upload_id, part, blob).await?;
     let mut resp = super::empty_response(StatusCode::OK);
     set_header(&mut resp, "etag", &part.etag);
+    if let (Some(_), Some(sum)) = (upload.checksum_algorithm, &part.checksum) {
+        set_header(&mut resp, sum.algorithm.header(), &sum.value);
+    }
     Ok(resp)
 }
 
@@ -134,15 +205,16 @@ pub async fn handle_upload_part_copy(
 ) -> S3Result<Response<Body>> {
     let part_number = parse_part_number(part_number)?;
     let (src_bucket, src_key) = parse_copy_source(source)?;
-    ctx.state.store.upload(bucket, key, upload_id).await?;
+    let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
     let (src, file) = ctx.state.store.open_object(&src_bucket, &src_key).await?;
     check_copy_source_conditions(ctx, &src)?;
     let (start, len) = copy_range(ctx.header("x-amz-copy-source-range"), src.size)?;
-    let blob = copy_into_blob(ctx, file, start, len).await?;
+    let (blob, sum) = copy_into_blob(ctx, file, start, len, part_algorithm(&upload)).await?;
     let part = PartRow {
         part_number,
         etag: format!("\"{}\"", hex::encode(blob.md5)),
         last_modified_ms: ctx.now_ms(),
+        checksum: Some(sum),
         ..Default::default()
     };
     let part = ctx.state.store.put_part(bucket, key, upload_id, part, blob).await?;
@@ -150,28 +222,47 @@ pub async fn handle_upload_part_copy(
     w.open_root("CopyPartResult");
     w.elem("LastModified", &xml_date(part.last_modified_ms));
     w.elem("ETag", &part.etag);
+    if let (Some(_), Some(sum)) = (upload.checksum_algorithm, &part.checksum) {
+        w.elem(sum.algorithm.element(), &sum.value);
+    }
     w.close("CopyPartResult");
     Ok(xml_response(w))
 }
 
-/// The (part number, ETag) list of a CompleteMultipartUpload document, in document order.
-fn parse_complete(doc: &[u8]) -> S3Result<Vec<(String, String)>> {
+/// One `<Part>` of a CompleteMultipartUpload document.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct RequestedPart {
+    number: String,
+    etag: String,
+    /// `ChecksumCRC32` etc. given for the part.
+    checksums: Vec<(Algorithm, String)>,
+}
+
+/// The parts of a CompleteMultipartUpload document, in document order.
+fn parse_complete(doc: &[u8]) -> S3Result<Vec<RequestedPart>> {
     let malformed = || S3Error::new(ErrorCode::MalformedXML);
     let flat = read_flat(doc)?;
     if flat.last().is_none_or(|(p, _)| p != "CompleteMultipartUpload") {
         return Err(malformed());
     }
     let mut parts = Vec::new();
-    let (mut number, mut etag) = (None, None);
+    let mut current = RequestedPart::default();
+    let (mut has_number, mut has_etag) = (false, false);
     for (path, value) in flat {
-        match path.as_str() {
-            "CompleteMultipartUpload/Part/PartNumber" => number = Some(value),
-            "CompleteMultipartUpload/Part/ETag" => etag = Some(value),
-            "CompleteMultipartUpload/Part" => match (number.take(), etag.take()) {
-                (Some(n), Some(e)) => parts.push((n.trim().to_string(), e.trim().to_string())),
-                _ => return Err(malformed()),
-            },
-            _ => {}
+        let Some(field) = path.strip_prefix("CompleteMultipartUpload/Part") else { continue };
+        match field {
+            "/PartNumber" => (current.number, has_number) = (value.trim().to_string(), true),
+            "/ETag" => (current.etag, has_etag) = (value.trim().to_string(), true),
+            "" if has_number && has_etag => {
+                parts.push(std::mem::take(&mut current));
+                (has_number, has_etag) = (false, false);
+            }
+            "" => return Err(malformed()),
+            other => {
+                if let Some(a) = ALGORITHMS.into_iter().find(|a| other.strip_prefix('/') == Some(a.element())) {
+                    current.checksums.push((a, value.trim().to_string()));
+                }
+            }
         }
     }
     if parts.is_empty() {
@@ -188,21 +279,37 @@ fn invalid_part(upload_id: &str, number: u32, etag: &str) -> S3Error {
 }
 
 /// Checks the requested parts against the uploaded ones, in S3's order: ascending numbers, each
-/// part uploaded with that ETag, every part but the last at least 5 MiB.
-fn choose_parts(upload_id: &str, requested: &[(String, String)], uploaded: &[PartRow]) -> S3Result<Vec<PartRow>> {
+/// part uploaded with that ETag (and checksum, when given; required for composite checksums),
+/// every part but the last at least 5 MiB.
+fn choose_parts(upload: &UploadRow, requested: &[RequestedPart], uploaded: &[PartRow]) -> S3Result<Vec<PartRow>> {
+    let upload_id = upload.upload_id.as_str();
     let mut numbers = Vec::with_capacity(requested.len());
-    for (raw, _) in requested {
-        numbers.push(parse_part_number(raw)?);
+    for r in requested {
+        numbers.push(parse_part_number(&r.number)?);
     }
     if numbers.windows(2).any(|w| w[0] >= w[1]) {
         return Err(S3Error::new(ErrorCode::InvalidPartOrder).extra("UploadId", upload_id));
     }
     let mut chosen = Vec::with_capacity(requested.len());
-    for (number, (_, etag)) in numbers.iter().zip(requested) {
+    for (number, r) in numbers.iter().zip(requested) {
         let part = uploaded
             .iter()
-            .find(|p| p.part_number == *number && p.etag.trim_matches('"') == etag.trim_matches('"'))
-            .ok_or_else(|| invalid_part(upload_id, *number, etag))?;
+            .find(|p| p.part_number == *number && p.etag.trim_matches('"') == r.etag.trim_matches('"'))
+            .ok_or_else(|| invalid_part(upload_id, *number, &r.etag))?;
+        let stored = part.checksum.as_ref();
+        for (algorithm, value) in &r.checksums {
+            if stored.is_none_or(|c| c.algorithm != *algorithm || c.value != *value) {
+                return Err(invalid_part(upload_id, *number, &r.etag));
+            }
+        }
+        if let (Some(a), Some(ChecksumType::Composite), true) =
+            (upload.checksum_algorithm, upload.checksum_type, r.checksums.is_empty())
+        {
+            return Err(invalid_request(format!(
+                "The upload was created using a {} checksum. The complete request must include the checksum for each part. It was missing for part {number} in the request.",
+                a.name().to_ascii_lowercase()
+            )));
+        }
         chosen.push(part.clone());
     }
     if let Some(small) = chosen.iter().rev().skip(1).find(|p| p.size < MIN_PART_SIZE) {
@@ -227,7 +334,8 @@ pub async fn handle_complete_multipart_upload(
     let (doc, _) = reader.read_all(4 * 1024 * 1024, || S3Error::new(ErrorCode::MalformedXML)).await?;
     let requested = parse_complete(&doc)?;
     let uploaded = ctx.state.store.list_parts(upload_id, 0, MAX_PART_NUMBER as usize).await?;
-    let chosen = choose_parts(upload_id, &requested, &uploaded)?;
+    let chosen = choose_parts(&upload, &requested, &uploaded)?;
+    let checksum = object_checksum(ctx, &upload, &chosen)?;
     let etags: Vec<&str> = chosen.iter().map(|p| p.etag.as_str()).collect();
     let meta = ObjectMeta {
         key: key.to_string(),
@@ -235,6 +343,7 @@ pub async fn handle_complete_multipart_upload(
         last_modified_ms: ctx.now_ms(),
         headers: upload.headers,
         user_meta: upload.user_meta,
+        checksum,
         ..Default::default()
     };
     let meta = ctx.state.store.complete_upload(bucket, upload_id, meta, chosen).await?;
@@ -244,8 +353,42 @@ pub async fn handle_complete_multipart_upload(
     w.elem("Bucket", bucket);
     w.elem("Key", key);
     w.elem("ETag", &meta.etag);
+    if let Some(sum) = &meta.checksum {
+        w.elem(sum.algorithm.element(), &sum.value);
+        w.elem("ChecksumType", sum.kind.name());
+    }
     w.close("CompleteMultipartUploadResult");
-    Ok(xml_response(w))
+    let mut resp = xml_response(w);
+    if let Some(sum) = &meta.checksum {
+        set_checksum_headers(&mut resp, sum);
+    }
+    Ok(resp)
+}
+
+/// The completed object's checksum from its parts' checksums; a full-object value the client sent
+/// with Complete (`x-amz-checksum-<algorithm>`) must match it.
+fn object_checksum(ctx: &Ctx<'_>, upload: &UploadRow, chosen: &[PartRow]) -> S3Result<Option<Checksum>> {
+    let algorithm = part_algorithm(upload);
+    let kind = upload.checksum_type.unwrap_or(ChecksumType::FullObject);
+    let mut parts = Vec::with_capacity(chosen.len());
+    for p in chosen {
+        match &p.checksum {
+            Some(c) if c.algorithm == algorithm => parts.push((c.value.as_str(), p.size)),
+            // A part stored without a checksum in this algorithm: no object checksum.
+            _ => return Ok(None),
+        }
+    }
+    let sum = checksum::combine_parts(algorithm, kind, &parts)?;
+    if let Some(given) = ctx.header(algorithm.header()) {
+        let matches = given.trim() == sum.value || given.trim().split('-').next() == sum.value.split('-').next();
+        if !matches {
+            return Err(S3Error::with_message(
+                ErrorCode::BadDigest,
+                format!("The {} you specified did not match the calculated checksum.", algorithm.name()),
+            ));
+        }
+    }
+    Ok(Some(sum))
 }
 
 pub async fn handle_abort_multipart_upload(
@@ -274,7 +417,7 @@ fn listing_limit(ctx: &Ctx<'_>, name: &str) -> S3Result<usize> {
 }
 
 pub async fn handle_list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str, upload_id: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.upload(bucket, key, upload_id).await?;
+    let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
     let max_parts = listing_limit(ctx, "max-parts")?;
     let marker = match ctx.query("part-number-marker") {
         None | Some("") => 0,
@@ -313,6 +456,9 @@ pub async fn handle_list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str, upload_id
         w.elem("LastModified", &xml_date(p.last_modified_ms));
         w.elem("ETag", &p.etag);
         w.elem("Size", &p.size.to_string());
+        if let (Some(_), Some(sum)) = (upload.checksum_algorithm, &p.checksum) {
+            w.elem(sum.algorithm.element(), &sum.value);
+        }
         w.close("Part");
     }
     w.close("ListPartsResult");
@@ -399,8 +545,10 @@ mod tests {
 
     #[test]
     fn complete_document() {
-        let doc = b"<CompleteMultipartUpload><Part><ETag>\"a\"</ETag><PartNumber>1</PartNumber></Part><Part><PartNumber>2</PartNumber><ETag>b</ETag></Part></CompleteMultipartUpload>";
-        assert_eq!(parse_complete(doc).unwrap(), [("1".into(), "\"a\"".into()), ("2".into(), "b".into())]);
+        let doc = b"<CompleteMultipartUpload><Part><ETag>\"a\"</ETag><PartNumber>1</PartNumber></Part><Part><PartNumber>2</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32><ETag>b</ETag></Part></CompleteMultipartUpload>";
+        let parts = parse_complete(doc).unwrap();
+        assert_eq!((parts[0].number.as_str(), parts[0].etag.as_str()), ("1", "\"a\""));
+        assert_eq!(parts[1].checksums, [(Algorithm::Crc32, "AAAAAA==".to_string())]);
         assert!(parse_complete(b"<CompleteMultipartUpload></CompleteMultipartUpload>").is_err());
         assert!(parse_complete(
             b"<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part></CompleteMultipartUpload>"

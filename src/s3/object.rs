@@ -15,6 +15,7 @@ use super::payload::PayloadReader;
 use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
 use crate::auth::Payload;
 use crate::body::Body;
+use crate::checksum::{self, Algorithm, BodyChecksum, Checksum, ChecksumType};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::storage::{FinishedBlob, ObjectMeta, PutCondition};
 use crate::xml::{read_flat, XmlWriter};
@@ -121,67 +122,92 @@ fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
 }
 
 /// Reads the request body into a new blob, checking its announced size, the payload signature
-/// or hash, and `Content-MD5`. Nothing is published; a failure leaves nothing behind.
-pub(super) async fn receive_body(ctx: &Ctx<'_>, body: Incoming) -> S3Result<FinishedBlob> {
+/// or hash, `Content-MD5` and the announced flexible checksum. Returns the blob and its checksum
+/// in `store` (default: the announced algorithm, else CRC64NVME). Nothing is published; a failure
+/// leaves nothing behind.
+pub(super) async fn receive_body(
+    ctx: &Ctx<'_>,
+    body: Incoming,
+    store: Option<Algorithm>,
+) -> S3Result<(FinishedBlob, Checksum)> {
     let size = announced_size(ctx)?;
     let md5 = content_md5(ctx)?;
+    let announced = checksum::announced(|n| ctx.header(n))?;
+    let store = store.or(announced.as_ref().map(|a| a.algorithm)).unwrap_or(Algorithm::Crc64Nvme);
+    let mut sums = BodyChecksum::new(announced, store);
     let mut reader = PayloadReader::new(body, &ctx.verified.payload);
     let mut writer = ctx.state.store.new_blob().await?;
     while let Some(data) = reader.next().await? {
+        sums.update(&data);
         writer.write(&data).await?;
         if writer.size() > size {
             return Err(S3Error::new(ErrorCode::IncompleteBody));
         }
     }
-    reader.finish()?;
+    let end = reader.finish()?;
     if writer.size() != size {
         return Err(S3Error::new(ErrorCode::IncompleteBody));
     }
     let blob = writer.finish().await?;
     check_md5(md5, &blob.md5)?;
-    Ok(blob)
+    let sum = sums.finish(&end.trailers)?;
+    Ok((blob, sum))
 }
 
-/// Copies `len` bytes of `file` from `start` into a new blob.
+/// `x-amz-checksum-<algorithm>` and `x-amz-checksum-type` for a stored checksum.
+pub(super) fn set_checksum_headers(resp: &mut Response<Body>, sum: &Checksum) {
+    set_header(resp, sum.algorithm.header(), &sum.value);
+    set_header(resp, "x-amz-checksum-type", sum.kind.name());
+}
+
+/// Copies `len` bytes of `file` from `start` into a new blob; returns it with its checksum in
+/// `algorithm`.
 pub(super) async fn copy_into_blob(
     ctx: &Ctx<'_>,
     mut file: tokio::fs::File,
     start: u64,
     len: u64,
-) -> S3Result<FinishedBlob> {
+    algorithm: Algorithm,
+) -> S3Result<(FinishedBlob, Checksum)> {
     file.seek(SeekFrom::Start(start)).await?;
     let mut source = file.take(len);
     let mut writer = ctx.state.store.new_blob().await?;
+    let mut sums = BodyChecksum::new(None, algorithm);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = source.read(&mut buf).await?;
         if n == 0 {
             break;
         }
+        sums.update(&buf[..n]);
         writer.write(&buf[..n]).await?;
     }
     if writer.size() != len {
         return Err(S3Error::internal("object body shorter than its recorded size"));
     }
-    Ok(writer.finish().await?)
+    Ok((writer.finish().await?, sums.finish(&[])?))
 }
 
 pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
     validate_key(key)?;
     let cond = put_condition(ctx)?;
     ctx.state.store.require_bucket(bucket).await?;
-    let blob = receive_body(ctx, body).await?;
+    let (blob, sum) = receive_body(ctx, body, None).await?;
     let meta = ObjectMeta {
         key: key.to_string(),
         etag: format!("\"{}\"", hex::encode(blob.md5)),
         last_modified_ms: ctx.now_ms(),
         headers: headers_from_request(ctx),
         user_meta: ctx.user_metadata(),
+        checksum: Some(sum),
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, cond).await?;
     let mut resp = empty_response(StatusCode::OK);
     set_header(&mut resp, "etag", &meta.etag);
+    if let Some(sum) = &meta.checksum {
+        set_checksum_headers(&mut resp, sum);
+    }
     Ok(resp)
 }
 
@@ -262,6 +288,11 @@ pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: boo
     set_header(&mut resp, "content-length", &len.to_string());
     if let Some(n) = parts_count {
         set_header(&mut resp, "x-amz-mp-parts-count", &n.to_string());
+    }
+    // The stored checksum covers the whole object, so it is sent only for whole-object reads.
+    let whole = range.is_none() && ctx.query("partNumber").is_none();
+    if let (true, Some(sum), Some("ENABLED")) = (whole, &meta.checksum, ctx.header("x-amz-checksum-mode")) {
+        set_checksum_headers(&mut resp, sum);
     }
     if let Some(r) = range {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
@@ -358,7 +389,12 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: 
     ctx.state.store.require_bucket(bucket).await?;
     let (src, file) = ctx.state.store.open_object(&src_bucket, &src_key).await?;
     check_copy_source_conditions(ctx, &src)?;
-    let blob = copy_into_blob(ctx, file, 0, src.size).await?;
+    // The body is the same, so a full-object checksum carries over; a composite one cannot.
+    let algorithm = match &src.checksum {
+        Some(c) if c.kind == ChecksumType::FullObject => c.algorithm,
+        _ => Algorithm::Crc64Nvme,
+    };
+    let (blob, sum) = copy_into_blob(ctx, file, 0, src.size, algorithm).await?;
     let (headers, user_meta) = if replace {
         (headers_from_request(ctx), ctx.user_metadata())
     } else {
@@ -370,6 +406,7 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: 
         last_modified_ms: ctx.now_ms(),
         headers,
         user_meta,
+        checksum: Some(sum),
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;

@@ -7,8 +7,10 @@
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
+use crate::checksum::{Algorithm, Checksum, ChecksumType};
+
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Opens (creating or migrating) the database at `path`.
 pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
@@ -72,8 +74,26 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    if version < 3 {
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE objects ADD COLUMN checksum TEXT;
+             ALTER TABLE parts ADD COLUMN checksum TEXT;
+             ALTER TABLE uploads ADD COLUMN checksum_algorithm TEXT;
+             ALTER TABLE uploads ADD COLUMN checksum_type TEXT;
+             COMMIT;",
+        )?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
+}
+
+fn checksum_to_sql(c: &Option<Checksum>) -> Option<String> {
+    c.as_ref().and_then(|c| serde_json::to_string(c).ok())
+}
+
+fn checksum_from_sql(s: Option<String>) -> Option<Checksum> {
+    s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
 /// A bucket row.
@@ -99,6 +119,8 @@ pub struct ObjectMeta {
     pub user_meta: Vec<(String, String)>,
     /// Sizes of the parts of an object completed from a multipart upload; empty otherwise.
     pub part_sizes: Vec<u64>,
+    /// The object's checksum (full-object, or composite for multipart objects).
+    pub checksum: Option<Checksum>,
 }
 
 impl ObjectMeta {
@@ -154,7 +176,7 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<Dele
     Ok(DeleteBucket::Deleted)
 }
 
-const OBJECT_COLUMNS: &str = "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes";
+const OBJECT_COLUMNS: &str = "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum";
 
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
     let key: Vec<u8> = r.get(0)?;
@@ -171,6 +193,7 @@ fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
         headers: serde_json::from_str(&headers).unwrap_or_default(),
         user_meta: serde_json::from_str(&user_meta).unwrap_or_default(),
         part_sizes: serde_json::from_str(&part_sizes).unwrap_or_default(),
+        checksum: checksum_from_sql(r.get(8)?),
     })
 }
 
@@ -193,8 +216,9 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
         )
         .optional()?;
     tx.execute(
-        "INSERT OR REPLACE INTO objects (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT OR REPLACE INTO objects
+         (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             bucket,
             meta.key.as_bytes(),
@@ -205,6 +229,7 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
             serde_json::to_string(&meta.headers).unwrap_or_else(|_| "[]".into()),
             serde_json::to_string(&meta.user_meta).unwrap_or_else(|_| "[]".into()),
             serde_json::to_string(&meta.part_sizes).unwrap_or_else(|_| "[]".into()),
+            checksum_to_sql(&meta.checksum),
         ],
     )?;
     Ok(old)
@@ -267,6 +292,9 @@ pub struct UploadRow {
     /// Headers and metadata given at creation; they apply to the completed object.
     pub headers: Vec<(String, String)>,
     pub user_meta: Vec<(String, String)>,
+    /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` given at creation.
+    pub checksum_algorithm: Option<Algorithm>,
+    pub checksum_type: Option<ChecksumType>,
 }
 
 /// One uploaded part.
@@ -278,11 +306,14 @@ pub struct PartRow {
     /// Quoted hex MD5.
     pub etag: String,
     pub last_modified_ms: i64,
+    /// The part's checksum in the upload's algorithm.
+    pub checksum: Option<Checksum>,
 }
 
 pub fn insert_upload(conn: &Connection, u: &UploadRow) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, user_meta) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             u.upload_id,
             u.bucket,
@@ -290,12 +321,15 @@ pub fn insert_upload(conn: &Connection, u: &UploadRow) -> rusqlite::Result<()> {
             u.initiated_ms,
             serde_json::to_string(&u.headers).unwrap_or_else(|_| "[]".into()),
             serde_json::to_string(&u.user_meta).unwrap_or_else(|_| "[]".into()),
+            u.checksum_algorithm.map(Algorithm::name),
+            u.checksum_type.map(ChecksumType::name),
         ],
     )?;
     Ok(())
 }
 
-const UPLOAD_COLUMNS: &str = "upload_id, bucket, key, initiated_ms, headers, user_meta";
+const UPLOAD_COLUMNS: &str =
+    "upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type";
 
 fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
     let key: Vec<u8> = r.get(2)?;
@@ -308,6 +342,8 @@ fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
         initiated_ms: r.get(3)?,
         headers: serde_json::from_str(&headers).unwrap_or_default(),
         user_meta: serde_json::from_str(&user_meta).unwrap_or_default(),
+        checksum_algorithm: r.get::<_, Option<String>>(6)?.as_deref().and_then(Algorithm::from_name),
+        checksum_type: r.get::<_, Option<String>>(7)?.as_deref().and_then(ChecksumType::from_name),
     })
 }
 
@@ -360,6 +396,7 @@ fn part_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
         size: size.max(0) as u64,
         etag: r.get(3)?,
         last_modified_ms: r.get(4)?,
+        checksum: checksum_from_sql(r.get(5)?),
     })
 }
 
@@ -373,8 +410,17 @@ pub fn upsert_part(tx: &Transaction<'_>, upload_id: &str, p: &PartRow) -> rusqli
         )
         .optional()?;
     tx.execute(
-        "INSERT OR REPLACE INTO parts (upload_id, part_number, blob_id, size, etag, last_modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![upload_id, p.part_number, p.blob_id, p.size as i64, p.etag, p.last_modified_ms],
+        "INSERT OR REPLACE INTO parts (upload_id, part_number, blob_id, size, etag, last_modified_ms, checksum)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            upload_id,
+            p.part_number,
+            p.blob_id,
+            p.size as i64,
+            p.etag,
+            p.last_modified_ms,
+            checksum_to_sql(&p.checksum)
+        ],
     )?;
     Ok(old)
 }
@@ -382,7 +428,7 @@ pub fn upsert_part(tx: &Transaction<'_>, upload_id: &str, p: &PartRow) -> rusqli
 /// Parts of an upload with a number above `after`, in order, at most `limit`.
 pub fn list_parts(conn: &Connection, upload_id: &str, after: u32, limit: usize) -> rusqlite::Result<Vec<PartRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT part_number, blob_id, size, etag, last_modified_ms FROM parts
+        "SELECT part_number, blob_id, size, etag, last_modified_ms, checksum FROM parts
          WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![upload_id, after, limit as i64], part_from_row)?;

@@ -5,6 +5,7 @@
 
 mod auth_header;
 mod buckets;
+mod checksums;
 mod common;
 mod listing;
 mod multipart;
