@@ -366,3 +366,38 @@ async fn auth_log_records_each_decision() {
     let r = s.raw("GET", "/_s3strict/auth-log", &[], b"").await;
     assert_eq!(r.text(), "[]");
 }
+
+/// JS SDK v3 signs the CRC32 of an empty body into presigned PUT URLs. S3 ignores checksum values
+/// in the query (see `s3::is_query_checksum`): matching and non-matching bodies both upload, and
+/// the stored checksum is the server's own CRC64NVME. The value is still signed.
+#[tokio::test]
+async fn checksum_signed_into_the_query_is_ignored() {
+    let s = TestServer::start().await;
+    s.create_bucket("pre").await;
+    let params =
+        [("x-amz-checksum-crc32", "AAAAAA=="), ("x-amz-sdk-checksum-algorithm", "CRC32"), ("x-id", "PutObject")];
+    for (key, body) in [("empty", &b""[..]), ("full", &b"a body whose CRC32 is not AAAAAA=="[..])] {
+        let path = format!("/pre/{key}");
+        let url = presign(s.addr, "PUT", &path, &params, &[], 60);
+        let r = s.raw("PUT", &url, &[], body).await;
+        assert_eq!(r.status, 200, "{key}: {}", r.text());
+        let head = s
+            .client()
+            .head_object()
+            .bucket("pre")
+            .key(key)
+            .checksum_mode(aws_sdk_s3::types::ChecksumMode::Enabled)
+            .send()
+            .await
+            .unwrap();
+        assert!(head.checksum_crc32().is_none(), "{key}: no CRC32 stored");
+        assert!(head.checksum_crc64_nvme().is_some());
+        assert_eq!(head.content_length(), Some(body.len() as i64));
+    }
+    let url = presign(s.addr, "PUT", "/pre/changed", &params, &[], 60).replace("AAAAAA%3D%3D", "BBBBBB%3D%3D");
+    s.raw("PUT", &url, &[], b"x").await.assert_error(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    );
+}
