@@ -111,3 +111,27 @@ def server(tmp_path):
 @pytest.fixture
 def s3(server):
     return server.client()
+
+
+# Per-client interop table, printed at the end of the run.
+INTEROP = []
+
+
+@pytest.fixture
+def record():
+    """record(client, operation, detail): notes a round trip that passed."""
+
+    def add(client, operation, detail=""):
+        INTEROP.append((client, operation, detail))
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not INTEROP:
+        return
+    terminalreporter.section("interop round trips (bytes and ETag compared)")
+    width = max(len(c) for c, _, _ in INTEROP)
+    op_width = max(len(o) for _, o, _ in INTEROP)
+    for client, op, detail in INTEROP:
+        terminalreporter.write_line(f"{client:<{width}}  {op:<{op_width}}  ok  {detail}")
