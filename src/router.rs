@@ -53,6 +53,8 @@ pub enum Op {
 pub struct Target {
     pub bucket: Option<String>,
     pub key: Option<String>,
+    /// Whether the bucket came from the `Host` header.
+    pub virtual_host: bool,
 }
 
 /// Finds bucket and key: `bucket.<domain>` hosts carry the bucket when a domain is configured,
@@ -70,10 +72,10 @@ pub fn target(host: Option<&str>, raw_path: &str, domain: Option<&str>) -> S3Res
     };
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
     Ok(match host_bucket {
-        Some(bucket) => Target { bucket: Some(bucket), key: some(path) },
+        Some(bucket) => Target { bucket: Some(bucket), key: some(path), virtual_host: true },
         None => match path.split_once('/') {
-            Some((b, k)) => Target { bucket: some(b), key: some(k) },
-            None => Target { bucket: some(path), key: None },
+            Some((b, k)) => Target { bucket: some(b), key: some(k), virtual_host: false },
+            None => Target { bucket: some(path), key: None, virtual_host: false },
         },
     })
 }
@@ -190,7 +192,11 @@ mod tests {
     use super::*;
 
     fn t(b: Option<&str>, k: Option<&str>) -> Target {
-        Target { bucket: b.map(Into::into), key: k.map(Into::into) }
+        Target { bucket: b.map(Into::into), key: k.map(Into::into), virtual_host: false }
+    }
+
+    fn vt(b: &str, k: Option<&str>) -> Target {
+        Target { virtual_host: true, ..t(Some(b), k) }
     }
 
     #[test]
@@ -205,9 +211,9 @@ mod tests {
 
     #[test]
     fn virtual_hosted_targets() {
-        assert_eq!(target(Some("b.localhost:9000"), "/k/x", Some("localhost")).unwrap(), t(Some("b"), Some("k/x")));
+        assert_eq!(target(Some("b.localhost:9000"), "/k/x", Some("localhost")).unwrap(), vt("b", Some("k/x")));
         assert_eq!(target(Some("localhost:9000"), "/b/k", Some("localhost")).unwrap(), t(Some("b"), Some("k")));
-        assert_eq!(target(Some("b.localhost"), "/", Some("localhost")).unwrap(), t(Some("b"), None));
+        assert_eq!(target(Some("b.localhost"), "/", Some("localhost")).unwrap(), vt("b", None));
     }
 
     #[test]

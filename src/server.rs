@@ -150,9 +150,17 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
     let target = router::target(host, raw_path, state.config.domain.as_deref());
     let query = auth::parse_query(raw_query);
     let mut trace = AuthTrace::default();
+    let vhost_bucket = target.as_ref().ok().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref());
     let verified = auth::verify(
         &state.auth,
-        &AuthRequest { method: &parts.method, raw_path, raw_query, query: &query, headers: &parts.headers },
+        &AuthRequest {
+            method: &parts.method,
+            raw_path,
+            raw_query,
+            query: &query,
+            headers: &parts.headers,
+            vhost_bucket,
+        },
         &mut trace,
     );
     log_decision(state, request_id, &parts.method, target.as_ref().ok(), trace, verified.as_ref().err());

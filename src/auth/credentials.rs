@@ -36,6 +36,11 @@ impl Credentials {
         self.secrets.contains_key(access_key)
     }
 
+    /// The secret of `access_key` (SigV2 signs with it directly).
+    pub fn secret(&self, access_key: &str) -> Option<&str> {
+        self.secrets.get(access_key).map(String::as_str)
+    }
+
     /// The signing key of `access_key` for a (date, region, service) scope, derived once per scope.
     pub fn signing_key(&self, access_key: &str, date: &str, region: &str, service: &str) -> Option<[u8; 32]> {
         let secret = self.secrets.get(access_key)?;

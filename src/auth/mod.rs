@@ -3,8 +3,9 @@
 //! [`verify`] looks at a request's `Authorization` header and query string and either rejects it
 //! with S3's error or returns [`Verified`]: who signed it and how its payload must be checked.
 //! `header.rs` holds SigV4 in the `Authorization` header, `presigned.rs` SigV4 in the query string,
-//! `chunked.rs` the aws-chunked payload that header auth can announce, `canonical.rs` the pure
-//! signing functions, `credentials.rs` the keys and `clock.rs` the server's time.
+//! `chunked.rs` the aws-chunked payload that header auth can announce, `sigv2.rs` Signature
+//! Version 2 (header and query), `canonical.rs` the pure signing functions, `credentials.rs` the
+//! keys, `clock.rs` the server's time and `log.rs` the auth decision log.
 
 pub mod canonical;
 pub mod chunked;
@@ -13,6 +14,7 @@ pub mod credentials;
 mod header;
 pub mod log;
 mod presigned;
+pub mod sigv2;
 
 use http::{HeaderMap, Method};
 
@@ -47,6 +49,8 @@ pub struct AuthRequest<'a> {
     /// The same query as (name, value) pairs, each decoded once ([`parse_query`]).
     pub query: &'a [(String, String)],
     pub headers: &'a HeaderMap,
+    /// The bucket when it was addressed virtual-hosted style (SigV2 signs it in the resource).
+    pub vhost_bucket: Option<&'a str>,
 }
 
 /// How a request was authenticated.
@@ -92,21 +96,27 @@ pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) ->
                 &value,
             ));
         }
+        let value = String::from_utf8_lossy(value.as_bytes());
+        if let Some(credentials) = value.strip_prefix("AWS ") {
+            trace.mechanism = Some("header-v2");
+            return sigv2::verify_header(cfg, req, credentials, trace);
+        }
         trace.mechanism = Some("header");
-        return header::verify(cfg, req, &String::from_utf8_lossy(value.as_bytes()), trace);
+        return header::verify(cfg, req, &value, trace);
     }
     if params.iter().any(|(n, _)| presigned::is_presign_param(n)) {
         trace.mechanism = Some("query");
         return presigned::verify(cfg, req, params, trace);
     }
-    trace.mechanism = Some("anonymous");
     if params.iter().any(|(n, _)| n == "Signature" || n == "AWSAccessKeyId") {
-        return Err(unsupported_mechanism());
+        trace.mechanism = Some("query-v2");
+        return sigv2::verify_query(cfg, req, trace);
     }
+    trace.mechanism = Some("anonymous");
     Err(S3Error::new(ErrorCode::AccessDenied))
 }
 
-/// SigV2 and other schemes: S3 regions opened after 2014 answer this.
+/// Schemes S3 does not accept (and SigV2 in regions opened after 2014).
 fn unsupported_mechanism() -> S3Error {
     S3Error::with_message(
         ErrorCode::InvalidRequest,

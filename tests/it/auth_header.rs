@@ -9,12 +9,15 @@ async fn anonymous_and_unsupported_schemes() {
     let s = TestServer::start().await;
     s.raw("GET", "/", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
     s.raw("GET", "/bkt/key", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
-    let r = s.raw("GET", "/", &[("authorization", "AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl")], b"").await;
-    r.assert_error(
-        400,
-        "InvalidRequest",
-        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-    );
+    let unsupported = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
+    let r = s.raw("GET", "/", &[("authorization", "Bearer token")], b"").await;
+    r.assert_error(400, "InvalidRequest", unsupported);
+    // SigV2 only in regions opened before 2014.
+    let eu = TestServer::start_with(|c| c.region = "eu-central-1".into()).await;
+    let r = eu.raw("GET", "/", &[("authorization", "AWS AKIAIOSFODNN7EXAMPLE:c2lnbmF0dXJl")], b"").await;
+    r.assert_error(400, "InvalidRequest", unsupported);
+    let r = eu.raw("GET", "/b/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1&Signature=x", &[], b"").await;
+    r.assert_error(400, "InvalidRequest", unsupported);
 }
 
 #[tokio::test]

@@ -12,4 +12,5 @@ mod multipart;
 mod objects;
 mod presigned;
 mod process;
+mod sigv2;
 mod vectors;

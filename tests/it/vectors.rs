@@ -182,6 +182,7 @@ fn s3_documentation_examples_verify() {
                 raw_query: &query,
                 query: &parse_query(&query),
                 headers: &headers,
+                vhost_bucket: None,
             },
             &mut AuthTrace::default(),
         )
@@ -198,6 +199,7 @@ fn s3_documentation_examples_verify() {
                 raw_query: &query,
                 query: &parse_query(&query),
                 headers: &headers,
+                vhost_bucket: None,
             },
             &mut AuthTrace::default(),
         )

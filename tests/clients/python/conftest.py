@@ -39,7 +39,7 @@ class Server:
         assert self.proc.wait(timeout=10) == 0
 
     def client(self, region=REGION, ak=AK, sk=SK, **config):
-        # botocore presigns with SigV2 by default in us-east-1; s3strict speaks SigV4 only so far.
+        # SigV4 unless a test asks otherwise (botocore presigns with SigV2 by default in us-east-1).
         config.setdefault("signature_version", "s3v4")
         cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
         return boto3.client(

@@ -156,11 +156,27 @@ def test_double_encoded_credential(server, s3, bucket):
     )
 
 
-def test_sigv2_presign_is_not_supported(server, bucket):
+def test_sigv2_presign_default_in_us_east_1(server, bucket):
+    """botocore's default presigner in us-east-1 is SigV2 (AWSAccessKeyId, Expires, Signature)."""
     v2 = server.client(signature_version="s3")
-    u = v2.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"})
-    server.send_url(u).assert_error(
-        400,
-        "InvalidRequest",
-        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-    )
+    u = v2.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"}, ExpiresIn=60)
+    assert "Signature=" in u and "X-Amz-" not in u
+    r = server.send_url(u)
+    assert (r.status, r.body) == (200, b"presigned body")
+    # Metadata moved into the query by botocore's SigV2 presigner is signed and stored.
+    u = v2.generate_presigned_url("put_object", Params={"Bucket": "pre", "Key": "v2", "Metadata": {"k": "v"}}, ExpiresIn=60)
+    assert server.send_url(u, "PUT", body=b"v2 put").status == 200
+    assert server.client().head_object(Bucket="pre", Key="v2")["Metadata"] == {"k": "v"}
+    elements = server.send_url(u.replace("Signature=", "Signature=A")).assert_error(403, "SignatureDoesNotMatch", MISMATCH)
+    assert [n for n, _ in elements][2:6] == ["AWSAccessKeyId", "StringToSign", "SignatureProvided", "StringToSignBytes"]
+    server.clock(offset_seconds=120)
+    elements = server.send_url(u, "PUT", body=b"late").assert_error(403, "AccessDenied", "Request has expired")
+    assert [n for n, _ in elements][2:4] == ["Expires", "ServerTime"]
+
+
+def test_sigv2_header_auth(server, bucket):
+    v2 = server.client(signature_version="s3")
+    v2.put_object(Bucket="pre", Key="hdr-v2", Body=b"signed with SigV2", ContentType="text/plain")
+    got = v2.get_object(Bucket="pre", Key="hdr-v2")
+    assert got["Body"].read() == b"signed with SigV2"
+    assert got["ContentType"] == "text/plain"

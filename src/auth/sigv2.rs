@@ -1,0 +1,310 @@
+//! Signature Version 2: `Authorization: AWS AKID:signature` and presigned query strings
+//! (`AWSAccessKeyId`, `Expires`, `Signature`), which botocore and the AWS CLI still produce by
+//! default for presigned URLs in us-east-1.
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html>
+//!
+//! StringToSign = Method\nContent-MD5\nContent-Type\nDate-or-Expires\n
+//!                CanonicalizedAmzHeaders CanonicalizedResource
+//! Signature    = Base64(HMAC-SHA1(secret, StringToSign))
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+
+use super::canonical::{signatures_equal, spaced_hex};
+use super::clock::iso8601;
+use super::header::MAX_SKEW_MS;
+use super::{
+    header_values, invalid_access_key, unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload,
+    Verified,
+};
+use crate::error::{ErrorCode, S3Error, S3Result};
+
+/// Regions that still accept SigV2: those opened before 2014. Newer regions answer every SigV2
+/// request with "The authorization mechanism you have provided is not supported".
+const SIGV2_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+];
+
+/// Query parameters that are part of the canonicalized resource (S3's documented list plus the
+/// ones botocore signs).
+const SUBRESOURCES: &[&str] = &[
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "defaultObjectAcl",
+    "delete",
+    "inventory",
+    "lifecycle",
+    "location",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "partNumber",
+    "policy",
+    "replication",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "select",
+    "select-type",
+    "storageClass",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
+];
+
+/// The canonicalized resource: `/bucket` for virtual-hosted requests, the path exactly as sent,
+/// then the sorted subresources with their values decoded.
+pub fn canonical_resource(vhost_bucket: Option<&str>, raw_path: &str, raw_query: &str) -> String {
+    let mut out = String::new();
+    if let Some(b) = vhost_bucket {
+        out.push('/');
+        out.push_str(b);
+    }
+    out.push_str(if raw_path.is_empty() { "/" } else { raw_path });
+    let mut subs: Vec<(&str, Option<String>)> = raw_query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((n, v)) => (n, Some(String::from_utf8_lossy(&super::canonical::percent_decode(v)).into_owned())),
+            None => (p, None),
+        })
+        .filter(|(n, _)| SUBRESOURCES.contains(n))
+        .collect();
+    subs.sort_by(|a, b| a.0.cmp(b.0));
+    for (i, (n, v)) in subs.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(n);
+        if let Some(v) = v {
+            out.push('=');
+            out.push_str(v);
+        }
+    }
+    out
+}
+
+/// The string to sign. `amz` holds every `x-amz-*` (name lowercase, values in order).
+pub fn string_to_sign(
+    method: &str,
+    content_md5: &str,
+    content_type: &str,
+    date_or_expires: &str,
+    amz: &[(String, String)],
+    resource: &str,
+) -> String {
+    let mut amz: Vec<(String, String)> = amz.to_vec();
+    amz.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut headers = String::new();
+    let mut i = 0;
+    while i < amz.len() {
+        let name = &amz[i].0;
+        let values: Vec<&str> = amz[i..].iter().take_while(|(n, _)| n == name).map(|(_, v)| v.trim()).collect();
+        headers.push_str(name);
+        headers.push(':');
+        headers.push_str(&values.join(","));
+        headers.push('\n');
+        i += values.len();
+    }
+    format!("{method}\n{content_md5}\n{content_type}\n{date_or_expires}\n{headers}{resource}")
+}
+
+/// Base64 HMAC-SHA1.
+pub fn sign(secret: &str, string_to_sign: &str) -> String {
+    let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(string_to_sign.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn first_header<'a>(req: &'a AuthRequest<'_>, name: &str) -> &'a str {
+    header_values(req.headers, name).first().copied().unwrap_or("")
+}
+
+/// `x-amz-*` request headers, and for query auth also `x-amz-*` query parameters (botocore moves
+/// metadata there and S3 signs and applies them).
+fn amz_headers(req: &AuthRequest<'_>, include_query: bool) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.as_str().starts_with("x-amz-"))
+        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    if include_query {
+        for (n, v) in req.query {
+            let lower = n.to_ascii_lowercase();
+            if lower.starts_with("x-amz-") {
+                out.push((lower, v.clone()));
+            }
+        }
+    }
+    out
+}
+
+fn check_region(cfg: &AuthConfig) -> S3Result<()> {
+    if SIGV2_REGIONS.contains(&cfg.region.as_str()) {
+        Ok(())
+    } else {
+        Err(unsupported_mechanism())
+    }
+}
+
+/// Compares the signature; on a mismatch, S3's error with the string to sign (no canonical
+/// request in SigV2).
+fn check_signature(cfg: &AuthConfig, access_key: &str, sts: &str, provided: &str) -> S3Result<()> {
+    let Some(secret) = cfg.credentials.secret(access_key) else {
+        return Err(invalid_access_key(access_key));
+    };
+    if signatures_equal(&sign(secret, sts), provided) {
+        return Ok(());
+    }
+    tracing::debug!(string_to_sign = %sts, "SigV2 signature mismatch");
+    Err(S3Error::new(ErrorCode::SignatureDoesNotMatch)
+        .extra("AWSAccessKeyId", access_key)
+        .extra("StringToSign", sts)
+        .extra("SignatureProvided", provided)
+        .extra("StringToSignBytes", spaced_hex(sts)))
+}
+
+/// Verifies a SigV2 presigned URL.
+pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) -> S3Result<Verified> {
+    let get = |name: &str| req.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let (Some(access_key), Some(expires), Some(signature)) = (get("AWSAccessKeyId"), get("Expires"), get("Signature"))
+    else {
+        return Err(S3Error::with_message(
+            ErrorCode::AccessDenied,
+            "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters",
+        ));
+    };
+    check_region(cfg)?;
+    trace.access_key = Some(access_key.to_string());
+    if !cfg.credentials.contains(access_key) {
+        return Err(invalid_access_key(access_key));
+    }
+    let sts = string_to_sign(
+        req.method.as_str(),
+        first_header(req, "content-md5"),
+        first_header(req, "content-type"),
+        expires,
+        &amz_headers(req, true),
+        &canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),
+    );
+    check_signature(cfg, access_key, &sts, signature)?;
+    let expires_at =
+        expires.parse::<i64>().ok().and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0)).ok_or_else(|| {
+            S3Error::with_message(ErrorCode::AccessDenied, "Invalid date (should be seconds since epoch)")
+        })?;
+    trace.expires = Some(iso8601(expires_at));
+    let now = cfg.clock.now();
+    if now > expires_at {
+        return Err(S3Error::with_message(ErrorCode::AccessDenied, "Request has expired")
+            .extra("Expires", iso8601(expires_at))
+            .extra("ServerTime", iso8601(now)));
+    }
+    Ok(Verified { access_key: access_key.to_string(), mechanism: Mechanism::Query, payload: Payload::Unsigned })
+}
+
+/// Verifies `Authorization: AWS AKID:signature`.
+pub(super) fn verify_header(
+    cfg: &AuthConfig,
+    req: &AuthRequest<'_>,
+    credentials: &str,
+    trace: &mut AuthTrace,
+) -> S3Result<Verified> {
+    check_region(cfg)?;
+    let Some((access_key, signature)) = credentials.trim().split_once(':') else {
+        return Err(S3Error::invalid_argument(
+            "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature",
+            "Authorization",
+            &format!("AWS {credentials}"),
+        ));
+    };
+    trace.access_key = Some(access_key.to_string());
+    let amz_date = header_values(req.headers, "x-amz-date").first().copied();
+    let raw_date = amz_date.or(header_values(req.headers, "date").first().copied());
+    let missing = || {
+        S3Error::with_message(ErrorCode::AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+    };
+    let time =
+        raw_date.and_then(|d| httpdate::parse_http_date(d).ok()).map(DateTime::<Utc>::from).ok_or_else(missing)?;
+    let now = cfg.clock.now();
+    if (now - time).num_milliseconds().abs() > MAX_SKEW_MS {
+        return Err(S3Error::new(ErrorCode::RequestTimeTooSkewed)
+            .extra("RequestTime", raw_date.unwrap_or_default())
+            .extra("ServerTime", iso8601(now))
+            .extra("MaxAllowedSkewMilliseconds", MAX_SKEW_MS.to_string()));
+    }
+    if !cfg.credentials.contains(access_key) {
+        return Err(invalid_access_key(access_key));
+    }
+    // With x-amz-date the Date line is empty: the date is signed among the x-amz headers.
+    let date_line = if amz_date.is_some() { "" } else { raw_date.unwrap_or_default() };
+    let sts = string_to_sign(
+        req.method.as_str(),
+        first_header(req, "content-md5"),
+        first_header(req, "content-type"),
+        date_line,
+        &amz_headers(req, false),
+        &canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),
+    );
+    check_signature(cfg, access_key, &sts, signature)?;
+    Ok(Verified { access_key: access_key.to_string(), mechanism: Mechanism::Header, payload: Payload::Unsigned })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    /// The documentation examples (behaviour spec 7.8).
+    #[test]
+    fn documentation_vectors() {
+        let sts = string_to_sign("GET", "", "", "1175139620", &[], "/johnsmith/photos/puppy.jpg");
+        assert_eq!(sts, "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg");
+        assert_eq!(sign(SECRET, &sts), "NpgCjnDzrM+WFzoENXmpNDUsSn8=");
+        let sts = string_to_sign("GET", "", "", "1175139620", &[], "/awsexamplebucket1/photos/puppy.jpg");
+        assert_eq!(sign(SECRET, &sts), "1No4mq5ETf02z8aet9voy6gui6E=");
+        let sts = string_to_sign("GET", "", "", "Tue, 27 Mar 2007 19:36:42 +0000", &[], "/johnsmith/photos/puppy.jpg");
+        assert_eq!(sign(SECRET, &sts), "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
+    }
+
+    #[test]
+    fn resource_and_amz_headers() {
+        assert_eq!(canonical_resource(Some("b"), "/k%20x", "uploads&prefix=p&acl"), "/b/k%20x?acl&uploads");
+        assert_eq!(
+            canonical_resource(None, "/b/k", "response-content-type=text%2Fplain&uploadId=u&x=1"),
+            "/b/k?response-content-type=text/plain&uploadId=u"
+        );
+        let amz = [
+            ("x-amz-meta-b".to_string(), " 2".to_string()),
+            ("x-amz-meta-a".into(), "1".into()),
+            ("x-amz-meta-b".into(), "3".into()),
+        ];
+        assert_eq!(
+            string_to_sign("PUT", "m", "t", "e", &amz, "/r"),
+            "PUT\nm\nt\ne\nx-amz-meta-a:1\nx-amz-meta-b:2,3\n/r"
+        );
+    }
+}
