@@ -5,15 +5,13 @@ use chrono::{DateTime, Utc};
 
 use super::canonical::{is_sha256_hex, ALGORITHM};
 use super::chunked::ChunkSigner;
-use super::clock::{amz_date, iso8601, parse_amz_date};
+use super::clock::{amz_date, parse_amz_date};
 use super::{
-    check_signature, check_signed_headers, header_values, parse_credential, reject_security_token,
-    unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload, SignatureInput, Source, Verified,
+    check_signature, check_signed_headers, check_skew, header_values, missing_date, parse_credential,
+    reject_security_token, unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload,
+    SignatureInput, Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
-
-/// The largest difference between the request time and the server's now that S3 accepts.
-pub const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
 
 /// The three components of an `AWS4-HMAC-SHA256` Authorization header.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,17 +55,14 @@ fn parse_authorization(value: &str) -> S3Result<AuthorizationHeader<'_>> {
 
 /// The request time: `x-amz-date`, else `Date`; with the raw value for `RequestTime`.
 fn request_time(req: &AuthRequest<'_>) -> S3Result<(DateTime<Utc>, String)> {
-    let missing = || {
-        S3Error::with_message(ErrorCode::AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
-    };
     if let Some(v) = header_values(req.headers, "x-amz-date").first() {
-        return parse_amz_date(v).map(|t| (t, v.to_string())).ok_or_else(missing);
+        return parse_amz_date(v).map(|t| (t, v.to_string())).ok_or_else(missing_date);
     }
     if let Some(v) = header_values(req.headers, "date").first() {
-        let t = httpdate::parse_http_date(v).map_err(|_| missing())?;
+        let t = httpdate::parse_http_date(v).map_err(|_| missing_date())?;
         return Ok((DateTime::<Utc>::from(t), v.to_string()));
     }
-    Err(missing())
+    Err(missing_date())
 }
 
 /// Every `x-amz-content-sha256` value S3 names in its error.
@@ -119,13 +114,7 @@ pub(super) fn verify(
             &date[..8]
         )));
     }
-    let now = cfg.clock.now();
-    if (now - time).num_milliseconds().abs() > MAX_SKEW_MS {
-        return Err(S3Error::new(ErrorCode::RequestTimeTooSkewed)
-            .extra("RequestTime", raw_time)
-            .extra("ServerTime", iso8601(now))
-            .extra("MaxAllowedSkewMilliseconds", MAX_SKEW_MS.to_string()));
-    }
+    check_skew(cfg, time, &raw_time)?;
     let (announced, payload_hash) = announced_payload(req)?;
     if !cfg.credentials.contains(&scope.access_key) {
         return Err(super::invalid_access_key(&scope.access_key));

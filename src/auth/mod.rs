@@ -298,6 +298,27 @@ fn invalid_access_key(access_key: &str) -> S3Error {
     S3Error::new(ErrorCode::InvalidAccessKeyId).extra("AWSAccessKeyId", access_key)
 }
 
+/// The largest difference between a header-signed request's time and the server's now.
+pub const MAX_SKEW_MS: i64 = 15 * 60 * 1000;
+
+/// `AccessDenied` for a header-signed request without a usable date.
+fn missing_date() -> S3Error {
+    S3Error::with_message(ErrorCode::AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
+}
+
+/// `RequestTimeTooSkewed` unless `time` is within 15 minutes of the server's now; `raw` is the
+/// header value S3 echoes in `RequestTime`. Presigned URLs are never subject to this.
+fn check_skew(cfg: &AuthConfig, time: chrono::DateTime<chrono::Utc>, raw: &str) -> S3Result<()> {
+    let now = cfg.clock.now();
+    if (now - time).num_milliseconds().abs() > MAX_SKEW_MS {
+        return Err(S3Error::new(ErrorCode::RequestTimeTooSkewed)
+            .extra("RequestTime", raw)
+            .extra("ServerTime", clock::iso8601(now))
+            .extra("MaxAllowedSkewMilliseconds", MAX_SKEW_MS.to_string()));
+    }
+    Ok(())
+}
+
 /// `x-amz-security-token`: s3strict issues no session credentials, so every token is invalid.
 fn reject_security_token(present: bool) -> S3Result<()> {
     if present {

@@ -13,10 +13,9 @@ use hmac::{Hmac, Mac};
 
 use super::canonical::{signatures_equal, spaced_hex};
 use super::clock::iso8601;
-use super::header::MAX_SKEW_MS;
 use super::{
-    header_values, invalid_access_key, unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload,
-    Verified,
+    check_skew, header_values, invalid_access_key, missing_date, unsupported_mechanism, AuthConfig, AuthRequest,
+    AuthTrace, Mechanism, Payload, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -243,18 +242,9 @@ pub(super) fn verify_header(
     trace.access_key = Some(access_key.to_string());
     let amz_date = header_values(req.headers, "x-amz-date").first().copied();
     let raw_date = amz_date.or(header_values(req.headers, "date").first().copied());
-    let missing = || {
-        S3Error::with_message(ErrorCode::AccessDenied, "AWS authentication requires a valid Date or x-amz-date header")
-    };
     let time =
-        raw_date.and_then(|d| httpdate::parse_http_date(d).ok()).map(DateTime::<Utc>::from).ok_or_else(missing)?;
-    let now = cfg.clock.now();
-    if (now - time).num_milliseconds().abs() > MAX_SKEW_MS {
-        return Err(S3Error::new(ErrorCode::RequestTimeTooSkewed)
-            .extra("RequestTime", raw_date.unwrap_or_default())
-            .extra("ServerTime", iso8601(now))
-            .extra("MaxAllowedSkewMilliseconds", MAX_SKEW_MS.to_string()));
-    }
+        raw_date.and_then(|d| httpdate::parse_http_date(d).ok()).map(DateTime::<Utc>::from).ok_or_else(missing_date)?;
+    check_skew(cfg, time, raw_date.unwrap_or_default())?;
     if !cfg.credentials.contains(access_key) {
         return Err(invalid_access_key(access_key));
     }

@@ -19,7 +19,7 @@ use super::{set_header, write_owner, xml_date, xml_response, Ctx};
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, Checksum, ChecksumType, ALGORITHMS};
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::storage::{ObjectMeta, PartRow, UploadRow, UploadsQuery};
+use crate::storage::{FinishedBlob, ObjectMeta, PartRow, UploadRow, UploadsQuery};
 use crate::xml::{read_flat, XmlWriter};
 
 /// Part numbers run from 1 to this.
@@ -133,6 +133,24 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
     Ok(resp)
 }
 
+/// Publishes a received part body as part `part_number` of the upload `(bucket, key, upload_id)`.
+async fn store_part(
+    ctx: &Ctx<'_>,
+    (bucket, key, upload_id): (&str, &str, &str),
+    part_number: u32,
+    blob: FinishedBlob,
+    checksum: Checksum,
+) -> S3Result<PartRow> {
+    let part = PartRow {
+        part_number,
+        etag: blob.etag(),
+        last_modified_ms: ctx.now_ms(),
+        checksum: Some(checksum),
+        ..Default::default()
+    };
+    ctx.state.store.put_part(bucket, key, upload_id, part, blob).await
+}
+
 pub async fn handle_upload_part(
     ctx: &Ctx<'_>,
     bucket: &str,
@@ -154,14 +172,7 @@ pub async fn handle_upload_part(
         }
     }
     let (blob, sum) = receive_body(ctx, body, Some(algorithm)).await?;
-    let part = PartRow {
-        part_number,
-        etag: format!("\"{}\"", hex::encode(blob.md5)),
-        last_modified_ms: ctx.now_ms(),
-        checksum: Some(sum),
-        ..Default::default()
-    };
-    let part = ctx.state.store.put_part(bucket, key, upload_id, part, blob).await?;
+    let part = store_part(ctx, (bucket, key, upload_id), part_number, blob, sum).await?;
     let mut resp = super::empty_response(StatusCode::OK);
     set_header(&mut resp, "etag", &part.etag);
     if let (Some(_), Some(sum)) = (upload.checksum_algorithm, &part.checksum) {
@@ -210,14 +221,7 @@ pub async fn handle_upload_part_copy(
     check_copy_source_conditions(ctx, &src)?;
     let (start, len) = copy_range(ctx.header("x-amz-copy-source-range"), src.size)?;
     let (blob, sum) = copy_into_blob(ctx, file, start, len, part_algorithm(&upload)).await?;
-    let part = PartRow {
-        part_number,
-        etag: format!("\"{}\"", hex::encode(blob.md5)),
-        last_modified_ms: ctx.now_ms(),
-        checksum: Some(sum),
-        ..Default::default()
-    };
-    let part = ctx.state.store.put_part(bucket, key, upload_id, part, blob).await?;
+    let part = store_part(ctx, (bucket, key, upload_id), part_number, blob, sum).await?;
     let mut w = XmlWriter::new();
     w.open_root("CopyPartResult");
     w.elem("LastModified", &xml_date(part.last_modified_ms));

@@ -195,7 +195,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     let (blob, sum) = receive_body(ctx, body, None).await?;
     let meta = ObjectMeta {
         key: key.to_string(),
-        etag: format!("\"{}\"", hex::encode(blob.md5)),
+        etag: blob.etag(),
         last_modified_ms: ctx.now_ms(),
         headers: headers_from_request(ctx),
         user_meta: ctx.user_metadata(),
@@ -402,7 +402,7 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: 
     };
     let meta = ObjectMeta {
         key: key.to_string(),
-        etag: format!("\"{}\"", hex::encode(blob.md5)),
+        etag: blob.etag(),
         last_modified_ms: ctx.now_ms(),
         headers,
         user_meta,

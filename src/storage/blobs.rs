@@ -170,6 +170,11 @@ pub struct FinishedBlob {
 }
 
 impl FinishedBlob {
+    /// The S3 ETag of a single-part body: its quoted hex MD5.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", hex::encode(self.md5))
+    }
+
     /// Marks the blob as published: its tmp file is no longer removed on drop.
     pub fn published(mut self) {
         self.guard.0 = None;

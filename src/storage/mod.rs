@@ -143,9 +143,7 @@ impl Store {
             blobs.publish(&blob)?;
             let result = (|| -> S3Result<Option<String>> {
                 let tx = c.transaction()?;
-                if meta::get_bucket(&tx, &bucket)?.is_none() {
-                    return Err(no_such_bucket(&bucket));
-                }
+                ensure_bucket(&tx, &bucket)?;
                 check_put_condition(&tx, &bucket, &meta.key, &cond)?;
                 let old = meta::upsert_object(&tx, &bucket, &meta)?;
                 tx.commit()?;
@@ -176,9 +174,7 @@ impl Store {
             if let Some(m) = meta::get_object(c, &bucket, &key)? {
                 return Ok(m);
             }
-            if meta::get_bucket(c, &bucket)?.is_none() {
-                return Err(no_such_bucket(&bucket));
-            }
+            ensure_bucket(c, &bucket)?;
             Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key))
         })
         .await
@@ -210,9 +206,7 @@ impl Store {
         let bucket = bucket.to_string();
         self.with_db(move |c, blobs| {
             let tx = c.transaction()?;
-            if meta::get_bucket(&tx, &bucket)?.is_none() {
-                return Err(no_such_bucket(&bucket));
-            }
+            ensure_bucket(&tx, &bucket)?;
             let mut removed = Vec::new();
             let mut results = Vec::with_capacity(keys.len());
             for key in &keys {
@@ -234,9 +228,7 @@ impl Store {
     pub async fn list_objects(&self, bucket: &str, q: ListQuery) -> S3Result<ListPage> {
         let bucket = bucket.to_string();
         self.with_db(move |c, _| {
-            if meta::get_bucket(c, &bucket)?.is_none() {
-                return Err(no_such_bucket(&bucket));
-            }
+            ensure_bucket(c, &bucket)?;
             list_page(c, &bucket, &q)
         })
         .await
@@ -281,9 +273,7 @@ pub struct UploadsPage {
 impl Store {
     pub async fn create_upload(&self, row: UploadRow) -> S3Result<()> {
         self.with_db(move |c, _| {
-            if meta::get_bucket(c, &row.bucket)?.is_none() {
-                return Err(no_such_bucket(&row.bucket));
-            }
+            ensure_bucket(c, &row.bucket)?;
             Ok(meta::insert_upload(c, &row)?)
         })
         .await
@@ -416,9 +406,7 @@ impl Store {
     pub async fn list_uploads(&self, bucket: &str, q: UploadsQuery) -> S3Result<UploadsPage> {
         let bucket = bucket.to_string();
         self.with_db(move |c, _| {
-            if meta::get_bucket(c, &bucket)?.is_none() {
-                return Err(no_such_bucket(&bucket));
-            }
+            ensure_bucket(c, &bucket)?;
             uploads_page(c, &bucket, &q)
         })
         .await
@@ -429,9 +417,7 @@ fn require_upload(c: &Connection, bucket: &str, key: &str, upload_id: &str) -> S
     if let Some(u) = meta::get_upload(c, bucket, key, upload_id)? {
         return Ok(u);
     }
-    if meta::get_bucket(c, bucket)?.is_none() {
-        return Err(no_such_bucket(bucket));
-    }
+    ensure_bucket(c, bucket)?;
     Err(S3Error::new(ErrorCode::NoSuchUpload).extra("UploadId", upload_id))
 }
 
@@ -491,6 +477,14 @@ fn uploads_page(c: &Connection, bucket: &str, q: &UploadsQuery) -> S3Result<Uplo
         }
     }
     Ok(page)
+}
+
+/// `NoSuchBucket` unless the bucket exists.
+fn ensure_bucket(c: &Connection, bucket: &str) -> S3Result<()> {
+    match meta::get_bucket(c, bucket)? {
+        Some(_) => Ok(()),
+        None => Err(no_such_bucket(bucket)),
+    }
 }
 
 /// `NoSuchBucket` with `BucketName`.
