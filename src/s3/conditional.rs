@@ -4,16 +4,8 @@
 //! <https://www.rfc-editor.org/rfc/rfc9110#section-13.2.2>
 
 use crate::error::{ErrorCode, S3Error, S3Result};
+pub use crate::storage::etag_matches;
 use crate::storage::ObjectMeta;
-
-/// Whether an `If-Match`/`If-None-Match` list (`"a", "b"`, `*`, quoted or not) names `etag`.
-pub fn etag_matches(list: &str, etag: &str) -> bool {
-    let bare = etag.trim_matches('"');
-    list.split(',').map(|t| t.trim()).any(|t| {
-        let t = t.strip_prefix("W/").unwrap_or(t);
-        t == "*" || t.trim_matches('"') == bare
-    })
-}
 
 fn parse_date(value: Option<&str>) -> Option<i64> {
     let t = httpdate::parse_http_date(value?.trim()).ok()?;

@@ -479,6 +479,15 @@ fn uploads_page(c: &Connection, bucket: &str, q: &UploadsQuery) -> S3Result<Uplo
     Ok(page)
 }
 
+/// Whether an `If-Match`/`If-None-Match` list (`"a", "b"`, `*`, quoted or not) names `etag`.
+pub fn etag_matches(list: &str, etag: &str) -> bool {
+    let bare = etag.trim_matches('"');
+    list.split(',').map(|t| t.trim()).any(|t| {
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        t == "*" || t.trim_matches('"') == bare
+    })
+}
+
 /// `NoSuchBucket` unless the bucket exists.
 fn ensure_bucket(c: &Connection, bucket: &str) -> S3Result<()> {
     match meta::get_bucket(c, bucket)? {
@@ -504,7 +513,7 @@ fn check_put_condition(tx: &rusqlite::Transaction<'_>, bucket: &str, key: &str, 
         let Some(current) = current else {
             return Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key));
         };
-        if !crate::s3::conditional::etag_matches(want, &current.etag) {
+        if !etag_matches(want, &current.etag) {
             return Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", "If-Match"));
         }
     }
