@@ -308,6 +308,9 @@ pub fn combine_parts(algorithm: Algorithm, kind: ChecksumType, parts: &[(&str, u
             let mut acc: Option<u64> = None;
             for (value, size) in parts {
                 let bytes = decode(value)?;
+                if bytes.len() != algorithm.digest_len() {
+                    return Err(S3Error::internal(format!("stored part checksum {value:?} has the wrong length")));
+                }
                 let mut raw = [0u8; 8];
                 raw[8 - bytes.len()..].copy_from_slice(&bytes);
                 let part = u64::from_be_bytes(raw);
