@@ -122,10 +122,15 @@ pub fn owner_id(access_key: &str) -> String {
 
 /// Writes `<Owner><ID/><DisplayName/></Owner>`.
 pub fn write_owner(w: &mut XmlWriter, access_key: &str) {
-    w.open("Owner");
+    write_principal(w, "Owner", access_key);
+}
+
+/// Writes a principal element (`Owner`, `Initiator`) with its `ID` and `DisplayName`.
+pub fn write_principal(w: &mut XmlWriter, element: &str, access_key: &str) {
+    w.open(element);
     w.elem("ID", &owner_id(access_key));
     w.elem("DisplayName", "s3strict");
-    w.close("Owner");
+    w.close(element);
 }
 
 /// `2013-05-24T00:00:00.000Z`, the form of dates in S3 XML documents.

@@ -15,7 +15,7 @@ use super::object::{
     set_checksum_headers, validate_key,
 };
 use super::payload::PayloadReader;
-use super::{set_header, write_owner, xml_date, xml_response, Ctx};
+use super::{set_header, write_owner, write_principal, xml_date, xml_response, Ctx};
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, Checksum, ChecksumType, ALGORITHMS};
 use crate::error::{ErrorCode, S3Error, S3Result};
@@ -442,10 +442,7 @@ pub async fn handle_list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str, upload_id
     w.elem("Bucket", bucket);
     w.elem("Key", key);
     w.elem("UploadId", upload_id);
-    w.open("Initiator");
-    w.elem("ID", &super::owner_id(access_key));
-    w.elem("DisplayName", "s3strict");
-    w.close("Initiator");
+    write_principal(&mut w, "Initiator", access_key);
     write_owner(&mut w, access_key);
     w.elem("StorageClass", "STANDARD");
     w.elem("PartNumberMarker", &marker.to_string());
@@ -505,10 +502,7 @@ pub async fn handle_list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str) -> S3Res
         w.open("Upload");
         w.elem("Key", &u.key);
         w.elem("UploadId", &u.upload_id);
-        w.open("Initiator");
-        w.elem("ID", &super::owner_id(access_key));
-        w.elem("DisplayName", "s3strict");
-        w.close("Initiator");
+        write_principal(&mut w, "Initiator", access_key);
         write_owner(&mut w, access_key);
         w.elem("StorageClass", "STANDARD");
         w.elem("Initiated", &xml_date(u.initiated_ms));
