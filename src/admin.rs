@@ -1,5 +1,5 @@
 //! The server's own endpoints under `/_s3strict/` (never a valid bucket name, since `_` cannot
-//! start one): `health`, `ready`, `clock`, `auth-log`, `reset`. Open on loopback; on any other address they
+//! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `reset`. Open on loopback; on any other address they
 //! require `Authorization: Bearer <admin token>`.
 
 use bytes::Bytes;
@@ -33,6 +33,16 @@ struct ClockChange {
     offset_seconds: Option<i64>,
     frozen_at: Option<chrono::DateTime<chrono::Utc>>,
     real: Option<bool>,
+}
+
+/// The longest session STS grants: 36 hours.
+const MAX_SESSION_SECS: i64 = 129_600;
+
+/// A request for temporary credentials (`POST /_s3strict/sessions`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionRequest {
+    duration_seconds: Option<i64>,
 }
 
 fn clock_json(state: &AppState) -> serde_json::Value {
@@ -103,6 +113,35 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Body> 
         (Method::DELETE, "/auth-log") => {
             state.auth_log.clear();
             json(StatusCode::OK, serde_json::json!({ "cleared": true }))
+        }
+        (Method::POST, "/sessions") => {
+            let body = match Limited::new(req.into_body(), 4096).collect().await {
+                Ok(b) => b.to_bytes(),
+                Err(_) => return error(StatusCode::BAD_REQUEST, "body too large or unreadable"),
+            };
+            let request: SessionRequest = if body.is_empty() {
+                SessionRequest::default()
+            } else {
+                match serde_json::from_slice(&body) {
+                    Ok(r) => r,
+                    Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid session request: {e}")),
+                }
+            };
+            let secs = request.duration_seconds.unwrap_or(3600);
+            if !(1..=MAX_SESSION_SECS).contains(&secs) {
+                return error(StatusCode::BAD_REQUEST, "duration_seconds must be between 1 and 129600");
+            }
+            let expires_at = state.auth.clock.now() + chrono::Duration::seconds(secs);
+            let s = state.auth.credentials.create_session(expires_at);
+            json(
+                StatusCode::OK,
+                serde_json::json!({
+                    "access_key_id": s.access_key,
+                    "secret_access_key": s.secret_key,
+                    "session_token": s.token,
+                    "expiration": iso8601(s.expires_at),
+                }),
+            )
         }
         (Method::POST, "/reset") => match state.store.reset().await {
             Ok(()) => json(StatusCode::OK, serde_json::json!({ "reset": true })),

@@ -25,6 +25,7 @@ pub enum ErrorCode {
     BucketNotEmpty,
     EntityTooLarge,
     EntityTooSmall,
+    ExpiredToken,
     IllegalLocationConstraintException,
     IncompleteBody,
     InternalError,
@@ -69,6 +70,7 @@ impl ErrorCode {
             BucketNotEmpty => ("BucketNotEmpty", StatusCode::CONFLICT),
             EntityTooLarge => ("EntityTooLarge", StatusCode::BAD_REQUEST),
             EntityTooSmall => ("EntityTooSmall", StatusCode::BAD_REQUEST),
+            ExpiredToken => ("ExpiredToken", StatusCode::BAD_REQUEST),
             IllegalLocationConstraintException => ("IllegalLocationConstraintException", StatusCode::BAD_REQUEST),
             IncompleteBody => ("IncompleteBody", StatusCode::BAD_REQUEST),
             InternalError => ("InternalError", StatusCode::INTERNAL_SERVER_ERROR),
@@ -112,6 +114,7 @@ impl ErrorCode {
             BucketNotEmpty => "The bucket you tried to delete is not empty",
             EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
             EntityTooSmall => "Your proposed upload is smaller than the minimum allowed size",
+            ExpiredToken => "The provided token has expired.",
             InvalidPart => {
                 "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
             }

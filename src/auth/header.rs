@@ -7,9 +7,8 @@ use super::canonical::{is_sha256_hex, ALGORITHM};
 use super::chunked::ChunkSigner;
 use super::clock::{amz_date, parse_amz_date};
 use super::{
-    check_signature, check_signed_headers, check_skew, header_values, missing_date, parse_credential,
-    reject_security_token, unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload,
-    SignatureInput, Source, Verified,
+    check_session, check_signature, check_signed_headers, check_skew, header_values, missing_date, parse_credential,
+    unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload, SignatureInput, Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -119,7 +118,7 @@ pub(super) fn verify(
     if !cfg.credentials.contains(&scope.access_key) {
         return Err(super::invalid_access_key(&scope.access_key));
     }
-    reject_security_token(req.headers.contains_key("x-amz-security-token"))?;
+    check_session(cfg, &scope.access_key, header_values(req.headers, "x-amz-security-token").first().copied())?;
     let signed: Vec<&str> = auth.signed_headers.split(';').collect();
     check_signed_headers(req.headers, &signed)?;
     let key = check_signature(

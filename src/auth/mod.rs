@@ -24,7 +24,7 @@ use canonical::{
     string_to_sign,
 };
 pub use clock::Clock;
-pub use credentials::Credentials;
+pub use credentials::{Credentials, Session};
 pub use log::AuthTrace;
 
 /// The service name in every SigV4 scope s3strict accepts.
@@ -319,13 +319,21 @@ fn check_skew(cfg: &AuthConfig, time: chrono::DateTime<chrono::Utc>, raw: &str) 
     Ok(())
 }
 
-/// `x-amz-security-token`: s3strict issues no session credentials, so every token is invalid.
-fn reject_security_token(present: bool) -> S3Result<()> {
-    if present {
-        return Err(S3Error::with_message(
-            ErrorCode::InvalidToken,
-            "The provided token is malformed or otherwise invalid.",
-        ));
+/// The session token rules, checked before the signature: a session key needs its token, a token
+/// must be known and belong to the key, and an expired session fails even inside a presigned URL's
+/// own validity.
+fn check_session(cfg: &AuthConfig, access_key: &str, token: Option<&str>) -> S3Result<()> {
+    let Some(token) = token else {
+        if cfg.credentials.is_session_key(access_key) {
+            return Err(invalid_access_key(access_key));
+        }
+        return Ok(());
+    };
+    let session = cfg.credentials.session(token).filter(|s| s.access_key == access_key).ok_or_else(|| {
+        S3Error::with_message(ErrorCode::InvalidToken, "The provided token is malformed or otherwise invalid.")
+    })?;
+    if cfg.clock.now() > session.expires_at {
+        return Err(S3Error::with_message(ErrorCode::ExpiredToken, "The provided token has expired."));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use super::canonical::ALGORITHM;
 use super::clock::{iso8601, parse_amz_date};
 use super::{
-    check_signature, check_signed_headers, parse_credential, reject_security_token, AuthConfig, AuthRequest, AuthTrace,
+    check_session, check_signature, check_signed_headers, parse_credential, AuthConfig, AuthRequest, AuthTrace,
     Mechanism, Payload, SignatureInput, Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
@@ -87,7 +87,7 @@ pub(super) fn verify(
     if !cfg.credentials.contains(&scope.access_key) {
         return Err(super::invalid_access_key(&scope.access_key));
     }
-    reject_security_token(get("X-Amz-Security-Token").is_some())?;
+    check_session(cfg, &scope.access_key, get("X-Amz-Security-Token"))?;
     let signed: Vec<&str> = if signed_headers.is_empty() { Vec::new() } else { signed_headers.split(';').collect() };
     check_signed_headers(req.headers, &signed)?;
     let payload_hash = get("X-Amz-Content-Sha256").unwrap_or("UNSIGNED-PAYLOAD");

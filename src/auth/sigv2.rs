@@ -14,8 +14,8 @@ use hmac::{Hmac, Mac};
 use super::canonical::{signatures_equal, spaced_hex};
 use super::clock::iso8601;
 use super::{
-    check_skew, header_values, invalid_access_key, missing_date, unsupported_mechanism, AuthConfig, AuthRequest,
-    AuthTrace, Mechanism, Payload, Verified,
+    check_session, check_skew, header_values, invalid_access_key, missing_date, unsupported_mechanism, AuthConfig,
+    AuthRequest, AuthTrace, Mechanism, Payload, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -175,7 +175,7 @@ fn check_signature(cfg: &AuthConfig, access_key: &str, sts: &str, provided: &str
     let Some(secret) = cfg.credentials.secret(access_key) else {
         return Err(invalid_access_key(access_key));
     };
-    if signatures_equal(&sign(secret, sts), provided) {
+    if signatures_equal(&sign(&secret, sts), provided) {
         return Ok(());
     }
     tracing::debug!(string_to_sign = %sts, "SigV2 signature mismatch");
@@ -201,6 +201,8 @@ pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut 
     if !cfg.credentials.contains(access_key) {
         return Err(invalid_access_key(access_key));
     }
+    let token = get("x-amz-security-token").or(header_values(req.headers, "x-amz-security-token").first().copied());
+    check_session(cfg, access_key, token)?;
     let sts = string_to_sign(
         req.method.as_str(),
         first_header(req, "content-md5"),
@@ -248,6 +250,7 @@ pub(super) fn verify_header(
     if !cfg.credentials.contains(access_key) {
         return Err(invalid_access_key(access_key));
     }
+    check_session(cfg, access_key, header_values(req.headers, "x-amz-security-token").first().copied())?;
     // With x-amz-date the Date line is empty: the date is signed among the x-amz headers.
     let date_line = if amz_date.is_some() { "" } else { raw_date.unwrap_or_default() };
     let sts = string_to_sign(

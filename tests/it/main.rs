@@ -12,5 +12,6 @@ mod multipart;
 mod objects;
 mod presigned;
 mod process;
+mod sessions;
 mod sigv2;
 mod vectors;

@@ -38,7 +38,7 @@ class Server:
         self.proc.terminate()
         assert self.proc.wait(timeout=10) == 0
 
-    def client(self, region=REGION, ak=AK, sk=SK, **config):
+    def client(self, region=REGION, ak=AK, sk=SK, token=None, **config):
         # SigV4 unless a test asks otherwise (botocore presigns with SigV2 by default in us-east-1).
         config.setdefault("signature_version", "s3v4")
         cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)
@@ -48,6 +48,7 @@ class Server:
             region_name=region,
             aws_access_key_id=ak,
             aws_secret_access_key=sk,
+            aws_session_token=token,
             config=cfg,
         )
 

@@ -1,6 +1,8 @@
 """Presigned URLs made by botocore's generate_presigned_url, sent raw, judged as S3 judges them.
 One case per failure mode; time moves on the server clock, never by sleeping."""
 
+import json
+
 import pytest
 
 from conftest import AK, REGION
@@ -180,3 +182,14 @@ def test_sigv2_header_auth(server, bucket):
     got = v2.get_object(Bucket="pre", Key="hdr-v2")
     assert got["Body"].read() == b"signed with SigV2"
     assert got["ContentType"] == "text/plain"
+
+
+def test_session_token_shorter_than_url(server, bucket):
+    """Gotcha 12: a presigned URL stops working when its session expires (ExpiredToken)."""
+    creds = json.loads(server.request("POST", "/_s3strict/sessions", body=b'{"duration_seconds": 60}').body)
+    temp = server.client(ak=creds["access_key_id"], sk=creds["secret_access_key"], token=creds["session_token"])
+    u = temp.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"}, ExpiresIn=3600)
+    assert "X-Amz-Security-Token=" in u
+    assert server.send_url(u).status == 200
+    server.clock(offset_seconds=120)
+    server.send_url(u).assert_error(400, "ExpiredToken", "The provided token has expired.")
