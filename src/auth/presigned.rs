@@ -34,14 +34,18 @@ fn query_error(message: impl Into<String>) -> S3Error {
     S3Error::with_message(ErrorCode::AuthorizationQueryParametersError, message)
 }
 
-/// Parses `X-Amz-Expires`: a non-negative number of seconds, at most a week.
+/// Parses `X-Amz-Expires`: from 1 second to a week.
 ///
-/// `0` is accepted as a URL that is valid only within its own second: the documentation's minimum
-/// is 1, but the error S3 gives for 0 is unconfirmed.
+/// The texts for non-numeric and negative values are MinIO's and versitygw's (the latter matches
+/// S3 on purpose). For 0 the documentation gives 1 as the minimum but S3's error text is
+/// unconfirmed; "must be greater than 0" is this server's choice, kept here.
 fn parse_expires(raw: &str) -> S3Result<i64> {
     let n: i64 = raw.parse().map_err(|_| query_error("X-Amz-Expires should be a number"))?;
     if n < 0 {
         return Err(query_error("X-Amz-Expires must be non-negative"));
+    }
+    if n == 0 {
+        return Err(query_error("X-Amz-Expires must be greater than 0"));
     }
     if n > MAX_EXPIRES_SECS {
         return Err(query_error(
@@ -68,7 +72,9 @@ pub(super) fn verify(
     };
     trace.signed_headers = Some(signed_headers.to_string());
     if algorithm != ALGORITHM {
-        return Err(query_error("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""));
+        // versitygw's text, which follows S3 (its HMAC-only variant is marked non-AWS there); S3
+        // names the SigV4a algorithm it also accepts, which s3strict does not implement.
+        return Err(query_error("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256 and AWS4-ECDSA-P256-SHA256\""));
     }
     let Some(time) = parse_amz_date(date) else {
         return Err(query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""));
@@ -142,7 +148,8 @@ mod tests {
     #[test]
     fn expires_bounds() {
         assert_eq!(parse_expires("604800").unwrap(), 604800);
-        assert_eq!(parse_expires("0").unwrap(), 0);
+        assert_eq!(parse_expires("1").unwrap(), 1);
+        assert_eq!(parse_expires("0").unwrap_err().message, "X-Amz-Expires must be greater than 0");
         assert_eq!(parse_expires("604801").unwrap_err().code, ErrorCode::AuthorizationQueryParametersError);
         assert_eq!(parse_expires("-1").unwrap_err().message, "X-Amz-Expires must be non-negative");
         assert_eq!(parse_expires("1.5").unwrap_err().message, "X-Amz-Expires should be a number");
