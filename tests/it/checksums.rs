@@ -488,3 +488,39 @@ async fn multipart_checksum_errors() {
     let r = s.signed(SignedRequest::new("POST", "/sums/x").query(&format!("uploadId={id}")).body(doc.as_bytes())).await;
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`; `aws-chunked` leaves the stored Content-Encoding, other
+/// encodings listed with it stay.
+#[tokio::test]
+async fn unsigned_chunks_keep_other_encodings() {
+    let s = server().await;
+    let body = b"gzipped-ish";
+    let crc = sum(Algorithm::Crc32, body);
+    let framed = format!("b\r\ngzipped-ish\r\n0\r\nx-amz-checksum-crc32:{crc}\r\n\r\n");
+    let mut req = SignedRequest::new("PUT", "/sums/enc")
+        .header("content-encoding", "aws-chunked, gzip")
+        .header("x-amz-decoded-content-length", body.len().to_string())
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .body(framed.as_bytes());
+    req.content_sha256 = Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER".into());
+    let r = s.signed(req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got =
+        s.client().get_object().bucket("sums").key("enc").checksum_mode(ChecksumMode::Enabled).send().await.unwrap();
+    assert_eq!(got.content_encoding(), Some("gzip"));
+    assert_eq!(got.checksum_crc32(), Some(crc.as_str()));
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), body);
+    // The same upload with a trailer that is not the body's CRC32.
+    let framed = "b\r\ngzipped-ish\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n".to_string();
+    let mut req = SignedRequest::new("PUT", "/sums/enc2")
+        .header("content-encoding", "aws-chunked")
+        .header("x-amz-decoded-content-length", body.len().to_string())
+        .header("x-amz-trailer", "x-amz-checksum-crc32")
+        .body(framed.as_bytes());
+    req.content_sha256 = Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER".into());
+    s.signed(req).await.assert_error(
+        400,
+        "BadDigest",
+        "The CRC32 you specified did not match the calculated checksum.",
+    );
+}
