@@ -488,3 +488,25 @@ async fn presigned_multipart() {
     assert_eq!(body.len(), 10 * MIB + 4);
     assert_eq!(md5_hex(&body), md5_hex(&bodies.concat()));
 }
+
+/// Parts, like single PUTs, are at most 5 GiB: refused from the announced length, before any byte.
+#[tokio::test]
+async fn too_large_is_refused_up_front() {
+    let s = TestServer::start().await;
+    s.create_bucket("mpu").await;
+    let upload_id = start_upload(&s, "huge").await;
+    let too_big = (5u64 * 1024 * 1024 * 1024 + 1).to_string();
+    let part_query = format!("partNumber=1&uploadId={upload_id}");
+    for (path, query) in [("/mpu/huge", part_query.as_str()), ("/mpu/single", "")] {
+        let mut req = SignedRequest::new("PUT", path).query(query);
+        req.content_sha256 = Some("UNSIGNED-PAYLOAD".into());
+        let (target, mut headers) = req.sign(s.addr);
+        headers.push(("content-length".into(), too_big.clone()));
+        let h: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let r = s.raw("PUT", &target, &h, b"").await;
+        let doc = r.assert_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+        assert_eq!(doc.get("ProposedSize"), Some(too_big.as_str()));
+        assert_eq!(doc.get("MaxSizeAllowed"), Some("5368709120"));
+    }
+    assert_eq!(blob_count(&s), 0);
+}
