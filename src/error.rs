@@ -34,6 +34,7 @@ pub enum ErrorCode {
     InvalidBucketName,
     InvalidDigest,
     InvalidPart,
+    InvalidPolicyDocument,
     InvalidPartNumber,
     InvalidPartOrder,
     InvalidLocationConstraint,
@@ -42,7 +43,9 @@ pub enum ErrorCode {
     InvalidToken,
     InvalidURI,
     KeyTooLongError,
+    MalformedPOSTRequest,
     MalformedXML,
+    MaxPostPreDataLengthExceededError,
     MethodNotAllowed,
     MissingContentLength,
     NoSuchBucket,
@@ -79,6 +82,7 @@ impl ErrorCode {
             InvalidBucketName => ("InvalidBucketName", StatusCode::BAD_REQUEST),
             InvalidDigest => ("InvalidDigest", StatusCode::BAD_REQUEST),
             InvalidPart => ("InvalidPart", StatusCode::BAD_REQUEST),
+            InvalidPolicyDocument => ("InvalidPolicyDocument", StatusCode::BAD_REQUEST),
             InvalidPartNumber => ("InvalidPartNumber", StatusCode::RANGE_NOT_SATISFIABLE),
             InvalidPartOrder => ("InvalidPartOrder", StatusCode::BAD_REQUEST),
             InvalidLocationConstraint => ("InvalidLocationConstraint", StatusCode::BAD_REQUEST),
@@ -87,7 +91,9 @@ impl ErrorCode {
             InvalidToken => ("InvalidToken", StatusCode::BAD_REQUEST),
             InvalidURI => ("InvalidURI", StatusCode::BAD_REQUEST),
             KeyTooLongError => ("KeyTooLongError", StatusCode::BAD_REQUEST),
+            MalformedPOSTRequest => ("MalformedPOSTRequest", StatusCode::BAD_REQUEST),
             MalformedXML => ("MalformedXML", StatusCode::BAD_REQUEST),
+            MaxPostPreDataLengthExceededError => ("MaxPostPreDataLengthExceededError", StatusCode::BAD_REQUEST),
             MethodNotAllowed => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
             MissingContentLength => ("MissingContentLength", StatusCode::LENGTH_REQUIRED),
             NoSuchBucket => ("NoSuchBucket", StatusCode::NOT_FOUND),
@@ -119,6 +125,9 @@ impl ErrorCode {
                 "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
             }
             InvalidPartNumber => "The requested partnumber is not satisfiable",
+            InvalidPolicyDocument => "The content of the form does not meet the conditions specified in the policy document.",
+            MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
+            MaxPostPreDataLengthExceededError => "Your POST request fields preceding the upload file were too large.",
             InvalidPartOrder => {
                 "The list of parts was not in ascending order. The parts list must be specified in order by part number."
             }

@@ -5,10 +5,12 @@
 //! - [`config`]: flags, `S3STRICT_*` env and a TOML file → [`config::Config`].
 //! - [`server`]: listener, hyper service, graceful shutdown, dispatch; errors become responses here.
 //! - [`router`]: request → bucket/key and [`router::Op`].
-//! - [`s3`]: one file per API area (`bucket`, `object`, `list`) with the `handle_*` functions.
-//! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, credentials, clock.
+//! - [`s3`]: one file per API area (`bucket`, `object`, `list`, `multipart`, `post_object`) with
+//!   the `handle_*` functions.
+//! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, POST policies, SigV2,
+//!   credentials and sessions, clock, the auth decision log.
 //! - [`storage`]: SQLite metadata and object files; the only code that touches disk.
-//! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, reset).
+//! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, auth-log, sessions, reset).
 //! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
 //!   full-object multipart checksums.
 //! - [`xml`], [`body`], [`error`]: S3 XML documents, response bodies, the one error type.

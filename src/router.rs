@@ -46,6 +46,8 @@ pub enum Op {
         upload_id: String,
     },
     ListMultipartUploads,
+    /// POST to a bucket with a form: a browser upload authenticated by a signed policy.
+    PostObject,
 }
 
 /// The bucket and key a request addresses.
@@ -146,7 +148,7 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                 Method::DELETE => Ok(Op::DeleteBucket),
                 Method::GET if query.iter().any(|(n, v)| n == "list-type" && v == "2") => Ok(Op::ListObjectsV2),
                 Method::GET => Ok(Op::ListObjectsV1),
-                Method::POST => Err(not_implemented()),
+                Method::POST => Ok(Op::PostObject),
                 _ => Err(not_allowed()),
             }
         }

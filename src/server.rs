@@ -150,6 +150,23 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
     let target = router::target(host, raw_path, state.config.domain.as_deref());
     let query = auth::parse_query(raw_query);
     let mut trace = AuthTrace::default();
+    // A form upload carries its own authentication (a signed policy in the form).
+    if let Ok(t) = &target {
+        if router::route(&parts.method, t, &query, &parts.headers).is_ok_and(|op| op == Op::PostObject) {
+            let bucket = t.bucket.clone().unwrap_or_default();
+            let result =
+                crate::s3::post_object::handle_post_object(state, &parts.headers, &bucket, body, &mut trace).await;
+            log_decision(
+                state,
+                request_id,
+                &parts.method,
+                Some(t),
+                trace,
+                result.as_ref().err().filter(|e| is_auth_error(e)),
+            );
+            return result;
+        }
+    }
     let vhost_bucket = target.as_ref().ok().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref());
     let verified = auth::verify(
         &state.auth,
@@ -200,7 +217,19 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
         }
         Op::ListParts { upload_id } => multipart::handle_list_parts(&ctx, b, k, &upload_id).await,
         Op::ListMultipartUploads => multipart::handle_list_multipart_uploads(&ctx, b).await,
+        // Handled above, before header or query authentication.
+        Op::PostObject => Err(crate::error::S3Error::new(crate::error::ErrorCode::NotImplemented)),
     }
+}
+
+/// Whether a PostObject failure is an authentication decision (rather than a storage or form
+/// error after the policy was accepted).
+fn is_auth_error(e: &crate::error::S3Error) -> bool {
+    use crate::error::ErrorCode::*;
+    matches!(
+        e.code,
+        AccessDenied | SignatureDoesNotMatch | InvalidAccessKeyId | InvalidPolicyDocument | InvalidToken | ExpiredToken
+    ) || e.code == AuthorizationQueryParametersError
 }
 
 /// Records one authentication decision in the auth log.

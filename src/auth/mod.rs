@@ -13,6 +13,7 @@ pub mod clock;
 pub mod credentials;
 mod header;
 pub mod log;
+pub mod post_policy;
 mod presigned;
 pub mod sigv2;
 

@@ -1,0 +1,169 @@
+//! PostObject: browser uploads with an HTML form (`multipart/form-data`), authenticated by a signed
+//! policy in the form itself (see [`crate::auth::post_policy`]).
+//! <https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html>
+//!
+//! The fields before `file` are read (bounded), the policy is checked, then the file streams to a
+//! blob; fields after `file` are ignored, as on S3.
+
+use http::{Response, StatusCode};
+use http_body_util::BodyDataStream;
+use hyper::body::Incoming;
+
+use super::object::validate_key;
+use super::{set_header, xml_response};
+use crate::auth::post_policy::{self, missing_field};
+use crate::auth::AuthTrace;
+use crate::body::Body;
+use crate::checksum::{Algorithm, BodyChecksum};
+use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::server::AppState;
+use crate::storage::{ObjectMeta, PutCondition};
+use crate::xml::XmlWriter;
+
+/// The most bytes of form fields accepted before the file.
+const MAX_PRE_DATA: usize = 1024 * 1024;
+/// Form fields stored as the object's response headers.
+const STORED_FIELDS: [&str; 6] =
+    ["content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
+/// Largest upload through POST, as for PUT.
+const MAX_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+fn bad_form() -> S3Error {
+    S3Error::new(ErrorCode::MalformedPOSTRequest)
+}
+
+/// Handles `POST /bucket` with a form. `trace` collects the authentication decision.
+pub async fn handle_post_object(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    bucket: &str,
+    body: Incoming,
+    trace: &mut AuthTrace,
+) -> S3Result<Response<Body>> {
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let boundary = match multer::parse_boundary(content_type) {
+        Ok(b) if content_type.trim().to_ascii_lowercase().starts_with("multipart/form-data") => b,
+        _ => {
+            return Err(S3Error::new(ErrorCode::PreconditionFailed)
+                .extra("Condition", "Bucket POST must be of the enclosure-type multipart/form-data"))
+        }
+    };
+    let mut form = multer::Multipart::new(BodyDataStream::new(body), boundary);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut pre_data = 0usize;
+    let mut file = None;
+    while let Some(field) = form.next_field().await.map_err(|_| bad_form())? {
+        let name = field.name().unwrap_or_default().to_ascii_lowercase();
+        if name == "file" {
+            file = Some(field);
+            break;
+        }
+        let text = field.text().await.map_err(|_| bad_form())?;
+        pre_data += name.len() + text.len();
+        if pre_data > MAX_PRE_DATA {
+            return Err(S3Error::new(ErrorCode::MaxPostPreDataLengthExceededError));
+        }
+        fields.push((name, text));
+    }
+    let Some(mut file) = file else {
+        return Err(S3Error::invalid_argument("POST requires exactly one file upload per request.", "file", "0"));
+    };
+    let Some(raw_key) = fields.iter().find(|(n, _)| n == "key").map(|(_, v)| v.clone()) else {
+        return Err(missing_field("key"));
+    };
+    let key = raw_key.replace("${filename}", file.file_name().unwrap_or_default());
+    if let Some(k) = fields.iter_mut().find(|(n, _)| n == "key") {
+        k.1 = key.clone();
+    }
+    let (verified, policy) = post_policy::verify(&state.auth, &fields, trace)?;
+    let range = policy.check(&fields, bucket, state.auth.clock.now())?;
+    validate_key(&key)?;
+    state.store.require_bucket(bucket).await?;
+
+    let max = range.map_or(MAX_POST_BYTES, |(_, max)| max.min(MAX_POST_BYTES));
+    let mut writer = state.store.new_blob().await?;
+    let mut sums = BodyChecksum::new(None, Algorithm::Crc64Nvme);
+    while let Some(chunk) = file.chunk().await.map_err(|_| bad_form())? {
+        sums.update(&chunk);
+        writer.write(&chunk).await?;
+        if writer.size() > max {
+            return Err(too_large(writer.size(), max));
+        }
+    }
+    if let Some((min, _)) = range {
+        if writer.size() < min {
+            return Err(S3Error::new(ErrorCode::EntityTooSmall)
+                .extra("ProposedSize", writer.size().to_string())
+                .extra("MinSizeAllowed", min.to_string()));
+        }
+    }
+    let blob = writer.finish().await?;
+    let meta = ObjectMeta {
+        key: key.clone(),
+        etag: blob.etag(),
+        last_modified_ms: state.auth.clock.now().timestamp_millis(),
+        headers: stored_headers(&fields),
+        user_meta: fields
+            .iter()
+            .filter_map(|(n, v)| n.strip_prefix("x-amz-meta-").map(|m| (m.to_string(), v.clone())))
+            .collect(),
+        checksum: Some(sums.finish(&[])?),
+        ..Default::default()
+    };
+    let meta = state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
+    tracing::debug!(bucket, key = %key, access_key = %verified.access_key, "POST object stored");
+    Ok(success_response(&fields, bucket, &key, &meta.etag))
+}
+
+fn too_large(size: u64, max: u64) -> S3Error {
+    S3Error::new(ErrorCode::EntityTooLarge)
+        .extra("ProposedSize", size.to_string())
+        .extra("MaxSizeAllowed", max.to_string())
+}
+
+fn stored_headers(fields: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(n, _)| STORED_FIELDS.contains(&n.as_str()))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    if !out.iter().any(|(n, _)| n == "content-type") {
+        out.push(("content-type".into(), "binary/octet-stream".into()));
+    }
+    out
+}
+
+/// The answer S3 gives: a 303 to `success_action_redirect`, or `success_action_status` 200, 201
+/// (with a `PostResponse` document) or, by default, 204.
+fn success_response(fields: &[(String, String)], bucket: &str, key: &str, etag: &str) -> Response<Body> {
+    let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let location = format!("/{bucket}/{}", crate::auth::canonical::uri_encode(key.as_bytes(), false));
+    if let Some(redirect) = get("success_action_redirect").or(get("redirect")).filter(|r| !r.is_empty()) {
+        let enc = |s: &str| crate::auth::canonical::uri_encode(s.as_bytes(), true);
+        let sep = if redirect.contains('?') { '&' } else { '?' };
+        let target = format!("{redirect}{sep}bucket={}&key={}&etag={}", enc(bucket), enc(key), enc(etag));
+        let mut resp = super::empty_response(StatusCode::SEE_OTHER);
+        set_header(&mut resp, "location", &target);
+        set_header(&mut resp, "etag", etag);
+        return resp;
+    }
+    let mut resp = match get("success_action_status") {
+        Some("201") => {
+            let mut w = XmlWriter::new();
+            w.open("PostResponse");
+            w.elem("Location", &location);
+            w.elem("Bucket", bucket);
+            w.elem("Key", key);
+            w.elem("ETag", etag);
+            w.close("PostResponse");
+            let mut r = xml_response(w);
+            *r.status_mut() = StatusCode::CREATED;
+            r
+        }
+        Some("200") => super::empty_response(StatusCode::OK),
+        _ => super::empty_response(StatusCode::NO_CONTENT),
+    };
+    set_header(&mut resp, "etag", etag);
+    set_header(&mut resp, "location", &location);
+    resp
+}
