@@ -18,9 +18,11 @@ use crate::xml::XmlWriter;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     AccessDenied,
+    AccessForbidden,
     AuthorizationHeaderMalformed,
     AuthorizationQueryParametersError,
     BadDigest,
+    BadRequest,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     EntityTooLarge,
@@ -49,6 +51,7 @@ pub enum ErrorCode {
     MethodNotAllowed,
     MissingContentLength,
     NoSuchBucket,
+    NoSuchCORSConfiguration,
     NoSuchKey,
     NoSuchUpload,
     NotImplemented,
@@ -66,6 +69,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             AccessDenied => ("AccessDenied", StatusCode::FORBIDDEN),
+            AccessForbidden => ("AccessForbidden", StatusCode::FORBIDDEN),
+            BadRequest => ("BadRequest", StatusCode::BAD_REQUEST),
+            NoSuchCORSConfiguration => ("NoSuchCORSConfiguration", StatusCode::NOT_FOUND),
             AuthorizationHeaderMalformed => ("AuthorizationHeaderMalformed", StatusCode::BAD_REQUEST),
             AuthorizationQueryParametersError => ("AuthorizationQueryParametersError", StatusCode::BAD_REQUEST),
             BadDigest => ("BadDigest", StatusCode::BAD_REQUEST),
@@ -113,6 +119,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             AccessDenied => "Access Denied",
+            AccessForbidden => "CORSResponse: This CORS request is not allowed.",
+            BadRequest => "Bad Request",
+            NoSuchCORSConfiguration => "The CORS configuration does not exist",
             BadDigest => "The Content-MD5 you specified did not match what we received.",
             BucketAlreadyOwnedByYou => {
                 "Your previous request to create the named bucket succeeded and you already own it."

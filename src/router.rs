@@ -48,6 +48,11 @@ pub enum Op {
     ListMultipartUploads,
     /// POST to a bucket with a form: a browser upload authenticated by a signed policy.
     PostObject,
+    PutBucketCors,
+    GetBucketCors,
+    DeleteBucketCors,
+    /// An unauthenticated CORS preflight `OPTIONS` request.
+    CorsPreflight,
 }
 
 /// The bucket and key a request addresses.
@@ -89,7 +94,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "acl",
     "analytics",
     "attributes",
-    "cors",
     "encryption",
     "intelligent-tiering",
     "inventory",
@@ -124,6 +128,9 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
     let unsupported = query.iter().any(|(n, _)| UNSUPPORTED_SUBRESOURCES.contains(&n.as_str()));
     let not_allowed = || S3Error::new(ErrorCode::MethodNotAllowed);
     let not_implemented = || S3Error::new(ErrorCode::NotImplemented);
+    if *method == Method::OPTIONS && target.bucket.is_some() {
+        return Ok(Op::CorsPreflight);
+    }
     match (&target.bucket, &target.key) {
         (None, _) => match *method {
             Method::GET => Ok(Op::ListBuckets),
@@ -138,6 +145,14 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
             }
             if has("uploads") && *method == Method::GET {
                 return Ok(Op::ListMultipartUploads);
+            }
+            if has("cors") {
+                return match *method {
+                    Method::PUT => Ok(Op::PutBucketCors),
+                    Method::GET => Ok(Op::GetBucketCors),
+                    Method::DELETE => Ok(Op::DeleteBucketCors),
+                    _ => Err(not_allowed()),
+                };
             }
             if unsupported || has("location") || has("delete") || has("uploads") {
                 return Err(not_implemented());
@@ -231,6 +246,9 @@ mod tests {
         assert_eq!(route(&Method::GET, &b, &q("location"), &h).unwrap(), Op::GetBucketLocation);
         assert_eq!(route(&Method::POST, &b, &q("delete"), &h).unwrap(), Op::DeleteObjects);
         assert_eq!(route(&Method::GET, &b, &q("versioning"), &h).unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(route(&Method::PUT, &b, &q("cors"), &h).unwrap(), Op::PutBucketCors);
+        assert_eq!(route(&Method::OPTIONS, &o, &[], &h).unwrap(), Op::CorsPreflight);
+        assert_eq!(route(&Method::POST, &b, &[], &h).unwrap(), Op::PostObject);
         assert_eq!(route(&Method::PUT, &o, &[], &h).unwrap(), Op::PutObject);
         let mut copy = HeaderMap::new();
         copy.insert("x-amz-copy-source", "/a/b".parse().unwrap());

@@ -21,7 +21,7 @@ use crate::body::Body;
 use crate::config::Config;
 use crate::error::{host_id, S3Result};
 use crate::router::{self, Op};
-use crate::s3::{bucket, list, multipart, object, Ctx};
+use crate::s3::{bucket, cors, list, multipart, object, Ctx};
 use crate::storage::Store;
 
 /// Everything a request handler can reach.
@@ -122,10 +122,22 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
             crate::admin::handle(&state, req).await
         } else {
             let method = req.method().clone();
-            match handle_s3(&state, req, &request_id).await {
+            // Cross-origin requests get the bucket's CORS headers, on errors too.
+            let cors_request = req.headers().contains_key(http::header::ORIGIN).then(|| {
+                let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
+                let bucket = router::target(host, req.uri().path(), state.config.domain.as_deref()).ok()?.bucket?;
+                Some((req.headers().clone(), bucket))
+            });
+            let mut resp = match handle_s3(&state, req, &request_id).await {
                 Ok(r) => r,
                 Err(e) => e.into_response(&method, &request_id),
+            };
+            if let Some(Some((headers, bucket))) = cors_request {
+                if method != http::Method::OPTIONS {
+                    cors::decorate(&state, &method, &headers, &bucket, &mut resp).await;
+                }
             }
+            resp
         };
         let h = resp.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -150,21 +162,22 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
     let target = router::target(host, raw_path, state.config.domain.as_deref());
     let query = auth::parse_query(raw_query);
     let mut trace = AuthTrace::default();
-    // A form upload carries its own authentication (a signed policy in the form).
     if let Ok(t) = &target {
-        if router::route(&parts.method, t, &query, &parts.headers).is_ok_and(|op| op == Op::PostObject) {
-            let bucket = t.bucket.clone().unwrap_or_default();
-            let result =
-                crate::s3::post_object::handle_post_object(state, &parts.headers, &bucket, body, &mut trace).await;
-            log_decision(
-                state,
-                request_id,
-                &parts.method,
-                Some(t),
-                trace,
-                result.as_ref().err().filter(|e| is_auth_error(e)),
-            );
-            return result;
+        let bucket = t.bucket.clone().unwrap_or_default();
+        match router::route(&parts.method, t, &query, &parts.headers) {
+            // A form upload carries its own authentication (a signed policy in the form).
+            Ok(Op::PostObject) => {
+                let result =
+                    crate::s3::post_object::handle_post_object(state, &parts.headers, &bucket, body, &mut trace).await;
+                let denied = result.as_ref().err().filter(|e| is_auth_error(e));
+                log_decision(state, request_id, &parts.method, Some(t), trace, denied);
+                return result;
+            }
+            // Preflight requests are never signed.
+            Ok(Op::CorsPreflight) => {
+                return cors::handle_preflight(state, &parts.headers, &bucket, t.key.is_some()).await;
+            }
+            _ => {}
         }
     }
     let vhost_bucket = target.as_ref().ok().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref());
@@ -217,8 +230,11 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
         }
         Op::ListParts { upload_id } => multipart::handle_list_parts(&ctx, b, k, &upload_id).await,
         Op::ListMultipartUploads => multipart::handle_list_multipart_uploads(&ctx, b).await,
+        Op::PutBucketCors => cors::handle_put_bucket_cors(&ctx, b, body).await,
+        Op::GetBucketCors => cors::handle_get_bucket_cors(&ctx, b).await,
+        Op::DeleteBucketCors => cors::handle_delete_bucket_cors(&ctx, b).await,
         // Handled above, before header or query authentication.
-        Op::PostObject => Err(crate::error::S3Error::new(crate::error::ErrorCode::NotImplemented)),
+        Op::PostObject | Op::CorsPreflight => Err(crate::error::S3Error::new(crate::error::ErrorCode::NotImplemented)),
     }
 }
 

@@ -1,9 +1,11 @@
 //! The S3 operations, one file per API area: [`bucket`] (create, head, delete, list buckets,
 //! location), [`object`] (put, get, head, delete, copy, delete many), [`list`] (ListObjects v1 and
-//! v2), [`multipart`] (multipart uploads), [`post_object`] (browser form uploads). Each `handle_*` takes the request context and returns a response or an [`S3Error`].
+//! v2), [`multipart`] (multipart uploads), [`post_object`] (browser form uploads), [`cors`]
+//! (bucket CORS rules, preflight, cross-origin response headers). Each `handle_*` takes the request context and returns a response or an [`S3Error`].
 
 pub mod bucket;
 pub mod conditional;
+pub mod cors;
 pub mod list;
 pub mod multipart;
 pub mod object;

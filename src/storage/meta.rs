@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::{Algorithm, Checksum, ChecksumType};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Opens (creating or migrating) the database at `path`.
 pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
@@ -84,8 +84,22 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    if version < 4 {
+        conn.execute_batch("BEGIN; ALTER TABLE buckets ADD COLUMN cors TEXT; COMMIT;")?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
+}
+
+/// A bucket's CORS configuration, stored as the s3 layer serialised it; `Ok(None)` when the
+/// bucket has none, `Err` of `QueryReturnedNoRows` when there is no such bucket.
+pub fn get_bucket_cors(conn: &Connection, bucket: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT cors FROM buckets WHERE name = ?1", [bucket], |r| r.get(0))
+}
+
+/// Sets or clears a bucket's CORS configuration; false when there is no such bucket.
+pub fn set_bucket_cors(conn: &Connection, bucket: &str, cors: Option<&str>) -> rusqlite::Result<bool> {
+    Ok(conn.execute("UPDATE buckets SET cors = ?2 WHERE name = ?1", params![bucket, cors])? == 1)
 }
 
 fn checksum_to_sql(c: &Option<Checksum>) -> Option<String> {

@@ -113,6 +113,30 @@ impl Store {
         self.bucket(name).await?.ok_or_else(|| no_such_bucket(name))
     }
 
+    /// The bucket's stored CORS configuration; `NoSuchBucket` when it does not exist.
+    pub async fn bucket_cors(&self, name: &str) -> S3Result<Option<String>> {
+        let name = name.to_string();
+        self.with_db(move |c, _| match meta::get_bucket_cors(c, &name) {
+            Ok(v) => Ok(v),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Err(no_such_bucket(&name)),
+            Err(e) => Err(e.into()),
+        })
+        .await
+    }
+
+    /// Stores (or with `None` removes) the bucket's CORS configuration.
+    pub async fn set_bucket_cors(&self, name: &str, cors: Option<String>) -> S3Result<()> {
+        let name = name.to_string();
+        self.with_db(move |c, _| {
+            if meta::set_bucket_cors(c, &name, cors.as_deref())? {
+                Ok(())
+            } else {
+                Err(no_such_bucket(&name))
+            }
+        })
+        .await
+    }
+
     pub async fn list_buckets(&self) -> S3Result<Vec<BucketRow>> {
         self.with_db(|c, _| Ok(meta::list_buckets(c)?)).await
     }

@@ -7,6 +7,7 @@ mod auth_header;
 mod buckets;
 mod checksums;
 mod common;
+mod cors;
 mod listing;
 mod multipart;
 mod objects;
