@@ -134,7 +134,8 @@ async fn missing_and_non_empty_buckets() {
 async fn unsupported_apis_say_not_implemented() {
     let s = TestServer::start().await;
     s.create_bucket("bkt").await;
-    for (method, path, query) in [("GET", "/bkt", "versioning"), ("PUT", "/bkt", "lifecycle"), ("GET", "/bkt/k", "tagging")]
+    for (method, path, query) in
+        [("GET", "/bkt", "versioning"), ("PUT", "/bkt", "lifecycle"), ("GET", "/bkt/k", "tagging")]
     {
         let r = s.signed(SignedRequest::new(method, path).query(query)).await;
         r.assert_error(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
