@@ -28,6 +28,39 @@ pub struct Cli {
 pub enum Command {
     /// Serve the S3 API (the default).
     Serve(ServeArgs),
+    /// Judge a presigned URL offline as S3 would, and say why it would be refused.
+    CheckUrl(CheckArgs),
+}
+
+/// Flags of `check-url`.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// The presigned URL.
+    pub url: String,
+    /// The HTTP method the client will use.
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// A header the client will send, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H')]
+    pub headers: Vec<String>,
+    /// Access key the URL must be signed with.
+    #[arg(long, env = "S3STRICT_ACCESS_KEY", default_value = DEFAULT_ACCESS_KEY)]
+    pub access_key: String,
+    /// Its secret key.
+    #[arg(long, env = "S3STRICT_SECRET_KEY", default_value = DEFAULT_SECRET_KEY, hide_default_value = true, hide_env_values = true)]
+    pub secret_key: String,
+    /// The region the endpoint serves.
+    #[arg(long, env = "S3STRICT_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Domain of virtual-hosted-style URLs.
+    #[arg(long, env = "S3STRICT_DOMAIN")]
+    pub domain: Option<String>,
+    /// Judge at this instant (RFC 3339) instead of now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// File with the canonical request your presigner computed: the first difference is shown.
+    #[arg(long)]
+    pub canonical_request: Option<std::path::PathBuf>,
 }
 
 /// Flags of `serve`; each also reads an environment variable.

@@ -10,6 +10,7 @@
 //! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, POST policies, SigV2,
 //!   credentials and sessions, clock, the auth decision log.
 //! - [`storage`]: SQLite metadata and object files; the only code that touches disk.
+//! - [`check`]: `s3strict check-url`, the offline conformance checker for presigner authors.
 //! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, auth-log, sessions, reset).
 //! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
 //!   full-object multipart checksums.
@@ -18,6 +19,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod check;
 pub mod checksum;
 pub mod config;
 pub mod error;

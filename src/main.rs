@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use clap::Parser;
-use s3strict::config::{Cli, Command, Config};
+use s3strict::check::{check, CheckInput};
+use s3strict::config::{CheckArgs, Cli, Command, Config};
 use s3strict::server::{shutdown_signal, Server};
 
 #[tokio::main]
@@ -11,6 +12,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::CheckUrl(args)) => return check_url(args),
         None => cli.serve,
     };
     let config = match Config::from_args(args) {
@@ -45,5 +47,53 @@ async fn main() -> std::process::ExitCode {
             eprintln!("s3strict: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `s3strict check-url`: prints the verdict; exit 0 when S3 would accept the URL, 1 when not, 2
+/// on bad input.
+fn check_url(args: CheckArgs) -> std::process::ExitCode {
+    let fail = |e: String| {
+        eprintln!("s3strict: {e}");
+        std::process::ExitCode::from(2)
+    };
+    let at = match args.at.as_deref().map(chrono::DateTime::parse_from_rfc3339) {
+        None => None,
+        Some(Ok(t)) => Some(t.with_timezone(&chrono::Utc)),
+        Some(Err(e)) => return fail(format!("invalid --at: {e}")),
+    };
+    let canonical_request = match args.canonical_request.as_ref().map(std::fs::read_to_string) {
+        None => None,
+        Some(Ok(text)) => Some(text),
+        Some(Err(e)) => return fail(format!("cannot read --canonical-request: {e}")),
+    };
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        match h.split_once(':') {
+            Some((n, v)) => headers.push((n.trim().to_string(), v.trim().to_string())),
+            None => return fail(format!("--header wants `Name: value`, got {h:?}")),
+        }
+    }
+    let input = CheckInput {
+        url: args.url,
+        method: args.method,
+        headers,
+        access_key: args.access_key,
+        secret_key: args.secret_key,
+        region: args.region,
+        domain: args.domain,
+        at,
+        canonical_request,
+    };
+    match check(&input) {
+        Ok(report) => {
+            print!("{}", report.text);
+            if report.accepted {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            }
+        }
+        Err(e) => fail(e),
     }
 }

@@ -193,3 +193,49 @@ async fn admin_needs_a_token_off_loopback() {
     assert_eq!(raw(local, "GET", "/_s3strict/clock", &[("authorization", "Bearer wrong")], b"").await.status, 401);
     assert_eq!(raw(local, "GET", "/_s3strict/clock", &[("authorization", "Bearer sesame")], b"").await.status, 200);
 }
+
+/// `s3strict check-url` judges a real presigner's URL offline and explains a refusal.
+#[tokio::test]
+async fn check_url_explains() {
+    let c = client_for("http://127.0.0.1:9999", AK, SK, REGION);
+    let url = c
+        .get_object()
+        .bucket("bkt")
+        .key("dir/a b.txt")
+        .presigned(aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap()
+        .uri()
+        .to_string();
+    let run =
+        |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_s3strict")).arg("check-url").args(args).output().unwrap();
+    let out = run(&[&url]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("verdict: accepted (as query by AKIAIOSFODNN7EXAMPLE)"));
+    // The same URL sent as PUT, with a Content-Type header it did not sign: still fine (ordinary
+    // headers are not checked), but an x-amz header is refused.
+    let out = run(&["-X", "GET", "-H", "Content-Type: text/plain", &url]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&["-H", "x-amz-meta-a: 1", &url]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("code: AccessDenied") && text.contains("HeadersNotSigned: x-amz-meta-a"), "{text}");
+    // A presigner that left `+` for a space: the first difference is named.
+    let dir = tempfile::tempdir().unwrap();
+    let theirs = dir.path().join("creq");
+    std::fs::write(&theirs, "GET\n/bkt/dir/a+b.txt\n").unwrap();
+    let out = run(&["--canonical-request", theirs.to_str().unwrap(), &url.replace("a%20b", "a+b")]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("code: SignatureDoesNotMatch"), "{text}");
+    assert!(text.contains("CanonicalRequest:\nGET\n/bkt/dir/a%2Bb.txt\n"), "{text}");
+    assert!(
+        text.contains("first difference: line 2, column 11: S3 expects \"%2Bb.txt\", the presigner has \"+b.txt\""),
+        "{text}"
+    );
+    // Judged a day later: expired.
+    let later = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let out = run(&["--at", &later, &url]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("message: Request has expired"));
+    assert_eq!(run(&["not a url"]).status.code(), Some(2));
+}

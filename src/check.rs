@@ -1,0 +1,182 @@
+//! `s3strict check-url`: the conformance checker for presigner authors. It judges a presigned URL
+//! offline with the same verifier the server uses and says why S3 would refuse it: the error S3
+//! would answer, the canonical request and string to sign it expected, and, given the canonical
+//! request the presigner computed, the first place where the two differ.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+
+use crate::auth::clock::ClockSetting;
+use crate::auth::{self, AuthConfig, AuthRequest, AuthTrace, Clock, Credentials};
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct CheckInput {
+    pub url: String,
+    pub method: String,
+    /// Headers the client will send besides `Host` (taken from the URL).
+    pub headers: Vec<(String, String)>,
+    pub access_key: String,
+    pub secret_key: String,
+    pub region: String,
+    /// Domain for virtual-hosted-style URLs (SigV2 signs the bucket in the resource).
+    pub domain: Option<String>,
+    /// When to judge the URL; now by default.
+    pub at: Option<DateTime<Utc>>,
+    /// The canonical request the presigner computed, to locate the first difference.
+    pub canonical_request: Option<String>,
+}
+
+/// The verdict, as text for the terminal, and whether S3 would accept the request.
+pub struct Report {
+    pub accepted: bool,
+    pub text: String,
+}
+
+/// Where two texts first differ: (line, column, expected rest of line, given rest of line),
+/// lines and columns from 1.
+pub fn first_difference(expected: &str, given: &str) -> Option<(usize, usize, String, String)> {
+    // The byte offset of the first differing character; the prefixes before it are identical.
+    let mut at = None;
+    let mut e = expected.char_indices();
+    let mut g = given.chars();
+    loop {
+        match (e.next(), g.next()) {
+            (Some((_, a)), Some(b)) if a == b => continue,
+            (Some((i, _)), _) => at = Some(i),
+            (None, Some(_)) => at = Some(expected.len()),
+            (None, None) => {}
+        }
+        break;
+    }
+    let at = at?;
+    let before = &expected[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let rest = |s: &str| s.get(at..).unwrap_or("").split('\n').next().unwrap_or("").to_string();
+    Some((line, column, rest(expected), rest(given)))
+}
+
+/// Judges the URL.
+pub fn check(input: &CheckInput) -> Result<Report, String> {
+    let uri: http::Uri = input.url.parse().map_err(|e| format!("not a URL: {e}"))?;
+    let authority = uri.authority().ok_or("the URL has no host")?.as_str().to_string();
+    let method: Method = input.method.parse().map_err(|_| format!("not an HTTP method: {}", input.method))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::HOST, HeaderValue::from_str(&authority).map_err(|e| e.to_string())?);
+    for (n, v) in &input.headers {
+        let name = HeaderName::from_bytes(n.trim().as_bytes()).map_err(|_| format!("bad header name {n:?}"))?;
+        let value = HeaderValue::from_str(v.trim()).map_err(|_| format!("bad header value for {n}"))?;
+        headers.append(name, value);
+    }
+    let clock = Clock::new(match input.at {
+        Some(at) => ClockSetting::Frozen(at),
+        None => ClockSetting::Real,
+    });
+    let cfg = AuthConfig {
+        region: input.region.clone(),
+        credentials: Credentials::single(&input.access_key, &input.secret_key),
+        clock,
+    };
+    let raw_path = uri.path();
+    let raw_query = uri.query().unwrap_or("");
+    let query = auth::parse_query(raw_query);
+    let target = crate::router::target(Some(&authority), raw_path, input.domain.as_deref()).ok();
+    let vhost_bucket = target.as_ref().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref());
+    let mut trace = AuthTrace::default();
+    let req = AuthRequest { method: &method, raw_path, raw_query, query: &query, headers: &headers, vhost_bucket };
+    let mut out = String::new();
+    match auth::verify(&cfg, &req, &mut trace) {
+        Ok(v) => {
+            let _ = writeln!(out, "verdict: accepted (as {} by {})", trace.mechanism.unwrap_or("?"), v.access_key);
+            if let Some(exp) = &trace.expires {
+                let _ = writeln!(out, "expires: {exp}");
+            }
+            Ok(Report { accepted: true, text: out })
+        }
+        Err(e) => {
+            let (name, status) = e.code.name_and_status();
+            let _ =
+                writeln!(out, "verdict: rejected\nstatus: {}\ncode: {name}\nmessage: {}", status.as_u16(), e.message);
+            let mut expected_creq = None;
+            for (k, v) in &e.extras {
+                if k.ends_with("Bytes") {
+                    continue;
+                }
+                if v.contains('\n') {
+                    let _ = writeln!(out, "{k}:\n{v}\n--");
+                } else {
+                    let _ = writeln!(out, "{k}: {v}");
+                }
+                if *k == "CanonicalRequest" {
+                    expected_creq = Some(v.clone());
+                }
+            }
+            if let (Some(expected), Some(given)) = (expected_creq, &input.canonical_request) {
+                let given = given.trim_end_matches('\n');
+                match first_difference(&expected, given) {
+                    Some((line, col, e, g)) => {
+                        let _ = writeln!(
+                            out,
+                            "first difference: line {line}, column {col}: S3 expects {e:?}, the presigner has {g:?}"
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "the canonical requests are equal: the key or the scope differs");
+                    }
+                }
+            }
+            Ok(Report { accepted: false, text: out })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn differences() {
+        assert_eq!(first_difference("a\nb%2Fc\n", "a\nb/c\n"), Some((2, 2, "%2Fc".into(), "/c".into())));
+        assert_eq!(first_difference("same", "same"), None);
+        assert_eq!(first_difference("ab", "abc"), Some((1, 3, "".into(), "c".into())));
+        assert_eq!(first_difference("é/x", "é/y"), Some((1, 3, "x".into(), "y".into())));
+    }
+
+    /// The S3 documentation's presigned URL (behaviour spec 7.1) judged at its own date, and the
+    /// same URL with one character changed.
+    #[test]
+    fn documentation_url() {
+        let url = "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404";
+        let input = CheckInput {
+            url: url.into(),
+            method: "GET".into(),
+            headers: vec![],
+            access_key: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            region: "us-east-1".into(),
+            domain: None,
+            at: Some(DateTime::parse_from_rfc3339("2013-05-24T01:00:00Z").unwrap().with_timezone(&Utc)),
+            canonical_request: None,
+        };
+        let report = check(&input).unwrap();
+        assert!(report.accepted, "{}", report.text);
+        let tampered = CheckInput {
+            url: url.replace("/test.txt", "/test+.txt"),
+            canonical_request: Some("GET\n/test+.txt\n".into()),
+            ..input
+        };
+        let report = check(&tampered).unwrap();
+        assert!(!report.accepted);
+        assert!(report.text.contains("code: SignatureDoesNotMatch"), "{}", report.text);
+        assert!(
+            report
+                .text
+                .contains("first difference: line 2, column 6: S3 expects \"%2B.txt\", the presigner has \"+.txt\""),
+            "{}",
+            report.text
+        );
+    }
+}
