@@ -268,7 +268,7 @@ pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: boo
         crate::body::empty()
     } else {
         file.seek(SeekFrom::Start(start)).await?;
-        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 64 * 1024);
+        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
         StreamBody::new(stream.map_ok(Frame::data)).boxed_unsync()
     };
     let mut resp = Response::new(body);
