@@ -27,10 +27,10 @@ pub const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 /// The most keys one DeleteObjects request may name.
 pub const MAX_DELETE_KEYS: usize = 1000;
 /// Stored response headers, set at upload and returned on GET/HEAD.
-const STORED_HEADERS: [&str; 6] =
+pub(super) const STORED_HEADERS: [&str; 6] =
     ["content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires"];
 /// The `Content-Type` of an object uploaded without one.
-const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
+pub(super) const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
 /// Rejects keys S3 cannot store.
 pub fn validate_key(key: &str) -> S3Result<()> {

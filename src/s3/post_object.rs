@@ -9,7 +9,7 @@ use http::{Response, StatusCode};
 use http_body_util::BodyDataStream;
 use hyper::body::Incoming;
 
-use super::object::validate_key;
+use super::object::{validate_key, DEFAULT_CONTENT_TYPE, STORED_HEADERS};
 use super::{set_header, xml_response};
 use crate::auth::post_policy::{self, missing_field};
 use crate::auth::AuthTrace;
@@ -22,9 +22,6 @@ use crate::xml::XmlWriter;
 
 /// The most bytes of form fields accepted before the file.
 const MAX_PRE_DATA: usize = 1024 * 1024;
-/// Form fields stored as the object's response headers.
-const STORED_FIELDS: [&str; 6] =
-    ["content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires"];
 /// Largest upload through POST, as for PUT.
 const MAX_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -124,11 +121,11 @@ fn too_large(size: u64, max: u64) -> S3Error {
 fn stored_headers(fields: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = fields
         .iter()
-        .filter(|(n, _)| STORED_FIELDS.contains(&n.as_str()))
+        .filter(|(n, _)| STORED_HEADERS.contains(&n.as_str()))
         .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
     if !out.iter().any(|(n, _)| n == "content-type") {
-        out.push(("content-type".into(), "binary/octet-stream".into()));
+        out.push(("content-type".into(), DEFAULT_CONTENT_TYPE.into()));
     }
     out
 }
