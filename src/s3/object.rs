@@ -419,10 +419,23 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: 
 }
 
 pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+    // S3 requires the body's integrity to be announced: Content-MD5 or a flexible checksum.
     let md5 = content_md5(ctx)?;
+    let announced = checksum::announced(|n| ctx.header(n))?;
+    if md5.is_none() && announced.is_none() {
+        return Err(S3Error::with_message(
+            ErrorCode::InvalidRequest,
+            "Missing required header for this request: Content-MD5",
+        ));
+    }
     let reader = PayloadReader::new(body, &ctx.verified.payload);
-    let (doc, _) = reader.read_all(4 * 1024 * 1024, || S3Error::new(ErrorCode::MalformedXML)).await?;
+    let (doc, end) = reader.read_all(4 * 1024 * 1024, || S3Error::new(ErrorCode::MalformedXML)).await?;
     check_md5(md5, &Md5::digest(&doc).into())?;
+    if let Some(a) = announced {
+        let mut sums = BodyChecksum::new(Some(a.clone()), a.algorithm);
+        sums.update(&doc);
+        sums.finish(&end.trailers)?;
+    }
     let flat = read_flat(&doc)?;
     if flat.last().is_none_or(|(p, _)| p != "Delete") {
         return Err(S3Error::new(ErrorCode::MalformedXML));

@@ -526,14 +526,42 @@ async fn delete_objects() {
         doc.push_str(&format!("<Object><Key>k{i}</Key></Object>"));
     }
     doc.push_str("</Delete>");
-    let r = s.signed(SignedRequest::new("POST", "/objs").query("delete").body(doc.as_bytes())).await;
+    let md5_of = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(md5_bytes(b));
+    let r = s
+        .signed(
+            SignedRequest::new("POST", "/objs")
+                .query("delete")
+                .header("content-md5", md5_of(doc.as_bytes()))
+                .body(doc.as_bytes()),
+        )
+        .await;
     r.assert_error(
         400,
         "MalformedXML",
         "The XML you provided was not well-formed or did not validate against our published schema",
     );
-    let r = s.signed(SignedRequest::new("POST", "/objs").query("delete").body(b"<Delete><Object>")).await;
+    let bad = b"<Delete><Object>";
+    let r = s
+        .signed(SignedRequest::new("POST", "/objs").query("delete").header("content-md5", md5_of(bad)).body(bad))
+        .await;
     assert_eq!(r.error().code, "MalformedXML");
+    // The body's integrity must be announced (Content-MD5 or a checksum), and is checked.
+    let doc = b"<Delete><Object><Key>c</Key></Object></Delete>";
+    let r = s.signed(SignedRequest::new("POST", "/objs").query("delete").body(doc)).await;
+    r.assert_error(400, "InvalidRequest", "Missing required header for this request: Content-MD5");
+    let crc = |b: &[u8]| {
+        let mut h = s3strict::checksum::Hasher::new(s3strict::checksum::Algorithm::Crc32);
+        h.update(b);
+        base64::engine::general_purpose::STANDARD.encode(h.finish(s3strict::checksum::Algorithm::Crc32))
+    };
+    let r = s
+        .signed(SignedRequest::new("POST", "/objs").query("delete").header("x-amz-checksum-crc32", crc(b"x")).body(doc))
+        .await;
+    r.assert_error(400, "BadDigest", "The CRC32 you specified did not match the calculated checksum.");
+    let r = s
+        .signed(SignedRequest::new("POST", "/objs").query("delete").header("x-amz-checksum-crc32", crc(doc)).body(doc))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
 }
 
 #[tokio::test]
