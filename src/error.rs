@@ -53,6 +53,7 @@ pub enum ErrorCode {
     NoSuchBucket,
     NoSuchCORSConfiguration,
     NoSuchKey,
+    NoSuchTagSet,
     NoSuchUpload,
     NotImplemented,
     /// 304: sent without a body, like S3.
@@ -104,6 +105,7 @@ impl ErrorCode {
             MissingContentLength => ("MissingContentLength", StatusCode::LENGTH_REQUIRED),
             NoSuchBucket => ("NoSuchBucket", StatusCode::NOT_FOUND),
             NoSuchKey => ("NoSuchKey", StatusCode::NOT_FOUND),
+            NoSuchTagSet => ("NoSuchTagSet", StatusCode::NOT_FOUND),
             NoSuchUpload => ("NoSuchUpload", StatusCode::NOT_FOUND),
             NotImplemented => ("NotImplemented", StatusCode::NOT_IMPLEMENTED),
             NotModified => ("NotModified", StatusCode::NOT_MODIFIED),
@@ -159,6 +161,7 @@ impl ErrorCode {
             MissingContentLength => "You must provide the Content-Length HTTP header.",
             NoSuchBucket => "The specified bucket does not exist",
             NoSuchKey => "The specified key does not exist.",
+            NoSuchTagSet => "The TagSet does not exist",
             NotImplemented => "A header you provided implies functionality that is not implemented",
             NotModified => "Not Modified",
             PreconditionFailed => "At least one of the pre-conditions you specified did not hold",

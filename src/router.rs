@@ -53,6 +53,13 @@ pub enum Op {
     DeleteBucketCors,
     /// An unauthenticated CORS preflight `OPTIONS` request.
     CorsPreflight,
+    /// Read-only answers for features s3strict does not model: versioning never enabled, the
+    /// owner's FULL_CONTROL ACL, no tags.
+    GetBucketVersioning,
+    GetBucketAcl,
+    GetObjectAcl,
+    GetBucketTagging,
+    GetObjectTagging,
 }
 
 /// The bucket and key a request addresses.
@@ -146,6 +153,17 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
             if has("uploads") && *method == Method::GET {
                 return Ok(Op::ListMultipartUploads);
             }
+            if *method == Method::GET {
+                for (sub, op) in [
+                    ("versioning", Op::GetBucketVersioning),
+                    ("acl", Op::GetBucketAcl),
+                    ("tagging", Op::GetBucketTagging),
+                ] {
+                    if has(sub) {
+                        return Ok(op);
+                    }
+                }
+            }
             if has("cors") {
                 return match *method {
                     Method::PUT => Ok(Op::PutBucketCors),
@@ -168,6 +186,12 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
             }
         }
         (Some(_), Some(_)) => {
+            if *method == Method::GET && has("acl") {
+                return Ok(Op::GetObjectAcl);
+            }
+            if *method == Method::GET && has("tagging") {
+                return Ok(Op::GetObjectTagging);
+            }
             if unsupported {
                 return Err(not_implemented());
             }
@@ -245,7 +269,8 @@ mod tests {
         assert_eq!(route(&Method::GET, &b, &q("prefix=a"), &h).unwrap(), Op::ListObjectsV1);
         assert_eq!(route(&Method::GET, &b, &q("location"), &h).unwrap(), Op::GetBucketLocation);
         assert_eq!(route(&Method::POST, &b, &q("delete"), &h).unwrap(), Op::DeleteObjects);
-        assert_eq!(route(&Method::GET, &b, &q("versioning"), &h).unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(route(&Method::GET, &b, &q("versioning"), &h).unwrap(), Op::GetBucketVersioning);
+        assert_eq!(route(&Method::PUT, &b, &q("versioning"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PUT, &b, &q("cors"), &h).unwrap(), Op::PutBucketCors);
         assert_eq!(route(&Method::OPTIONS, &o, &[], &h).unwrap(), Op::CorsPreflight);
         assert_eq!(route(&Method::POST, &b, &[], &h).unwrap(), Op::PostObject);
@@ -254,7 +279,8 @@ mod tests {
         copy.insert("x-amz-copy-source", "/a/b".parse().unwrap());
         assert_eq!(route(&Method::PUT, &o, &[], &copy).unwrap(), Op::CopyObject { source: "/a/b".into() });
         assert_eq!(route(&Method::GET, &o, &q("response-content-type=x"), &h).unwrap(), Op::GetObject);
-        assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap(), Op::GetObjectTagging);
+        assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PATCH, &o, &[], &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
         assert_eq!(route(&Method::POST, &o, &q("uploads"), &h).unwrap(), Op::CreateMultipartUpload);
         assert_eq!(

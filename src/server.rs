@@ -233,6 +233,11 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
         Op::PutBucketCors => cors::handle_put_bucket_cors(&ctx, b, body).await,
         Op::GetBucketCors => cors::handle_get_bucket_cors(&ctx, b).await,
         Op::DeleteBucketCors => cors::handle_delete_bucket_cors(&ctx, b).await,
+        Op::GetBucketVersioning => bucket::handle_get_bucket_versioning(&ctx, b).await,
+        Op::GetBucketAcl => bucket::handle_get_bucket_acl(&ctx, b).await,
+        Op::GetBucketTagging => bucket::handle_get_bucket_tagging(&ctx, b).await,
+        Op::GetObjectAcl => object::handle_get_object_acl(&ctx, b, k).await,
+        Op::GetObjectTagging => object::handle_get_object_tagging(&ctx, b, k).await,
         // Handled above, before header or query authentication.
         Op::PostObject | Op::CorsPreflight => Err(crate::error::S3Error::new(crate::error::ErrorCode::NotImplemented)),
     }

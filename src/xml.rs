@@ -46,6 +46,21 @@ impl XmlWriter {
         self
     }
 
+    /// `<name k="v" …>` with escaped attribute values.
+    pub fn open_with(&mut self, name: &str, attrs: &[(&str, &str)]) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        for (k, v) in attrs {
+            self.buf.push(' ');
+            self.buf.push_str(k);
+            self.buf.push_str("=\"");
+            self.buf.push_str(&escape(*v));
+            self.buf.push('"');
+        }
+        self.buf.push('>');
+        self
+    }
+
     /// `</name>`.
     pub fn close(&mut self, name: &str) -> &mut Self {
         self.buf.push_str("</");

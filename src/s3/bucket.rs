@@ -128,6 +128,48 @@ pub async fn handle_get_bucket_location(ctx: &Ctx<'_>, bucket: &str) -> S3Result
     Ok(xml_response(w))
 }
 
+/// GetBucketVersioning: versioning was never enabled, which S3 answers with an empty document.
+pub async fn handle_get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    ctx.state.store.require_bucket(bucket).await?;
+    let mut w = XmlWriter::new();
+    w.open_root("VersioningConfiguration");
+    w.close("VersioningConfiguration");
+    Ok(xml_response(w))
+}
+
+/// GetBucketAcl / GetObjectAcl: the owner holds FULL_CONTROL, the only ACL s3strict has.
+pub fn owner_acl(ctx: &Ctx<'_>) -> Response<Body> {
+    let id = super::owner_id(&ctx.verified.access_key);
+    let mut w = XmlWriter::new();
+    w.open_root("AccessControlPolicy");
+    write_owner(&mut w, &ctx.verified.access_key);
+    w.open("AccessControlList");
+    w.open("Grant");
+    w.open_with(
+        "Grantee",
+        &[("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser")],
+    );
+    w.elem("ID", &id);
+    w.elem("DisplayName", "s3strict");
+    w.close("Grantee");
+    w.elem("Permission", "FULL_CONTROL");
+    w.close("Grant");
+    w.close("AccessControlList");
+    w.close("AccessControlPolicy");
+    xml_response(w)
+}
+
+pub async fn handle_get_bucket_acl(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    ctx.state.store.require_bucket(bucket).await?;
+    Ok(owner_acl(ctx))
+}
+
+/// GetBucketTagging: no bucket has tags.
+pub async fn handle_get_bucket_tagging(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    ctx.state.store.require_bucket(bucket).await?;
+    Err(S3Error::new(ErrorCode::NoSuchTagSet).extra("BucketName", bucket))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

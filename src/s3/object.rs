@@ -484,6 +484,22 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) 
     Ok(xml_response(w))
 }
 
+pub async fn handle_get_object_acl(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
+    ctx.state.store.head_object(bucket, key).await?;
+    Ok(super::bucket::owner_acl(ctx))
+}
+
+/// GetObjectTagging: objects have no tags in s3strict, so the set is empty.
+pub async fn handle_get_object_tagging(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
+    ctx.state.store.head_object(bucket, key).await?;
+    let mut w = XmlWriter::new();
+    w.open_root("Tagging");
+    w.open("TagSet");
+    w.close("TagSet");
+    w.close("Tagging");
+    Ok(xml_response(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

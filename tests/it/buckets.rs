@@ -135,11 +135,40 @@ async fn unsupported_apis_say_not_implemented() {
     let s = TestServer::start().await;
     s.create_bucket("bkt").await;
     for (method, path, query) in
-        [("GET", "/bkt", "versioning"), ("PUT", "/bkt", "lifecycle"), ("GET", "/bkt/k", "tagging")]
+        [("PUT", "/bkt", "versioning"), ("PUT", "/bkt", "lifecycle"), ("PUT", "/bkt/k", "tagging")]
     {
         let r = s.signed(SignedRequest::new(method, path).query(query)).await;
         r.assert_error(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
     }
     let r = s.signed(SignedRequest::new("PATCH", "/bkt/k")).await;
     r.assert_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+}
+
+/// Tools probe versioning, ACLs and tags: s3strict answers what is true of it (never versioned,
+/// owner FULL_CONTROL, no tags) and refuses to change them.
+#[tokio::test]
+async fn read_only_defaults_for_unmodelled_features() {
+    let s = TestServer::start().await;
+    s.create_bucket("plain").await;
+    let c = s.client();
+    c.put_object().bucket("plain").key("k").body(b"x".to_vec().into()).send().await.unwrap();
+    let v = c.get_bucket_versioning().bucket("plain").send().await.unwrap();
+    assert!(v.status().is_none());
+    let acl = c.get_bucket_acl().bucket("plain").send().await.unwrap();
+    let grant = &acl.grants()[0];
+    assert_eq!(grant.permission().map(|p| p.as_str()), Some("FULL_CONTROL"));
+    assert_eq!(grant.grantee().and_then(|g| g.id()), acl.owner().and_then(|o| o.id()));
+    let acl = c.get_object_acl().bucket("plain").key("k").send().await.unwrap();
+    assert_eq!(acl.grants().len(), 1);
+    let tags = c.get_object_tagging().bucket("plain").key("k").send().await.unwrap();
+    assert!(tags.tag_set().is_empty());
+    let r = s.signed(SignedRequest::new("GET", "/plain").query("tagging")).await;
+    let doc = r.assert_error(404, "NoSuchTagSet", "The TagSet does not exist");
+    assert_eq!(doc.get("BucketName"), Some("plain"));
+    let r = s.signed(SignedRequest::new("GET", "/plain/missing").query("acl")).await;
+    r.assert_error(404, "NoSuchKey", "The specified key does not exist.");
+    let r = s.signed(SignedRequest::new("GET", "/nobucket").query("versioning")).await;
+    r.assert_error(404, "NoSuchBucket", "The specified bucket does not exist");
+    let r = s.signed(SignedRequest::new("PUT", "/plain").query("versioning").body(b"<VersioningConfiguration/>")).await;
+    r.assert_error(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
 }
