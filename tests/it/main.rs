@@ -8,6 +8,7 @@ mod buckets;
 mod checksums;
 mod common;
 mod cors;
+mod errors;
 mod listing;
 mod multipart;
 mod objects;
