@@ -93,6 +93,9 @@ pub struct ServeArgs {
     /// Token required by `/_s3strict/` when listening on a non-loopback address.
     #[arg(long, env = "S3STRICT_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Flush every acknowledged write to the disk (survives power loss; slower).
+    #[arg(long, env = "S3STRICT_FSYNC", num_args = 0..=1, default_missing_value = "true")]
+    pub fsync: Option<bool>,
     /// TOML file with any of the settings above (snake_case names).
     #[arg(long, env = "S3STRICT_CONFIG")]
     pub config: Option<PathBuf>,
@@ -111,6 +114,7 @@ struct FileSettings {
     clock_offset: Option<i64>,
     clock_frozen: Option<String>,
     admin_token: Option<String>,
+    fsync: Option<bool>,
 }
 
 /// Validated settings.
@@ -124,6 +128,8 @@ pub struct Config {
     pub domain: Option<String>,
     pub clock: ClockSetting,
     pub admin_token: Option<String>,
+    /// Flush writes to the disk before acknowledging them.
+    pub fsync: bool,
 }
 
 impl Default for Config {
@@ -137,6 +143,7 @@ impl Default for Config {
             domain: None,
             clock: ClockSetting::Real,
             admin_token: None,
+            fsync: false,
         }
     }
 }
@@ -173,6 +180,7 @@ impl Config {
             domain: args.domain.or(file.domain),
             clock,
             admin_token: args.admin_token.or(file.admin_token),
+            fsync: args.fsync.or(file.fsync).unwrap_or(d.fsync),
         };
         if config.access_key.is_empty() || config.access_key.contains('/') {
             return Err("the access key must be non-empty and contain no '/'".into());

@@ -59,7 +59,7 @@ pub struct Server {
 impl Server {
     /// Opens the data directory and binds the address of `config`.
     pub async fn bind(config: Config) -> std::io::Result<Server> {
-        let store = Store::open(&config.data).await.map_err(std::io::Error::other)?;
+        let store = Store::open(&config.data, config.fsync).await.map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(config.addr).await?;
         let mut config = config;
         config.addr = listener.local_addr()?;

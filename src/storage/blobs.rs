@@ -12,14 +12,16 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 #[derive(Debug, Clone)]
 pub struct Blobs {
     root: PathBuf,
+    /// Flush bodies and directory entries to the disk before a write is acknowledged.
+    fsync: bool,
 }
 
 impl Blobs {
     /// The layout rooted at `root`, creating its folders.
-    pub fn open(root: &Path) -> io::Result<Self> {
+    pub fn open(root: &Path, fsync: bool) -> io::Result<Self> {
         std::fs::create_dir_all(root.join("tmp"))?;
         std::fs::create_dir_all(root.join("blobs"))?;
-        Ok(Blobs { root: root.to_path_buf() })
+        Ok(Blobs { root: root.to_path_buf(), fsync })
     }
 
     /// Where a published blob lives.
@@ -39,6 +41,7 @@ impl Blobs {
         let file = tokio::fs::File::create(&tmp).await?;
         Ok(BlobWriter {
             id,
+            fsync: self.fsync,
             tmp: Some(tmp),
             file: BufWriter::with_capacity(256 * 1024, file),
             md5: Md5::new(),
@@ -63,6 +66,9 @@ impl Blobs {
             let mut part = std::fs::File::open(self.path(source))?;
             size += io::copy(&mut part, &mut out)?;
         }
+        if self.fsync {
+            out.sync_all()?;
+        }
         Ok(AssembledBlob { id, tmp, size, guard })
     }
 
@@ -73,10 +79,14 @@ impl Blobs {
 
     fn publish_tmp(&self, id: &str, tmp: &Path) -> io::Result<()> {
         let dest = self.path(id);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent)?;
+        let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
+        std::fs::create_dir_all(&parent)?;
+        std::fs::rename(tmp, &dest)?;
+        if self.fsync {
+            // The rename is durable once the directory holding the new entry is.
+            std::fs::File::open(&parent)?.sync_all()?;
         }
-        std::fs::rename(tmp, dest)
+        Ok(())
     }
 
     /// Removes a published blob; a missing file is not an error (blocking).
@@ -118,6 +128,7 @@ impl Blobs {
 #[derive(Debug)]
 pub struct BlobWriter {
     id: String,
+    fsync: bool,
     tmp: Option<PathBuf>,
     file: BufWriter<tokio::fs::File>,
     md5: Md5,
@@ -140,6 +151,9 @@ impl BlobWriter {
     /// Flushes and closes the file.
     pub async fn finish(mut self) -> io::Result<FinishedBlob> {
         self.file.flush().await?;
+        if self.fsync {
+            self.file.get_mut().sync_all().await?;
+        }
         let tmp = self.tmp.take().unwrap_or_default();
         Ok(FinishedBlob {
             id: std::mem::take(&mut self.id),

@@ -12,11 +12,12 @@ use crate::checksum::{Algorithm, Checksum, ChecksumType};
 /// The schema version this build writes.
 const SCHEMA_VERSION: i64 = 4;
 
-/// Opens (creating or migrating) the database at `path`.
-pub fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
+/// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
+/// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
+pub fn open(path: &std::path::Path, fsync: bool) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", if fsync { "FULL" } else { "NORMAL" })?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     migrate(&conn)?;

@@ -57,13 +57,13 @@ pub struct ListPage {
 
 impl Store {
     /// Opens the data directory at `root`, creating it, migrating the schema and removing what a
-    /// crash left behind.
-    pub async fn open(root: &Path) -> S3Result<Store> {
+    /// crash left behind. With `fsync`, acknowledged writes also survive a power loss.
+    pub async fn open(root: &Path, fsync: bool) -> S3Result<Store> {
         let root = root.to_path_buf();
         tokio::task::spawn_blocking(move || -> S3Result<Store> {
             std::fs::create_dir_all(&root)?;
-            let blobs = blobs::Blobs::open(&root)?;
-            let conn = meta::open(&root.join("s3strict.db"))?;
+            let blobs = blobs::Blobs::open(&root, fsync)?;
+            let conn = meta::open(&root.join("s3strict.db"), fsync)?;
             let removed = blobs.sweep(|id| meta::blob_is_live(&conn, id).unwrap_or(true))?;
             if removed > 0 {
                 tracing::info!(removed, "recovery removed files no object refers to");

@@ -239,3 +239,52 @@ async fn check_url_explains() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("message: Request has expired"));
     assert_eq!(run(&["not a url"]).status.code(), Some(2));
 }
+
+/// `--fsync` (or `S3STRICT_FSYNC`) makes writes durable against power loss; behaviour is the same.
+#[tokio::test]
+async fn fsync_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    for (args, envs) in [
+        (vec!["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap(), "--fsync"], vec![]),
+        (vec!["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap()], vec![("S3STRICT_FSYNC", "true")]),
+    ] {
+        let p = Proc::spawn(&args, &envs);
+        let c = client(p.addr);
+        let _ = c.create_bucket().bucket("durable").send().await;
+        let body: Vec<u8> = (0..200_000u32).map(|i| (i % 7) as u8).collect();
+        c.put_object().bucket("durable").key("k").body(body.clone().into()).send().await.unwrap();
+        let up = c.create_multipart_upload().bucket("durable").key("m").send().await.unwrap();
+        let id = up.upload_id().unwrap();
+        let part = c
+            .upload_part()
+            .bucket("durable")
+            .key("m")
+            .upload_id(id)
+            .part_number(1)
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap();
+        c.complete_multipart_upload()
+            .bucket("durable")
+            .key("m")
+            .upload_id(id)
+            .multipart_upload(
+                aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                    .parts(
+                        aws_sdk_s3::types::CompletedPart::builder().part_number(1).e_tag(part.e_tag().unwrap()).build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        for key in ["k", "m"] {
+            let got = c.get_object().bucket("durable").key(key).send().await.unwrap();
+            assert!(got.body.collect().await.unwrap().into_bytes().as_ref() == body.as_slice());
+        }
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_s3strict")).args(["--fsync", "maybe"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
