@@ -60,6 +60,7 @@ pub enum Op {
     GetObjectAcl,
     GetBucketTagging,
     GetObjectTagging,
+    ListObjectVersions,
 }
 
 /// The bucket and key a request addresses.
@@ -123,7 +124,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "tagging",
     "torrent",
     "versioning",
-    "versions",
     "website",
 ];
 
@@ -158,6 +158,7 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     ("versioning", Op::GetBucketVersioning),
                     ("acl", Op::GetBucketAcl),
                     ("tagging", Op::GetBucketTagging),
+                    ("versions", Op::ListObjectVersions),
                 ] {
                     if has(sub) {
                         return Ok(op);
@@ -172,7 +173,7 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     _ => Err(not_allowed()),
                 };
             }
-            if unsupported || has("location") || has("delete") || has("uploads") {
+            if unsupported || has("location") || has("delete") || has("uploads") || has("versions") {
                 return Err(not_implemented());
             }
             match *method {

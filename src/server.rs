@@ -238,6 +238,7 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
         Op::GetBucketTagging => bucket::handle_get_bucket_tagging(&ctx, b).await,
         Op::GetObjectAcl => object::handle_get_object_acl(&ctx, b, k).await,
         Op::GetObjectTagging => object::handle_get_object_tagging(&ctx, b, k).await,
+        Op::ListObjectVersions => list::handle_list_object_versions(&ctx, b).await,
         // Handled above, before header or query authentication.
         Op::PostObject | Op::CorsPreflight => Err(crate::error::S3Error::new(crate::error::ErrorCode::NotImplemented)),
     }

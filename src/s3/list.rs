@@ -161,3 +161,57 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
     w.close("ListBucketResult");
     Ok(xml_response(w))
 }
+
+/// ListObjectVersions: buckets are never versioned, so each object is its one version, `null`,
+/// and the latest (as S3 lists objects of a bucket that never had versioning enabled).
+pub async fn handle_list_object_versions(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    let max_keys = max_keys(ctx)?;
+    let names = Names(url_encoding(ctx)?);
+    let key_marker = ctx.query("key-marker").unwrap_or("");
+    let prefix = ctx.query("prefix").unwrap_or("");
+    let delimiter = ctx.query("delimiter");
+    let q = ListQuery {
+        prefix: prefix.to_string(),
+        delimiter: delimiter.map(str::to_string),
+        start_after: (!key_marker.is_empty()).then(|| key_marker.to_string()),
+        max_keys,
+    };
+    let page = ctx.state.store.list_objects(bucket, q).await?;
+    let mut w = XmlWriter::new();
+    w.open_root("ListVersionsResult");
+    w.elem("Name", bucket);
+    names.put(&mut w, "Prefix", prefix);
+    names.put(&mut w, "KeyMarker", key_marker);
+    w.elem("VersionIdMarker", ctx.query("version-id-marker").unwrap_or(""));
+    if let (true, Some(last)) = (page.truncated, &page.last) {
+        names.put(&mut w, "NextKeyMarker", last);
+        w.elem("NextVersionIdMarker", "null");
+    }
+    w.elem("MaxKeys", &max_keys.to_string());
+    if let Some(d) = delimiter {
+        names.put(&mut w, "Delimiter", d);
+    }
+    w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
+    if names.0 {
+        w.elem("EncodingType", "url");
+    }
+    for o in &page.objects {
+        w.open("Version");
+        names.put(&mut w, "Key", &o.key);
+        w.elem("VersionId", "null");
+        w.elem("IsLatest", "true");
+        w.elem("LastModified", &xml_date(o.last_modified_ms));
+        w.elem("ETag", &o.etag);
+        w.elem("Size", &o.size.to_string());
+        write_owner(&mut w, &ctx.verified.access_key);
+        w.elem("StorageClass", "STANDARD");
+        w.close("Version");
+    }
+    for p in &page.common_prefixes {
+        w.open("CommonPrefixes");
+        names.put(&mut w, "Prefix", p);
+        w.close("CommonPrefixes");
+    }
+    w.close("ListVersionsResult");
+    Ok(xml_response(w))
+}

@@ -145,3 +145,30 @@ async fn v1_markers() {
     assert_eq!(keys, ["z"]);
     assert_eq!(prefixes, ["videos/"]);
 }
+
+/// ListObjectVersions on a never-versioned bucket: every object is its one `null` version.
+#[tokio::test]
+async fn object_versions_of_an_unversioned_bucket() {
+    let s = seeded(TREE).await;
+    let c = s.client();
+    let out = c.list_object_versions().bucket("list").delimiter("/").send().await.unwrap();
+    let keys: Vec<_> = out.versions().iter().filter_map(|v| v.key()).collect();
+    assert_eq!(keys, ["a.txt", "z"]);
+    assert!(out.versions().iter().all(|v| v.version_id() == Some("null") && v.is_latest() == Some(true)));
+    let prefixes: Vec<_> = out.common_prefixes().iter().filter_map(|p| p.prefix()).collect();
+    assert_eq!(prefixes, ["photos/", "videos/"]);
+    let mut seen = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out =
+            c.list_object_versions().bucket("list").max_keys(3).set_key_marker(marker.clone()).send().await.unwrap();
+        seen.extend(out.versions().iter().filter_map(|v| v.key().map(str::to_string)));
+        if out.is_truncated() != Some(true) {
+            break;
+        }
+        marker = out.next_key_marker().map(str::to_string);
+    }
+    let mut all = TREE.to_vec();
+    all.sort();
+    assert_eq!(seen, all);
+}
