@@ -441,3 +441,41 @@ async fn presigner_gotchas() {
         "X-Amz-Expires must be greater than 0",
     );
 }
+
+/// Gotcha 20: a presigner that signs lowercase escapes (`%c3%a9`) verbatim fails, because S3
+/// re-encodes the path with uppercase hex before comparing; 17 (an access key with `+`) does not
+/// apply to the keys s3strict issues.
+#[tokio::test]
+async fn lowercase_escapes_signed_verbatim_fail() {
+    use s3strict::auth::canonical;
+    let s = TestServer::start().await;
+    s.create_bucket("pre").await;
+    s.client().put_object().bucket("pre").key("é").body(b"accent".to_vec().into()).send().await.unwrap();
+    let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let scope = canonical::scope(&date[..8], REGION, "s3");
+    let query = format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}&X-Amz-Date={date}&X-Amz-Expires=60&X-Amz-SignedHeaders=host",
+        canonical::uri_encode(format!("{AK}/{scope}").as_bytes(), true)
+    );
+    let sign_with_path = |canonical_path: &str| {
+        let creq = canonical::canonical_request(
+            "GET",
+            canonical_path,
+            &query,
+            &format!("host:{}\n", s.addr),
+            "host",
+            "UNSIGNED-PAYLOAD",
+        );
+        let sts = canonical::string_to_sign(&date, &scope, &creq);
+        canonical::sign(&canonical::signing_key(SK, &date[..8], REGION, "s3"), &sts)
+    };
+    let good = format!("/pre/%C3%A9?{query}&X-Amz-Signature={}", sign_with_path("/pre/%C3%A9"));
+    assert_eq!(s.raw("GET", &good, &[], b"").await.status, 200);
+    let verbatim = format!("/pre/%c3%a9?{query}&X-Amz-Signature={}", sign_with_path("/pre/%c3%a9"));
+    let doc = s.raw("GET", &verbatim, &[], b"").await.assert_error(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    );
+    assert!(doc.get("CanonicalRequest").unwrap().starts_with("GET\n/pre/%C3%A9\n"));
+}
