@@ -123,16 +123,19 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
         } else {
             let method = req.method().clone();
             // Cross-origin requests get the bucket's CORS headers, on errors too.
-            let cors_request = req.headers().contains_key(http::header::ORIGIN).then(|| {
-                let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
-                let bucket = router::target(host, req.uri().path(), state.config.domain.as_deref()).ok()?.bucket?;
-                Some((req.headers().clone(), bucket))
-            });
+            let cors_request = match req.headers().contains_key(http::header::ORIGIN) {
+                true => {
+                    let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
+                    let target = router::target(host, req.uri().path(), state.config.domain.as_deref());
+                    target.ok().and_then(|t| t.bucket).map(|bucket| (req.headers().clone(), bucket))
+                }
+                false => None,
+            };
             let mut resp = match handle_s3(&state, req, &request_id).await {
                 Ok(r) => r,
                 Err(e) => e.into_response(&method, &request_id),
             };
-            if let Some(Some((headers, bucket))) = cors_request {
+            if let Some((headers, bucket)) = cors_request {
                 if method != http::Method::OPTIONS {
                     cors::decorate(&state, &method, &headers, &bucket, &mut resp).await;
                 }
