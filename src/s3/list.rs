@@ -67,6 +67,10 @@ fn write_entries(w: &mut XmlWriter, page: &ListPage, names: &Names, owner: Optio
         w.elem("StorageClass", "STANDARD");
         w.close("Contents");
     }
+    write_common_prefixes(w, page, names);
+}
+
+fn write_common_prefixes(w: &mut XmlWriter, page: &ListPage, names: &Names) {
     for p in &page.common_prefixes {
         w.open("CommonPrefixes");
         names.put(w, "Prefix", p);
@@ -127,10 +131,21 @@ pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
     Ok(xml_response(w))
 }
 
-pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+/// A page listed after a marker (ListObjects v1's `marker`, ListObjectVersions' `key-marker`),
+/// with the request parameters its response echoes.
+struct MarkerListing<'a> {
+    max_keys: usize,
+    names: Names,
+    prefix: &'a str,
+    delimiter: Option<&'a str>,
+    marker: &'a str,
+    page: ListPage,
+}
+
+async fn list_after_marker<'a>(ctx: &'a Ctx<'_>, bucket: &str, marker_param: &str) -> S3Result<MarkerListing<'a>> {
     let max_keys = max_keys(ctx)?;
     let names = Names(url_encoding(ctx)?);
-    let marker = ctx.query("marker").unwrap_or("");
+    let marker = ctx.query(marker_param).unwrap_or("");
     let prefix = ctx.query("prefix").unwrap_or("");
     let delimiter = ctx.query("delimiter");
     let q = ListQuery {
@@ -140,24 +155,36 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
         max_keys,
     };
     let page = ctx.state.store.list_objects(bucket, q).await?;
+    Ok(MarkerListing { max_keys, names, prefix, delimiter, marker, page })
+}
+
+impl MarkerListing<'_> {
+    /// `MaxKeys`, `Delimiter`, `IsTruncated` and `EncodingType`.
+    fn write_bounds(&self, w: &mut XmlWriter) {
+        w.elem("MaxKeys", &self.max_keys.to_string());
+        if let Some(d) = self.delimiter {
+            self.names.put(w, "Delimiter", d);
+        }
+        w.elem("IsTruncated", if self.page.truncated { "true" } else { "false" });
+        if self.names.0 {
+            w.elem("EncodingType", "url");
+        }
+    }
+}
+
+pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
+    let l = list_after_marker(ctx, bucket, "marker").await?;
     let mut w = XmlWriter::new();
     w.open_root("ListBucketResult");
     w.elem("Name", bucket);
-    names.put(&mut w, "Prefix", prefix);
-    names.put(&mut w, "Marker", marker);
+    l.names.put(&mut w, "Prefix", l.prefix);
+    l.names.put(&mut w, "Marker", l.marker);
     // S3 sends NextMarker only when a delimiter was given; otherwise clients use the last key.
-    if let (true, true, Some(last)) = (page.truncated, delimiter.is_some(), &page.last) {
-        names.put(&mut w, "NextMarker", last);
+    if let (true, true, Some(last)) = (l.page.truncated, l.delimiter.is_some(), &l.page.last) {
+        l.names.put(&mut w, "NextMarker", last);
     }
-    w.elem("MaxKeys", &max_keys.to_string());
-    if let Some(d) = delimiter {
-        names.put(&mut w, "Delimiter", d);
-    }
-    w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
-    if names.0 {
-        w.elem("EncodingType", "url");
-    }
-    write_entries(&mut w, &page, &names, Some(&ctx.verified.access_key));
+    l.write_bounds(&mut w);
+    write_entries(&mut w, &l.page, &l.names, Some(&ctx.verified.access_key));
     w.close("ListBucketResult");
     Ok(xml_response(w))
 }
@@ -165,36 +192,19 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
 /// ListObjectVersions: buckets are never versioned, so each object is its one version, `null`,
 /// and the latest (as S3 lists objects of a bucket that never had versioning enabled).
 pub async fn handle_list_object_versions(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    let max_keys = max_keys(ctx)?;
-    let names = Names(url_encoding(ctx)?);
-    let key_marker = ctx.query("key-marker").unwrap_or("");
-    let prefix = ctx.query("prefix").unwrap_or("");
-    let delimiter = ctx.query("delimiter");
-    let q = ListQuery {
-        prefix: prefix.to_string(),
-        delimiter: delimiter.map(str::to_string),
-        start_after: (!key_marker.is_empty()).then(|| key_marker.to_string()),
-        max_keys,
-    };
-    let page = ctx.state.store.list_objects(bucket, q).await?;
+    let l = list_after_marker(ctx, bucket, "key-marker").await?;
+    let (names, page) = (&l.names, &l.page);
     let mut w = XmlWriter::new();
     w.open_root("ListVersionsResult");
     w.elem("Name", bucket);
-    names.put(&mut w, "Prefix", prefix);
-    names.put(&mut w, "KeyMarker", key_marker);
+    names.put(&mut w, "Prefix", l.prefix);
+    names.put(&mut w, "KeyMarker", l.marker);
     w.elem("VersionIdMarker", ctx.query("version-id-marker").unwrap_or(""));
     if let (true, Some(last)) = (page.truncated, &page.last) {
         names.put(&mut w, "NextKeyMarker", last);
         w.elem("NextVersionIdMarker", "null");
     }
-    w.elem("MaxKeys", &max_keys.to_string());
-    if let Some(d) = delimiter {
-        names.put(&mut w, "Delimiter", d);
-    }
-    w.elem("IsTruncated", if page.truncated { "true" } else { "false" });
-    if names.0 {
-        w.elem("EncodingType", "url");
-    }
+    l.write_bounds(&mut w);
     for o in &page.objects {
         w.open("Version");
         names.put(&mut w, "Key", &o.key);
@@ -207,11 +217,7 @@ pub async fn handle_list_object_versions(ctx: &Ctx<'_>, bucket: &str) -> S3Resul
         w.elem("StorageClass", "STANDARD");
         w.close("Version");
     }
-    for p in &page.common_prefixes {
-        w.open("CommonPrefixes");
-        names.put(&mut w, "Prefix", p);
-        w.close("CommonPrefixes");
-    }
+    write_common_prefixes(&mut w, page, names);
     w.close("ListVersionsResult");
     Ok(xml_response(w))
 }
