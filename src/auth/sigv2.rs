@@ -161,6 +161,19 @@ fn amz_headers(req: &AuthRequest<'_>, include_query: bool) -> Vec<(String, Strin
     out
 }
 
+/// The string to sign of `req`, with `date_or_expires` on the date line; query auth also signs
+/// `x-amz-*` query parameters.
+fn request_string_to_sign(req: &AuthRequest<'_>, date_or_expires: &str, query_auth: bool) -> String {
+    string_to_sign(
+        req.method.as_str(),
+        first_header(req, "content-md5"),
+        first_header(req, "content-type"),
+        date_or_expires,
+        &amz_headers(req, query_auth),
+        &canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),
+    )
+}
+
 fn check_region(cfg: &AuthConfig) -> S3Result<()> {
     if SIGV2_REGIONS.contains(&cfg.region.as_str()) {
         Ok(())
@@ -203,14 +216,7 @@ pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut 
     }
     let token = get("x-amz-security-token").or(header_values(req.headers, "x-amz-security-token").first().copied());
     check_session(cfg, access_key, token)?;
-    let sts = string_to_sign(
-        req.method.as_str(),
-        first_header(req, "content-md5"),
-        first_header(req, "content-type"),
-        expires,
-        &amz_headers(req, true),
-        &canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),
-    );
+    let sts = request_string_to_sign(req, expires, true);
     check_signature(cfg, access_key, &sts, signature)?;
     let expires_at =
         expires.parse::<i64>().ok().and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0)).ok_or_else(|| {
@@ -253,14 +259,7 @@ pub(super) fn verify_header(
     check_session(cfg, access_key, header_values(req.headers, "x-amz-security-token").first().copied())?;
     // With x-amz-date the Date line is empty: the date is signed among the x-amz headers.
     let date_line = if amz_date.is_some() { "" } else { raw_date.unwrap_or_default() };
-    let sts = string_to_sign(
-        req.method.as_str(),
-        first_header(req, "content-md5"),
-        first_header(req, "content-type"),
-        date_line,
-        &amz_headers(req, false),
-        &canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),
-    );
+    let sts = request_string_to_sign(req, date_line, false);
     check_signature(cfg, access_key, &sts, signature)?;
     Ok(Verified { access_key: access_key.to_string(), mechanism: Mechanism::Header, payload: Payload::Unsigned })
 }
