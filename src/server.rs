@@ -19,7 +19,7 @@ use crate::auth::log::{AuthLog, AuthLogEntry};
 use crate::auth::{self, AuthConfig, AuthRequest, AuthTrace, Clock, Credentials};
 use crate::body::Body;
 use crate::config::Config;
-use crate::error::{host_id, S3Result};
+use crate::error::{host_id, S3Error, S3Result};
 use crate::router::{self, Op};
 use crate::s3::{bucket, cors, list, multipart, object, Ctx};
 use crate::storage::Store;
@@ -165,9 +165,10 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
     let target = router::target(host, raw_path, state.config.domain.as_deref());
     let query = auth::parse_query(raw_query);
     let mut trace = AuthTrace::default();
-    if let Ok(t) = &target {
+    let op = target.as_ref().ok().map(|t| router::route(&parts.method, t, &query, &parts.headers));
+    if let (Ok(t), Some(op)) = (&target, &op) {
         let bucket = t.bucket.clone().unwrap_or_default();
-        match router::route(&parts.method, t, &query, &parts.headers) {
+        match op {
             // A form upload carries its own authentication (a signed policy in the form).
             Ok(Op::PostObject) => {
                 let result =
@@ -199,7 +200,8 @@ async fn handle_s3(state: &AppState, req: Request<Incoming>, request_id: &str) -
     log_decision(state, request_id, &parts.method, target.as_ref().ok(), trace, verified.as_ref().err());
     let verified = verified?;
     let target = target?;
-    let op = router::route(&parts.method, &target, &query, &parts.headers)?;
+    // `op` is known whenever the target is.
+    let op = op.ok_or_else(|| S3Error::internal("no route for a resolved target"))??;
     let ctx = Ctx { state, parts: &parts, query: &query, verified: &verified };
     let b = target.bucket.as_deref().unwrap_or_default();
     let k = target.key.as_deref().unwrap_or_default();
