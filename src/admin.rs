@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::clock::{iso8601, ClockSetting};
 use crate::body::{full, Body};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The path prefix of the admin endpoints.
 pub const PREFIX: &str = "/_s3strict";

@@ -88,9 +88,12 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
     let mut trace = AuthTrace::default();
     let req = AuthRequest { method: &method, raw_path, raw_query, query: &query, headers: &headers, vhost_bucket };
     let mut out = String::new();
-    match auth::verify(&cfg, &req, &mut trace) {
-        Ok(v) => {
-            let _ = writeln!(out, "verdict: accepted (as {} by {})", trace.mechanism.unwrap_or("?"), v.access_key);
+    // A URL without any signature is anonymous: S3 refuses it unless the bucket is public.
+    let verdict = auth::verify(&cfg, &req, &mut trace)
+        .and_then(|v| v.access_key.ok_or_else(|| crate::error::S3Error::new(crate::error::ErrorCode::AccessDenied)));
+    match verdict {
+        Ok(access_key) => {
+            let _ = writeln!(out, "verdict: accepted (as {} by {access_key})", trace.mechanism.unwrap_or("?"));
             if let Some(exp) = &trace.expires {
                 let _ = writeln!(out, "expires: {exp}");
             }

@@ -304,6 +304,12 @@ impl From<rusqlite::Error> for S3Error {
     }
 }
 
+impl From<crate::xml::Malformed> for S3Error {
+    fn from(_: crate::xml::Malformed) -> Self {
+        S3Error::new(ErrorCode::MalformedXML)
+    }
+}
+
 impl From<std::io::Error> for S3Error {
     fn from(e: std::io::Error) -> Self {
         S3Error::internal(e)

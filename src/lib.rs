@@ -3,10 +3,14 @@
 //!
 //! Layout, one module per concern:
 //! - [`config`]: flags, `S3STRICT_*` env and a TOML file → [`config::Config`].
-//! - [`server`]: listener, hyper service, graceful shutdown, dispatch; errors become responses here.
-//! - [`router`]: request → bucket/key and [`router::Op`].
-//! - [`s3`]: one file per API area (`bucket`, `object`, `list`, `multipart`, `post_object`) with
-//!   the `handle_*` functions.
+//! - [`server`]: listener, hyper service, graceful shutdown, request ids.
+//! - [`state`]: the shared state every handler reaches ([`state::AppState`]).
+//! - [`pipeline`]: every S3 request's one way: route → authenticate → authorize → dispatch; errors
+//!   become responses here; CORS wraps it.
+//! - [`router`]: request → bucket/key and a typed [`router::Op`] with its IAM action.
+//! - [`access`]: authorization, the one place that decides whether a principal may do an operation.
+//! - [`s3`]: one file per API area (`bucket`, `object`, `list`, `multipart`, `post_object`,
+//!   `cors`) with the `handle_*` functions, the shared upload kit and `dispatch`.
 //! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, POST policies, SigV2,
 //!   credentials and sessions, clock, the auth decision log.
 //! - [`storage`]: SQLite metadata and object files; the only code that touches disk.
@@ -16,6 +20,7 @@
 //!   full-object multipart checksums.
 //! - [`xml`], [`body`], [`error`]: S3 XML documents, response bodies, the one error type.
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod body;
@@ -23,8 +28,10 @@ pub mod check;
 pub mod checksum;
 pub mod config;
 pub mod error;
+pub mod pipeline;
 pub mod router;
 pub mod s3;
 pub mod server;
+pub mod state;
 pub mod storage;
 pub mod xml;

@@ -1,12 +1,25 @@
-//! From a request to an operation: the bucket and key (path-style or virtual-hosted-style), then
-//! the method, subresources and headers to an [`Op`].
+//! From a request to an operation, once: the bucket and key (path-style or virtual-hosted-style),
+//! then the method, subresources and headers to a typed [`Op`] that carries everything the
+//! authorization and the handler need (upload id, part number as a number, the parsed copy
+//! source), with its IAM action name and resource ARN.
 
 use http::{HeaderMap, Method};
 
 use crate::auth::canonical::percent_decode;
 use crate::error::{ErrorCode, S3Error, S3Result};
 
-/// An S3 operation s3strict serves.
+/// Part numbers run from 1 to this.
+pub const MAX_PART_NUMBER: u32 = 10_000;
+
+/// The object an `x-amz-copy-source` header names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
+/// An S3 operation s3strict serves, with its typed arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     ListBuckets,
@@ -20,21 +33,26 @@ pub enum Op {
     PutObject,
     /// PUT with `x-amz-copy-source`.
     CopyObject {
-        source: String,
+        source: CopySource,
     },
-    GetObject,
-    HeadObject,
+    /// GET, with `?partNumber=N` reading one part.
+    GetObject {
+        part_number: Option<u32>,
+    },
+    HeadObject {
+        part_number: Option<u32>,
+    },
     DeleteObject,
     CreateMultipartUpload,
     UploadPart {
         upload_id: String,
-        part_number: String,
+        part_number: u32,
     },
     /// UploadPart with `x-amz-copy-source`.
     UploadPartCopy {
         upload_id: String,
-        part_number: String,
-        source: String,
+        part_number: u32,
+        source: CopySource,
     },
     CompleteMultipartUpload {
         upload_id: String,
@@ -63,6 +81,49 @@ pub enum Op {
     ListObjectVersions,
 }
 
+impl Op {
+    /// The IAM action S3 authorizes this operation as.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html>
+    pub fn action(&self) -> &'static str {
+        match self {
+            Op::ListBuckets => "s3:ListAllMyBuckets",
+            Op::CreateBucket => "s3:CreateBucket",
+            Op::HeadBucket | Op::ListObjectsV2 | Op::ListObjectsV1 => "s3:ListBucket",
+            Op::DeleteBucket => "s3:DeleteBucket",
+            Op::GetBucketLocation => "s3:GetBucketLocation",
+            Op::DeleteObjects | Op::DeleteObject => "s3:DeleteObject",
+            Op::PutObject
+            | Op::CopyObject { .. }
+            | Op::CreateMultipartUpload
+            | Op::UploadPart { .. }
+            | Op::UploadPartCopy { .. }
+            | Op::CompleteMultipartUpload { .. }
+            | Op::PostObject => "s3:PutObject",
+            Op::GetObject { .. } | Op::HeadObject { .. } => "s3:GetObject",
+            Op::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
+            Op::ListParts { .. } => "s3:ListMultipartUploadParts",
+            Op::ListMultipartUploads => "s3:ListBucketMultipartUploads",
+            Op::PutBucketCors | Op::DeleteBucketCors => "s3:PutBucketCORS",
+            Op::GetBucketCors => "s3:GetBucketCORS",
+            Op::CorsPreflight => "",
+            Op::GetBucketVersioning => "s3:GetBucketVersioning",
+            Op::GetBucketAcl => "s3:GetBucketAcl",
+            Op::GetObjectAcl => "s3:GetObjectAcl",
+            Op::GetBucketTagging => "s3:GetBucketTagging",
+            Op::GetObjectTagging => "s3:GetObjectTagging",
+            Op::ListObjectVersions => "s3:ListBucketVersions",
+        }
+    }
+
+    /// The copy source, for the operations that read one (they also need `s3:GetObject` on it).
+    pub fn copy_source(&self) -> Option<&CopySource> {
+        match self {
+            Op::CopyObject { source } | Op::UploadPartCopy { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
 /// The bucket and key a request addresses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Target {
@@ -70,6 +131,54 @@ pub struct Target {
     pub key: Option<String>,
     /// Whether the bucket came from the `Host` header.
     pub virtual_host: bool,
+}
+
+impl Target {
+    /// The resource ARN S3 authorizes against: the object, the bucket, or `*` for the service.
+    pub fn resource_arn(&self) -> String {
+        match (&self.bucket, &self.key) {
+            (Some(b), Some(k)) => format!("arn:aws:s3:::{b}/{k}"),
+            (Some(b), None) => format!("arn:aws:s3:::{b}"),
+            (None, _) => "*".to_string(),
+        }
+    }
+}
+
+/// A request routed once: its target (when the path decodes) and its operation, or the reason it
+/// has none. Routing errors are reported after authentication, as S3 does.
+#[derive(Debug)]
+pub struct Routed {
+    pub target: S3Result<Target>,
+    pub op: S3Result<Op>,
+}
+
+impl Routed {
+    /// The addressed bucket, if any.
+    pub fn bucket(&self) -> Option<&str> {
+        self.target.as_ref().ok().and_then(|t| t.bucket.as_deref())
+    }
+
+    /// The addressed key, if any.
+    pub fn key(&self) -> Option<&str> {
+        self.target.as_ref().ok().and_then(|t| t.key.as_deref())
+    }
+}
+
+/// Routes a request: target, then operation.
+pub fn route_request(
+    method: &Method,
+    host: Option<&str>,
+    raw_path: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    domain: Option<&str>,
+) -> Routed {
+    let target = target(host, raw_path, domain);
+    let op = match &target {
+        Ok(t) => route(method, t, query, headers),
+        Err(_) => Err(S3Error::new(ErrorCode::InvalidURI)),
+    };
+    Routed { target, op }
 }
 
 /// Finds bucket and key: `bucket.<domain>` hosts carry the bucket when a domain is configured,
@@ -93,6 +202,41 @@ pub fn target(host: Option<&str>, raw_path: &str, domain: Option<&str>) -> S3Res
             None => Target { bucket: some(path), key: None, virtual_host: false },
         },
     })
+}
+
+/// Parses `partNumber`: an integer from 1 to 10000.
+pub fn parse_part_number(raw: &str) -> S3Result<u32> {
+    match raw.parse::<u32>() {
+        Ok(n) if (1..=MAX_PART_NUMBER).contains(&n) => Ok(n),
+        _ => Err(S3Error::invalid_argument(
+            "Part number must be an integer between 1 and 10000, inclusive",
+            "partNumber",
+            raw,
+        )),
+    }
+}
+
+/// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, optional `?versionId=`).
+pub fn parse_copy_source(value: &str) -> S3Result<CopySource> {
+    let invalid = || {
+        S3Error::invalid_argument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            "x-amz-copy-source",
+            value,
+        )
+    };
+    let (path, version_id) = match value.split_once("?versionId=") {
+        Some((p, v)) => (p, Some(v.to_string())),
+        None => (value, None),
+    };
+    let decoded = String::from_utf8(percent_decode(path)).map_err(|_| invalid())?;
+    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
+    match decoded.split_once('/') {
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => {
+            Ok(CopySource { bucket: b.to_string(), key: k.to_string(), version_id })
+        }
+        _ => Err(invalid()),
+    }
 }
 
 /// Subresources of S3 APIs s3strict does not serve yet; a request naming one gets
@@ -131,7 +275,11 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
 pub fn route(method: &Method, target: &Target, query: &[(String, String)], headers: &HeaderMap) -> S3Result<Op> {
     let has = |name: &str| query.iter().any(|(n, _)| n == name);
     let value = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let copy_source = headers.get("x-amz-copy-source").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let copy_source = || match headers.get("x-amz-copy-source") {
+        Some(v) => parse_copy_source(&String::from_utf8_lossy(v.as_bytes())).map(Some),
+        None => Ok(None),
+    };
+    let part_number = value("partNumber").map(|v| parse_part_number(&v)).transpose();
     let unsupported = query.iter().any(|(n, _)| UNSUPPORTED_SUBRESOURCES.contains(&n.as_str()));
     let not_allowed = || S3Error::new(ErrorCode::MethodNotAllowed);
     let not_implemented = || S3Error::new(ErrorCode::NotImplemented);
@@ -197,7 +345,7 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                 return Err(not_implemented());
             }
             if let Some(upload_id) = value("uploadId") {
-                return match (method, value("partNumber"), copy_source) {
+                return match (method, part_number?, copy_source()?) {
                     (&Method::PUT, Some(part_number), None) => Ok(Op::UploadPart { upload_id, part_number }),
                     (&Method::PUT, Some(part_number), Some(source)) => {
                         Ok(Op::UploadPartCopy { upload_id, part_number, source })
@@ -215,12 +363,12 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                 };
             }
             match *method {
-                Method::PUT => match copy_source {
+                Method::PUT => match copy_source()? {
                     Some(source) => Ok(Op::CopyObject { source }),
                     None => Ok(Op::PutObject),
                 },
-                Method::GET => Ok(Op::GetObject),
-                Method::HEAD => Ok(Op::HeadObject),
+                Method::GET => Ok(Op::GetObject { part_number: part_number? }),
+                Method::HEAD => Ok(Op::HeadObject { part_number: part_number? }),
                 Method::DELETE => Ok(Op::DeleteObject),
                 Method::POST => Err(not_implemented()),
                 _ => Err(not_allowed()),
@@ -259,6 +407,27 @@ mod tests {
     }
 
     #[test]
+    fn copy_source_forms() {
+        let cs = |b: &str, k: &str, v: Option<&str>| CopySource {
+            bucket: b.into(),
+            key: k.into(),
+            version_id: v.map(Into::into),
+        };
+        assert_eq!(parse_copy_source("/b/k%20x").unwrap(), cs("b", "k x", None));
+        assert_eq!(parse_copy_source("b/a/b?versionId=1").unwrap(), cs("b", "a/b", Some("1")));
+        assert_eq!(parse_copy_source("b").unwrap_err().code, ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn part_numbers() {
+        assert_eq!(parse_part_number("1").unwrap(), 1);
+        assert_eq!(parse_part_number("10000").unwrap(), 10000);
+        for bad in ["0", "10001", "-1", "x", ""] {
+            assert_eq!(parse_part_number(bad).unwrap_err().code, ErrorCode::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
     fn operations() {
         let h = HeaderMap::new();
         let q = |s: &str| crate::auth::parse_query(s);
@@ -278,19 +447,23 @@ mod tests {
         assert_eq!(route(&Method::PUT, &o, &[], &h).unwrap(), Op::PutObject);
         let mut copy = HeaderMap::new();
         copy.insert("x-amz-copy-source", "/a/b".parse().unwrap());
-        assert_eq!(route(&Method::PUT, &o, &[], &copy).unwrap(), Op::CopyObject { source: "/a/b".into() });
-        assert_eq!(route(&Method::GET, &o, &q("response-content-type=x"), &h).unwrap(), Op::GetObject);
+        let source = CopySource { bucket: "a".into(), key: "b".into(), version_id: None };
+        assert_eq!(route(&Method::PUT, &o, &[], &copy).unwrap(), Op::CopyObject { source: source.clone() });
+        assert_eq!(
+            route(&Method::GET, &o, &q("response-content-type=x"), &h).unwrap(),
+            Op::GetObject { part_number: None }
+        );
         assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap(), Op::GetObjectTagging);
         assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PATCH, &o, &[], &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
         assert_eq!(route(&Method::POST, &o, &q("uploads"), &h).unwrap(), Op::CreateMultipartUpload);
         assert_eq!(
             route(&Method::PUT, &o, &q("partNumber=2&uploadId=u"), &h).unwrap(),
-            Op::UploadPart { upload_id: "u".into(), part_number: "2".into() }
+            Op::UploadPart { upload_id: "u".into(), part_number: 2 }
         );
         assert_eq!(
             route(&Method::PUT, &o, &q("partNumber=2&uploadId=u"), &copy).unwrap(),
-            Op::UploadPartCopy { upload_id: "u".into(), part_number: "2".into(), source: "/a/b".into() }
+            Op::UploadPartCopy { upload_id: "u".into(), part_number: 2, source }
         );
         assert_eq!(
             route(&Method::POST, &o, &q("uploadId=u"), &h).unwrap(),
@@ -302,6 +475,13 @@ mod tests {
         );
         assert_eq!(route(&Method::GET, &o, &q("uploadId=u"), &h).unwrap(), Op::ListParts { upload_id: "u".into() });
         assert_eq!(route(&Method::GET, &b, &q("uploads&prefix=x"), &h).unwrap(), Op::ListMultipartUploads);
-        assert_eq!(route(&Method::GET, &o, &q("partNumber=1"), &h).unwrap(), Op::GetObject);
+        assert_eq!(route(&Method::GET, &o, &q("partNumber=1"), &h).unwrap(), Op::GetObject { part_number: Some(1) });
+        assert_eq!(
+            route(&Method::PUT, &o, &q("partNumber=0&uploadId=u"), &h).unwrap_err().code,
+            ErrorCode::InvalidArgument
+        );
+        assert_eq!(Op::GetObject { part_number: None }.action(), "s3:GetObject");
+        assert_eq!(t(Some("b"), Some("k/x")).resource_arn(), "arn:aws:s3:::b/k/x");
+        assert_eq!(b.resource_arn(), "arn:aws:s3:::b");
     }
 }

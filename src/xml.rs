@@ -1,12 +1,24 @@
 //! Request and response bodies in S3's XML: a small writer for responses and readers for the
-//! request documents s3strict accepts (`CreateBucketConfiguration`, `Delete`).
+//! request documents s3strict accepts (`CreateBucketConfiguration`, `Delete`). It knows nothing
+//! of S3 errors: a document that does not parse is [`Malformed`], which the error module maps to
+//! `MalformedXML`.
 
 use bytes::Bytes;
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::error::{ErrorCode, S3Error, S3Result};
+/// A request document that is not well-formed XML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not well-formed XML")
+    }
+}
+
+impl std::error::Error for Malformed {}
 
 /// S3's XML namespace for response documents.
 pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -90,9 +102,9 @@ impl XmlWriter {
 
 /// Reads a document into a flat list of (element path, text) pairs, e.g.
 /// `("Delete/Object/Key", "a")`. Request documents are small and flat, so this is all the
-/// structure the handlers need. Fails with `MalformedXML` on anything not well-formed.
-pub fn read_flat(body: &[u8]) -> S3Result<Vec<(String, String)>> {
-    let malformed = || S3Error::new(ErrorCode::MalformedXML);
+/// structure the handlers need. Fails with [`Malformed`] on anything not well-formed.
+pub fn read_flat(body: &[u8]) -> Result<Vec<(String, String)>, Malformed> {
+    let malformed = || Malformed;
     let mut reader = Reader::from_reader(body);
     let mut path: Vec<String> = Vec::new();
     let mut out = Vec::new();
@@ -173,7 +185,7 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for doc in [&b"<Delete><Object>"[..], b"", b"<a></b>", b"<a/><b/>"] {
-            assert_eq!(read_flat(doc).unwrap_err().code, ErrorCode::MalformedXML, "{doc:?}");
+            assert_eq!(read_flat(doc).unwrap_err(), Malformed, "{doc:?}");
         }
     }
 }

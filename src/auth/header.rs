@@ -8,7 +8,8 @@ use super::chunked::ChunkSigner;
 use super::clock::{amz_date, parse_amz_date};
 use super::{
     check_session, check_signature, check_signed_headers, check_skew, header_values, missing_date, parse_credential,
-    unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, Mechanism, Payload, SignatureInput, Source, Verified,
+    unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, AuthType, Payload, SignatureInput, SignatureVersion,
+    Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -145,7 +146,7 @@ pub(super) fn verify(
             trailer,
         )),
     };
-    Ok(Verified { access_key: scope.access_key, mechanism: Mechanism::Header, payload })
+    Ok(Verified::signed(scope.access_key, AuthType::Header, SignatureVersion::V4, Some(time), payload))
 }
 
 #[cfg(test)]

@@ -54,11 +54,46 @@ pub struct AuthRequest<'a> {
     pub vhost_bucket: Option<&'a str>,
 }
 
-/// How a request was authenticated.
+/// How a request proved who sent it: the `s3:authType` condition key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mechanism {
+pub enum AuthType {
+    /// Signed in the `Authorization` header.
     Header,
+    /// Signed in the query string (a presigned URL).
     Query,
+    /// A browser form with a signed policy.
+    Post,
+    /// Not signed at all.
+    Anonymous,
+}
+
+impl AuthType {
+    /// The value of `s3:authType`; `None` for anonymous requests, which have no such key.
+    pub fn policy_value(self) -> Option<&'static str> {
+        match self {
+            AuthType::Header => Some("REST-HEADER"),
+            AuthType::Query => Some("REST-QUERY-STRING"),
+            AuthType::Post => Some("POST"),
+            AuthType::Anonymous => None,
+        }
+    }
+}
+
+/// The signature scheme: the `s3:signatureversion` condition key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureVersion {
+    V2,
+    V4,
+}
+
+impl SignatureVersion {
+    /// The value of `s3:signatureversion`.
+    pub fn policy_value(self) -> &'static str {
+        match self {
+            SignatureVersion::V2 => "AWS",
+            SignatureVersion::V4 => "AWS4-HMAC-SHA256",
+        }
+    }
 }
 
 /// How the request body must be read and checked.
@@ -72,18 +107,73 @@ pub enum Payload {
     StreamingSigned(chunked::ChunkSigner),
     /// aws-chunked without signatures, followed by trailers.
     StreamingUnsignedTrailer,
+    /// The file of a POST form, whose length the signed policy may bound (inclusive).
+    Form { length_range: Option<(u64, u64)> },
 }
 
-/// A request that passed authentication.
+/// What authentication established about a request: who signed it (nobody, for an anonymous
+/// request), how, when, and how its body must be read.
 #[derive(Debug, Clone)]
 pub struct Verified {
-    pub access_key: String,
-    pub mechanism: Mechanism,
+    /// The access key that signed the request; `None` when nobody did.
+    pub access_key: Option<String>,
+    pub auth_type: AuthType,
+    pub signature_version: Option<SignatureVersion>,
+    /// When the signature was made, for `s3:signatureAge`; unknown for SigV2 query strings,
+    /// which carry only their expiry.
+    pub signed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub payload: Payload,
 }
 
+impl Verified {
+    /// An unsigned request.
+    pub fn anonymous() -> Self {
+        Verified {
+            access_key: None,
+            auth_type: AuthType::Anonymous,
+            signature_version: None,
+            signed_at: None,
+            payload: Payload::Unsigned,
+        }
+    }
+
+    /// A request signed by `access_key`.
+    fn signed(
+        access_key: String,
+        auth_type: AuthType,
+        version: SignatureVersion,
+        signed_at: Option<chrono::DateTime<chrono::Utc>>,
+        payload: Payload,
+    ) -> Self {
+        Verified { access_key: Some(access_key), auth_type, signature_version: Some(version), signed_at, payload }
+    }
+}
+
+/// What a request presents to prove who sent it: the request itself (header, query string or
+/// nothing), or the fields of a POST form with its signed policy.
+#[derive(Debug, Clone, Copy)]
+pub enum Presented<'a> {
+    Request(AuthRequest<'a>),
+    /// The form fields before the file (lowercase names, `key` with `${filename}` substituted)
+    /// and the bucket the form was posted to.
+    PostForm {
+        fields: &'a [(String, String)],
+        bucket: &'a str,
+    },
+}
+
+/// The one door of authentication: every scheme yields a [`Verified`] or S3's error for it. What
+/// it learns on the way goes into `trace`, also when it fails.
+pub fn authenticate(cfg: &AuthConfig, presented: &Presented<'_>, trace: &mut AuthTrace) -> S3Result<Verified> {
+    match presented {
+        Presented::Request(req) => verify(cfg, req, trace),
+        Presented::PostForm { fields, bucket } => post_policy::verify(cfg, fields, bucket, trace),
+    }
+}
+
 /// Checks the request's signature, scope and time; see the module documentation. What it learns
-/// on the way (mechanism, key, signed headers, expiry) goes into `trace`, also when it fails.
+/// on the way (mechanism, key, signed headers, expiry) goes into `trace`, also when it fails. A
+/// request without any signature is anonymous; whether it may proceed is for authorization.
 pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) -> S3Result<Verified> {
     let auth_header = req.headers.get(http::header::AUTHORIZATION);
     let params = req.query;
@@ -114,7 +204,7 @@ pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) ->
         return sigv2::verify_query(cfg, req, trace);
     }
     trace.mechanism = Some("anonymous");
-    Err(S3Error::new(ErrorCode::AccessDenied))
+    Ok(Verified::anonymous())
 }
 
 /// Schemes S3 does not accept (and SigV2 in regions opened after 2014).

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use super::canonical::{sign, signatures_equal, spaced_hex, ALGORITHM};
 use super::{
-    check_session, invalid_access_key, parse_credential, AuthConfig, AuthTrace, Mechanism, Payload, Source, Verified,
+    check_session, invalid_access_key, parse_credential, AuthConfig, AuthTrace, AuthType, Payload, SignatureVersion,
+    Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -208,16 +209,22 @@ fn mismatch(access_key: &str, policy: &str, provided: &str) -> S3Error {
         .extra("StringToSignBytes", spaced_hex(policy))
 }
 
-/// Verifies the form's signature over its policy and returns who signed it with the decoded
-/// policy. `fields` have lowercase names.
-pub fn verify(cfg: &AuthConfig, fields: &[(String, String)], trace: &mut AuthTrace) -> S3Result<(Verified, Policy)> {
+/// Verifies the form's signature over its policy, then the policy itself (expiry, every condition
+/// against the fields and `bucket`, every field covered), and returns who signed it; the policy's
+/// content-length range bounds the file. `fields` have lowercase names.
+pub fn verify(
+    cfg: &AuthConfig,
+    fields: &[(String, String)],
+    bucket: &str,
+    trace: &mut AuthTrace,
+) -> S3Result<Verified> {
     let get = |name: &str| fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let v4 = ["x-amz-signature", "x-amz-algorithm", "x-amz-credential", "x-amz-date"];
     let any_v4 = v4.iter().any(|n| get(n).is_some());
     let (Some(policy_b64), true) = (get("policy"), any_v4 || get("signature").is_some()) else {
         return Err(S3Error::new(ErrorCode::AccessDenied));
     };
-    let access_key = if any_v4 {
+    let (access_key, version) = if any_v4 {
         trace.mechanism = Some("post-policy");
         const NAMES: [&str; 4] = ["X-Amz-Signature", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date"];
         if let Some(missing) = v4.iter().zip(NAMES).find(|(n, _)| get(n).is_none()).map(|(_, name)| name) {
@@ -248,7 +255,7 @@ pub fn verify(cfg: &AuthConfig, fields: &[(String, String)], trace: &mut AuthTra
         if !signatures_equal(&sign(&key, policy_b64), &signature.to_ascii_lowercase()) {
             return Err(mismatch(&scope.access_key, policy_b64, signature));
         }
-        scope.access_key
+        (scope.access_key, SignatureVersion::V4)
     } else {
         trace.mechanism = Some("post-policy-v2");
         let (Some(access_key), Some(signature)) = (get("awsaccesskeyid"), get("signature")) else {
@@ -262,11 +269,13 @@ pub fn verify(cfg: &AuthConfig, fields: &[(String, String)], trace: &mut AuthTra
         if !signatures_equal(&super::sigv2::sign(&secret, policy_b64), signature) {
             return Err(mismatch(access_key, policy_b64, signature));
         }
-        access_key.to_string()
+        (access_key.to_string(), SignatureVersion::V2)
     };
     let policy = parse_policy(policy_b64)?;
     trace.expires = Some(super::clock::iso8601(policy.expiration));
-    Ok((Verified { access_key, mechanism: Mechanism::Header, payload: Payload::Unsigned }, policy))
+    let length_range = policy.check(fields, bucket, cfg.clock.now())?;
+    let signed_at = get("x-amz-date").and_then(super::clock::parse_amz_date);
+    Ok(Verified::signed(access_key, AuthType::Post, version, signed_at, Payload::Form { length_range }))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::canonical::ALGORITHM;
 use super::clock::{iso8601, parse_amz_date};
 use super::{
     check_session, check_signature, check_signed_headers, parse_credential, AuthConfig, AuthRequest, AuthTrace,
-    Mechanism, Payload, SignatureInput, Source, Verified,
+    AuthType, Payload, SignatureInput, SignatureVersion, Source, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -114,7 +114,7 @@ pub(super) fn verify(
         Some(b"STREAMING-UNSIGNED-PAYLOAD-TRAILER") => Payload::StreamingUnsignedTrailer,
         _ => Payload::Unsigned,
     };
-    Ok(Verified { access_key: scope.access_key, mechanism: Mechanism::Query, payload })
+    Ok(Verified::signed(scope.access_key, AuthType::Query, SignatureVersion::V4, Some(time), payload))
 }
 
 /// Expired, or not yet valid; presigned URLs are never subject to the 15-minute skew rule.

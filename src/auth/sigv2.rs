@@ -15,7 +15,7 @@ use super::canonical::{signatures_equal, spaced_hex};
 use super::clock::iso8601;
 use super::{
     check_session, check_skew, header_values, invalid_access_key, missing_date, unsupported_mechanism, AuthConfig,
-    AuthRequest, AuthTrace, Mechanism, Payload, Verified,
+    AuthRequest, AuthTrace, AuthType, Payload, SignatureVersion, Verified,
 };
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -229,7 +229,7 @@ pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut 
             .extra("Expires", iso8601(expires_at))
             .extra("ServerTime", iso8601(now)));
     }
-    Ok(Verified { access_key: access_key.to_string(), mechanism: Mechanism::Query, payload: Payload::Unsigned })
+    Ok(Verified::signed(access_key.to_string(), AuthType::Query, SignatureVersion::V2, None, Payload::Unsigned))
 }
 
 /// Verifies `Authorization: AWS AKID:signature`.
@@ -261,7 +261,7 @@ pub(super) fn verify_header(
     let date_line = if amz_date.is_some() { "" } else { raw_date.unwrap_or_default() };
     let sts = request_string_to_sign(req, date_line, false);
     check_signature(cfg, access_key, &sts, signature)?;
-    Ok(Verified { access_key: access_key.to_string(), mechanism: Mechanism::Header, payload: Payload::Unsigned })
+    Ok(Verified::signed(access_key.to_string(), AuthType::Header, SignatureVersion::V2, Some(time), Payload::Unsigned))
 }
 
 #[cfg(test)]

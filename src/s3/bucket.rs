@@ -103,7 +103,7 @@ pub async fn handle_list_buckets(ctx: &Ctx<'_>) -> S3Result<Response<Body>> {
     let buckets = ctx.state.store.list_buckets().await?;
     let mut w = XmlWriter::new();
     w.open_root("ListAllMyBucketsResult");
-    write_owner(&mut w, &ctx.verified.access_key);
+    write_owner(&mut w, ctx.requester());
     w.open("Buckets");
     for b in buckets {
         w.open("Bucket");
@@ -139,10 +139,10 @@ pub async fn handle_get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> S3Resu
 
 /// GetBucketAcl / GetObjectAcl: the owner holds FULL_CONTROL, the only ACL s3strict has.
 pub fn owner_acl(ctx: &Ctx<'_>) -> Response<Body> {
-    let id = super::owner_id(&ctx.verified.access_key);
+    let id = super::owner_id(ctx.requester());
     let mut w = XmlWriter::new();
     w.open_root("AccessControlPolicy");
-    write_owner(&mut w, &ctx.verified.access_key);
+    write_owner(&mut w, ctx.requester());
     w.open("AccessControlList");
     w.open("Grant");
     w.open_with(

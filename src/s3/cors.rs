@@ -11,7 +11,7 @@ use super::payload::PayloadReader;
 use super::{empty_response, set_header, xml_response, Ctx};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::xml::{read_flat, XmlWriter};
 
 /// The most rules a configuration may hold.

@@ -1,7 +1,10 @@
 //! The S3 operations, one file per API area: [`bucket`] (create, head, delete, list buckets,
 //! location), [`object`] (put, get, head, delete, copy, delete many), [`list`] (ListObjects v1 and
 //! v2), [`multipart`] (multipart uploads), [`post_object`] (browser form uploads), [`cors`]
-//! (bucket CORS rules, preflight, cross-origin response headers). Each `handle_*` takes the request context and returns a response or an [`S3Error`].
+//! (bucket CORS rules, preflight, cross-origin response headers); [`upload`] is the kit the
+//! writing handlers share, [`payload`] reads bodies as their authentication says, and
+//! [`conditional`] evaluates `If-*` headers. Each `handle_*` takes the request context and
+//! returns a response or an [`S3Error`]; [`dispatch`] picks the handler of a routed operation.
 
 pub mod bucket;
 pub mod conditional;
@@ -11,14 +14,16 @@ pub mod multipart;
 pub mod object;
 pub mod payload;
 pub mod post_object;
+pub mod upload;
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::auth::{Mechanism, Verified};
+use crate::auth::{AuthType, Verified};
 use crate::body::{full, Body};
-use crate::error::S3Error;
-use crate::server::AppState;
+use crate::error::{S3Error, S3Result};
+use crate::router::{Op, Target};
+use crate::state::AppState;
 use crate::xml::XmlWriter;
 
 /// What every handler gets besides its own arguments.
@@ -39,7 +44,7 @@ impl Ctx<'_> {
             return std::str::from_utf8(v.as_bytes()).ok();
         }
         let hoistable = (name.starts_with("x-amz-") || name.starts_with("if-")) && !is_query_checksum(name);
-        if self.verified.mechanism == Mechanism::Query && hoistable {
+        if self.verified.auth_type == AuthType::Query && hoistable {
             return self.query.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
         }
         None
@@ -61,7 +66,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        if self.verified.mechanism == Mechanism::Query {
+        if self.verified.auth_type == AuthType::Query {
             for (name, value) in self.query {
                 let lower = name.to_ascii_lowercase();
                 if let Some(n) = lower.strip_prefix("x-amz-meta-") {
@@ -74,6 +79,11 @@ impl Ctx<'_> {
         out
     }
 
+    /// The access key that signed the request (empty for an anonymous one).
+    pub fn requester(&self) -> &str {
+        self.verified.access_key.as_deref().unwrap_or_default()
+    }
+
     /// A query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
@@ -82,6 +92,69 @@ impl Ctx<'_> {
     /// The server's now, in milliseconds since the epoch.
     pub fn now_ms(&self) -> i64 {
         self.state.auth.clock.now().timestamp_millis()
+    }
+}
+
+/// The body of a request as the pipeline hands it over: as received, or a POST form whose fields
+/// before the file were read for authentication.
+pub enum RequestBody {
+    Raw(hyper::body::Incoming),
+    Form(Box<post_object::PostForm>),
+}
+
+/// Runs the handler of an authenticated, authorized operation on `target`.
+pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody) -> S3Result<Response<Body>> {
+    let b = target.bucket.as_deref().unwrap_or_default();
+    let k = target.key.as_deref().unwrap_or_default();
+    tracing::debug!(?op, bucket = b, key = k, "dispatch");
+    if let Op::PostObject = op {
+        return match body {
+            RequestBody::Form(form) => post_object::handle_post_object(ctx, b, *form).await,
+            RequestBody::Raw(_) => Err(S3Error::internal("PostObject without its form")),
+        };
+    }
+    let raw = || match body {
+        RequestBody::Raw(b) => Ok(b),
+        RequestBody::Form(_) => Err(S3Error::internal("a form body for an operation that reads a raw body")),
+    };
+    match op {
+        Op::ListBuckets => bucket::handle_list_buckets(ctx).await,
+        Op::CreateBucket => bucket::handle_create_bucket(ctx, b, raw()?).await,
+        Op::HeadBucket => bucket::handle_head_bucket(ctx, b).await,
+        Op::DeleteBucket => bucket::handle_delete_bucket(ctx, b).await,
+        Op::GetBucketLocation => bucket::handle_get_bucket_location(ctx, b).await,
+        Op::ListObjectsV2 => list::handle_list_objects_v2(ctx, b).await,
+        Op::ListObjectsV1 => list::handle_list_objects_v1(ctx, b).await,
+        Op::DeleteObjects => object::handle_delete_objects(ctx, b, raw()?).await,
+        Op::PutObject => object::handle_put_object(ctx, b, k, raw()?).await,
+        Op::CopyObject { source } => object::handle_copy_object(ctx, b, k, &source).await,
+        Op::GetObject { part_number } => object::handle_get_object(ctx, b, k, part_number, false).await,
+        Op::HeadObject { part_number } => object::handle_get_object(ctx, b, k, part_number, true).await,
+        Op::DeleteObject => object::handle_delete_object(ctx, b, k).await,
+        Op::CreateMultipartUpload => multipart::handle_create_multipart_upload(ctx, b, k).await,
+        Op::UploadPart { upload_id, part_number } => {
+            multipart::handle_upload_part(ctx, b, k, &upload_id, part_number, raw()?).await
+        }
+        Op::UploadPartCopy { upload_id, part_number, source } => {
+            multipart::handle_upload_part_copy(ctx, b, k, &upload_id, part_number, &source).await
+        }
+        Op::CompleteMultipartUpload { upload_id } => {
+            multipart::handle_complete_multipart_upload(ctx, b, k, &upload_id, raw()?).await
+        }
+        Op::AbortMultipartUpload { upload_id } => multipart::handle_abort_multipart_upload(ctx, b, k, &upload_id).await,
+        Op::ListParts { upload_id } => multipart::handle_list_parts(ctx, b, k, &upload_id).await,
+        Op::ListMultipartUploads => multipart::handle_list_multipart_uploads(ctx, b).await,
+        Op::PutBucketCors => cors::handle_put_bucket_cors(ctx, b, raw()?).await,
+        Op::GetBucketCors => cors::handle_get_bucket_cors(ctx, b).await,
+        Op::DeleteBucketCors => cors::handle_delete_bucket_cors(ctx, b).await,
+        Op::GetBucketVersioning => bucket::handle_get_bucket_versioning(ctx, b).await,
+        Op::GetBucketAcl => bucket::handle_get_bucket_acl(ctx, b).await,
+        Op::GetBucketTagging => bucket::handle_get_bucket_tagging(ctx, b).await,
+        Op::GetObjectAcl => object::handle_get_object_acl(ctx, b, k).await,
+        Op::GetObjectTagging => object::handle_get_object_tagging(ctx, b, k).await,
+        Op::ListObjectVersions => list::handle_list_object_versions(ctx, b).await,
+        // Answered before authentication (a preflight is never signed) and above (the form).
+        Op::CorsPreflight | Op::PostObject => Err(S3Error::internal("a preflight or form reached dispatch")),
     }
 }
 

@@ -10,100 +10,22 @@ use hyper::body::{Frame, Incoming};
 use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
-use super::conditional::{parse_range, ByteRange, Conditions, Verdict};
+use super::conditional::{parse_range, ByteRange, Conditions};
 use super::payload::PayloadReader;
+use super::upload::{
+    check_copy_source_conditions, check_md5, content_md5, copy_into_blob, headers_from_request, receive_body,
+    set_checksum_headers, validate_key,
+};
 use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
-use crate::auth::Payload;
 use crate::body::Body;
-use crate::checksum::{self, Algorithm, BodyChecksum, Checksum, ChecksumType};
+use crate::checksum::{self, Algorithm, BodyChecksum, ChecksumType};
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::storage::{FinishedBlob, ObjectMeta, PutCondition};
+use crate::router::CopySource;
+use crate::storage::{ObjectMeta, PutCondition};
 use crate::xml::{read_flat, XmlWriter};
 
-/// The longest key S3 accepts, in UTF-8 bytes.
-pub const MAX_KEY_BYTES: usize = 1024;
-/// The largest single PUT S3 accepts: 5 GiB.
-pub const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 /// The most keys one DeleteObjects request may name.
 pub const MAX_DELETE_KEYS: usize = 1000;
-/// Stored response headers, set at upload and returned on GET/HEAD.
-pub(super) const STORED_HEADERS: [&str; 6] =
-    ["content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires"];
-/// The `Content-Type` of an object uploaded without one.
-pub(super) const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
-
-/// Rejects keys S3 cannot store.
-pub fn validate_key(key: &str) -> S3Result<()> {
-    if key.len() > MAX_KEY_BYTES {
-        return Err(S3Error::new(ErrorCode::KeyTooLongError)
-            .extra("Size", key.len().to_string())
-            .extra("MaxSizeAllowed", MAX_KEY_BYTES.to_string()));
-    }
-    Ok(())
-}
-
-/// The `Content-MD5` header decoded, or `InvalidDigest`.
-pub(super) fn content_md5(ctx: &Ctx<'_>) -> S3Result<Option<[u8; 16]>> {
-    let Some(value) = ctx.header("content-md5") else { return Ok(None) };
-    let invalid = || S3Error::new(ErrorCode::InvalidDigest).extra("Content-MD5", value);
-    let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| invalid())?;
-    bytes.try_into().map(Some).map_err(|_| invalid())
-}
-
-/// `BadDigest` unless `computed` is the MD5 the client announced.
-pub(super) fn check_md5(expected: Option<[u8; 16]>, computed: &[u8; 16]) -> S3Result<()> {
-    match expected {
-        Some(e) if &e != computed => Err(S3Error::new(ErrorCode::BadDigest)
-            .extra("ExpectedDigest", hex::encode(e))
-            .extra("CalculatedDigest", base64::engine::general_purpose::STANDARD.encode(computed))),
-        _ => Ok(()),
-    }
-}
-
-/// `Content-Encoding` as stored: `aws-chunked` is transport framing and is dropped.
-fn stored_content_encoding(value: &str) -> Option<String> {
-    let kept: Vec<&str> =
-        value.split(',').map(str::trim).filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked")).collect();
-    (!kept.is_empty()).then(|| kept.join(","))
-}
-
-/// The stored headers of a new object, from the request.
-pub(super) fn headers_from_request(ctx: &Ctx<'_>) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for name in STORED_HEADERS {
-        let Some(value) = ctx.header(name) else { continue };
-        let value = if name == "content-encoding" {
-            match stored_content_encoding(value) {
-                Some(v) => v,
-                None => continue,
-            }
-        } else {
-            value.to_string()
-        };
-        out.push((name.to_string(), value));
-    }
-    if !out.iter().any(|(n, _)| n == "content-type") {
-        out.push(("content-type".to_string(), DEFAULT_CONTENT_TYPE.to_string()));
-    }
-    out
-}
-
-/// The announced size of the (decoded) body: `x-amz-decoded-content-length` for aws-chunked
-/// bodies, `Content-Length` otherwise.
-fn announced_size(ctx: &Ctx<'_>) -> S3Result<u64> {
-    let streaming = matches!(ctx.verified.payload, Payload::StreamingSigned(_) | Payload::StreamingUnsignedTrailer);
-    let name = if streaming { "x-amz-decoded-content-length" } else { "content-length" };
-    let value = ctx.header(name).ok_or_else(|| S3Error::new(ErrorCode::MissingContentLength))?;
-    let size: u64 =
-        value.trim().parse().map_err(|_| S3Error::invalid_argument(format!("Invalid {name} header"), name, value))?;
-    if size > MAX_PUT_BYTES {
-        return Err(S3Error::new(ErrorCode::EntityTooLarge)
-            .extra("ProposedSize", size.to_string())
-            .extra("MaxSizeAllowed", MAX_PUT_BYTES.to_string()));
-    }
-    Ok(size)
-}
-
 fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
     let if_none_match = ctx.header("if-none-match");
     if let Some(v) = if_none_match {
@@ -119,73 +41,6 @@ fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
         if_none_match_any: if_none_match.is_some(),
         if_match: ctx.header("if-match").map(str::to_string),
     })
-}
-
-/// Reads the request body into a new blob, checking its announced size, the payload signature
-/// or hash, `Content-MD5` and the announced flexible checksum. Returns the blob and its checksum
-/// in `store` (default: the announced algorithm, else CRC64NVME). Nothing is published; a failure
-/// leaves nothing behind.
-pub(super) async fn receive_body(
-    ctx: &Ctx<'_>,
-    body: Incoming,
-    store: Option<Algorithm>,
-) -> S3Result<(FinishedBlob, Checksum)> {
-    let size = announced_size(ctx)?;
-    let md5 = content_md5(ctx)?;
-    let announced = checksum::announced(|n| ctx.header(n))?;
-    let store = store.or(announced.as_ref().map(|a| a.algorithm)).unwrap_or(Algorithm::Crc64Nvme);
-    let mut sums = BodyChecksum::new(announced, store);
-    let mut reader = PayloadReader::new(body, &ctx.verified.payload);
-    let mut writer = ctx.state.store.new_blob().await?;
-    while let Some(data) = reader.next().await? {
-        sums.update(&data);
-        writer.write(&data).await?;
-        if writer.size() > size {
-            return Err(S3Error::new(ErrorCode::IncompleteBody));
-        }
-    }
-    let end = reader.finish()?;
-    if writer.size() != size {
-        return Err(S3Error::new(ErrorCode::IncompleteBody));
-    }
-    let blob = writer.finish().await?;
-    check_md5(md5, &blob.md5)?;
-    let sum = sums.finish(&end.trailers)?;
-    Ok((blob, sum))
-}
-
-/// `x-amz-checksum-<algorithm>` and `x-amz-checksum-type` for a stored checksum.
-pub(super) fn set_checksum_headers(resp: &mut Response<Body>, sum: &Checksum) {
-    set_header(resp, sum.algorithm.header(), &sum.value);
-    set_header(resp, "x-amz-checksum-type", sum.kind.name());
-}
-
-/// Copies `len` bytes of `file` from `start` into a new blob; returns it with its checksum in
-/// `algorithm`.
-pub(super) async fn copy_into_blob(
-    ctx: &Ctx<'_>,
-    mut file: tokio::fs::File,
-    start: u64,
-    len: u64,
-    algorithm: Algorithm,
-) -> S3Result<(FinishedBlob, Checksum)> {
-    file.seek(SeekFrom::Start(start)).await?;
-    let mut source = file.take(len);
-    let mut writer = ctx.state.store.new_blob().await?;
-    let mut sums = BodyChecksum::new(None, algorithm);
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = source.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        sums.update(&buf[..n]);
-        writer.write(&buf[..n]).await?;
-    }
-    if writer.size() != len {
-        return Err(S3Error::internal("object body shorter than its recorded size"));
-    }
-    Ok((writer.finish().await?, sums.finish(&[])?))
 }
 
 pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
@@ -246,7 +101,13 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
     ("response-content-encoding", "content-encoding"),
 ];
 
-pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: bool) -> S3Result<Response<Body>> {
+pub async fn handle_get_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    part_number: Option<u32>,
+    head: bool,
+) -> S3Result<Response<Body>> {
     let (meta, mut file) = ctx.state.store.open_object(bucket, key).await?;
     match request_conditions(ctx).check(&meta) {
         Err(e) if e.code == ErrorCode::NotModified => {
@@ -256,8 +117,8 @@ pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: boo
         }
         other => other?,
     }
-    let (range, parts_count) = match ctx.query("partNumber") {
-        Some(raw) => part_range(ctx, &meta, raw)?,
+    let (range, parts_count) = match part_number {
+        Some(n) => part_range(ctx, &meta, n)?,
         None => (parse_range(ctx.header("range"), meta.size)?, None),
     };
     let (start, len) = match range {
@@ -290,7 +151,7 @@ pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: boo
         set_header(&mut resp, "x-amz-mp-parts-count", &n.to_string());
     }
     // The stored checksum covers the whole object, so it is sent only for whole-object reads.
-    let whole = range.is_none() && ctx.query("partNumber").is_none();
+    let whole = range.is_none() && part_number.is_none();
     if let (true, Some(sum), Some("ENABLED")) = (whole, &meta.checksum, ctx.header("x-amz-checksum-mode")) {
         set_checksum_headers(&mut resp, sum);
     }
@@ -301,10 +162,10 @@ pub async fn handle_get_object(ctx: &Ctx<'_>, bucket: &str, key: &str, head: boo
     Ok(resp)
 }
 
-/// The byte range of part `raw` (GET/HEAD `?partNumber=`) and the object's part count. An object
+/// The byte range of part `n` (GET/HEAD `?partNumber=`) and the object's part count. An object
 /// not made by multipart upload has one part, itself.
-fn part_range(ctx: &Ctx<'_>, meta: &ObjectMeta, raw: &str) -> S3Result<(Option<ByteRange>, Option<usize>)> {
-    let n = super::multipart::parse_part_number(raw)? as usize;
+fn part_range(ctx: &Ctx<'_>, meta: &ObjectMeta, n: u32) -> S3Result<(Option<ByteRange>, Option<usize>)> {
+    let n = n as usize;
     if ctx.header("range").is_some() {
         return Err(S3Error::with_message(
             ErrorCode::InvalidRequest,
@@ -336,43 +197,14 @@ pub async fn handle_delete_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3R
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-/// Parses `x-amz-copy-source` (`bucket/key` or `/bucket/key`, URL-encoded, optional `?versionId=`).
-pub(super) fn parse_copy_source(value: &str) -> S3Result<(String, String)> {
-    let invalid = || {
-        S3Error::invalid_argument(
-            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
-            "x-amz-copy-source",
-            value,
-        )
-    };
-    let path = value.split_once("?versionId=").map_or(value, |(p, _)| p);
-    let decoded = String::from_utf8(crate::auth::canonical::percent_decode(path)).map_err(|_| invalid())?;
-    let decoded = decoded.strip_prefix('/').unwrap_or(&decoded);
-    match decoded.split_once('/') {
-        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
-        _ => Err(invalid()),
-    }
-}
-
-/// `x-amz-copy-source-if-*` against the source object: any failure is a 412.
-pub(super) fn check_copy_source_conditions(ctx: &Ctx<'_>, src: &ObjectMeta) -> S3Result<()> {
-    let conditions = Conditions {
-        if_match: ctx.header("x-amz-copy-source-if-match"),
-        if_none_match: ctx.header("x-amz-copy-source-if-none-match"),
-        if_modified_since: ctx.header("x-amz-copy-source-if-modified-since"),
-        if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
-    };
-    let failed = match conditions.evaluate(src) {
-        Verdict::Proceed => return Ok(()),
-        Verdict::NotModified => "If-None-Match",
-        Verdict::Failed(c) => c,
-    };
-    Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", format!("x-amz-copy-source-{failed}")))
-}
-
-pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: &str) -> S3Result<Response<Body>> {
+pub async fn handle_copy_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    source: &CopySource,
+) -> S3Result<Response<Body>> {
     validate_key(key)?;
-    let (src_bucket, src_key) = parse_copy_source(source)?;
+    let (src_bucket, src_key) = (&source.bucket, &source.key);
     let replace = match ctx.header("x-amz-metadata-directive").unwrap_or("COPY") {
         "COPY" => false,
         "REPLACE" => true,
@@ -387,7 +219,7 @@ pub async fn handle_copy_object(ctx: &Ctx<'_>, bucket: &str, key: &str, source: 
         ));
     }
     ctx.state.store.require_bucket(bucket).await?;
-    let (src, file) = ctx.state.store.open_object(&src_bucket, &src_key).await?;
+    let (src, file) = ctx.state.store.open_object(src_bucket, src_key).await?;
     check_copy_source_conditions(ctx, &src)?;
     // The body is the same, so a full-object checksum carries over; a composite one cannot.
     let algorithm = match &src.checksum {
@@ -503,20 +335,6 @@ pub async fn handle_get_object_tagging(ctx: &Ctx<'_>, bucket: &str, key: &str) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_source_forms() {
-        assert_eq!(parse_copy_source("/b/k%20x").unwrap(), ("b".into(), "k x".into()));
-        assert_eq!(parse_copy_source("b/a/b?versionId=1").unwrap(), ("b".into(), "a/b".into()));
-        assert_eq!(parse_copy_source("b").unwrap_err().code, ErrorCode::InvalidArgument);
-    }
-
-    #[test]
-    fn aws_chunked_is_not_stored() {
-        assert_eq!(stored_content_encoding("aws-chunked"), None);
-        assert_eq!(stored_content_encoding("aws-chunked, gzip"), Some("gzip".into()));
-        assert_eq!(stored_content_encoding("gzip"), Some("gzip".into()));
-    }
 
     #[test]
     fn metadata_values() {

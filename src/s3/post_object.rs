@@ -2,21 +2,21 @@
 //! policy in the form itself (see [`crate::auth::post_policy`]).
 //! <https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html>
 //!
-//! The fields before `file` are read (bounded), the policy is checked, then the file streams to a
-//! blob; fields after `file` are ignored, as on S3.
+//! The fields before `file` are read (bounded) by [`read_form`] before authentication, which
+//! checks the policy against them; the handler then streams the file to a blob. Fields after
+//! `file` are ignored, as on S3.
 
 use http::{Response, StatusCode};
 use http_body_util::BodyDataStream;
 use hyper::body::Incoming;
 
-use super::object::{validate_key, DEFAULT_CONTENT_TYPE, STORED_HEADERS};
-use super::{set_header, xml_response};
-use crate::auth::post_policy::{self, missing_field};
-use crate::auth::AuthTrace;
+use super::upload::{validate_key, DEFAULT_CONTENT_TYPE, STORED_HEADERS};
+use super::{set_header, xml_response, Ctx};
+use crate::auth::post_policy::missing_field;
+use crate::auth::Payload;
 use crate::body::Body;
 use crate::checksum::{Algorithm, BodyChecksum};
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::server::AppState;
 use crate::storage::{ObjectMeta, PutCondition};
 use crate::xml::XmlWriter;
 
@@ -29,14 +29,19 @@ fn bad_form() -> S3Error {
     S3Error::new(ErrorCode::MalformedPOSTRequest)
 }
 
-/// Handles `POST /bucket` with a form. `trace` collects the authentication decision.
-pub async fn handle_post_object(
-    state: &AppState,
-    headers: &http::HeaderMap,
-    bucket: &str,
-    body: Incoming,
-    trace: &mut AuthTrace,
-) -> S3Result<Response<Body>> {
+/// A form read up to its file: the fields before it (lowercase names; `key` with `${filename}`
+/// substituted), which authentication checks, and the file still to be streamed.
+pub struct PostForm {
+    pub fields: Vec<(String, String)>,
+    /// The object key the form names.
+    pub key: String,
+    file: multer::Field<'static>,
+    /// The form stream the file is read from; kept alive with it.
+    _form: multer::Multipart<'static>,
+}
+
+/// Reads a `multipart/form-data` body up to its `file` field (bounded), before authentication.
+pub async fn read_form(headers: &http::HeaderMap, body: Incoming) -> S3Result<PostForm> {
     let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary = match multer::parse_boundary(content_type) {
         Ok(b) if content_type.trim().to_ascii_lowercase().starts_with("multipart/form-data") => b,
@@ -62,7 +67,7 @@ pub async fn handle_post_object(
         }
         fields.push((name, text));
     }
-    let Some(mut file) = file else {
+    let Some(file) = file else {
         return Err(S3Error::invalid_argument("POST requires exactly one file upload per request.", "file", "0"));
     };
     let Some(raw_key) = fields.iter().find(|(n, _)| n == "key").map(|(_, v)| v.clone()) else {
@@ -72,13 +77,22 @@ pub async fn handle_post_object(
     if let Some(k) = fields.iter_mut().find(|(n, _)| n == "key") {
         k.1 = key.clone();
     }
-    let (verified, policy) = post_policy::verify(&state.auth, &fields, trace)?;
-    let range = policy.check(&fields, bucket, state.auth.clock.now())?;
+    Ok(PostForm { fields, key, file, _form: form })
+}
+
+/// Handles `POST /bucket` with a form whose policy authentication accepted: streams the file into
+/// a new object within the policy's content-length range.
+pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> S3Result<Response<Body>> {
+    let PostForm { fields, key, mut file, _form } = form;
+    let range = match ctx.verified.payload {
+        Payload::Form { length_range } => length_range,
+        _ => None,
+    };
     validate_key(&key)?;
-    state.store.require_bucket(bucket).await?;
+    ctx.state.store.require_bucket(bucket).await?;
 
     let max = range.map_or(MAX_POST_BYTES, |(_, max)| max.min(MAX_POST_BYTES));
-    let mut writer = state.store.new_blob().await?;
+    let mut writer = ctx.state.store.new_blob().await?;
     let mut sums = BodyChecksum::new(None, Algorithm::Crc64Nvme);
     while let Some(chunk) = file.chunk().await.map_err(|_| bad_form())? {
         sums.update(&chunk);
@@ -98,7 +112,7 @@ pub async fn handle_post_object(
     let meta = ObjectMeta {
         key: key.clone(),
         etag: blob.etag(),
-        last_modified_ms: state.auth.clock.now().timestamp_millis(),
+        last_modified_ms: ctx.now_ms(),
         headers: stored_headers(&fields),
         user_meta: fields
             .iter()
@@ -107,8 +121,8 @@ pub async fn handle_post_object(
         checksum: Some(sums.finish(&[])?),
         ..Default::default()
     };
-    let meta = state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
-    tracing::debug!(bucket, key = %key, access_key = %verified.access_key, "POST object stored");
+    let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
+    tracing::debug!(bucket, key = %key, access_key = ctx.requester(), "POST object stored");
     Ok(success_response(&fields, bucket, &key, &meta.etag))
 }
 

@@ -49,9 +49,17 @@ impl Blobs {
         })
     }
 
-    /// Moves a finished body from `tmp/` to its published place (blocking; call off the executor).
-    pub fn publish(&self, blob: &FinishedBlob) -> io::Result<()> {
-        self.publish_tmp(&blob.id, &blob.tmp)
+    /// Moves a staged body from `tmp/` to its published place (blocking; call off the executor).
+    pub fn publish(&self, blob: &impl Staged) -> io::Result<()> {
+        let dest = self.path(blob.id());
+        let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
+        std::fs::create_dir_all(&parent)?;
+        std::fs::rename(blob.tmp(), &dest)?;
+        if self.fsync {
+            // The rename is durable once the directory holding the new entry is.
+            std::fs::File::open(&parent)?.sync_all()?;
+        }
+        Ok(())
     }
 
     /// Concatenates published blobs, in order, into a new body in `tmp/` (blocking). On Linux the
@@ -70,23 +78,6 @@ impl Blobs {
             out.sync_all()?;
         }
         Ok(AssembledBlob { id, tmp, size, guard })
-    }
-
-    /// Moves an assembled body from `tmp/` to its published place (blocking).
-    pub fn publish_assembled(&self, blob: &AssembledBlob) -> io::Result<()> {
-        self.publish_tmp(&blob.id, &blob.tmp)
-    }
-
-    fn publish_tmp(&self, id: &str, tmp: &Path) -> io::Result<()> {
-        let dest = self.path(id);
-        let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
-        std::fs::create_dir_all(&parent)?;
-        std::fs::rename(tmp, &dest)?;
-        if self.fsync {
-            // The rename is durable once the directory holding the new entry is.
-            std::fs::File::open(&parent)?.sync_all()?;
-        }
-        Ok(())
     }
 
     /// Removes a published blob; a missing file is not an error (blocking).
@@ -173,7 +164,18 @@ impl Drop for BlobWriter {
     }
 }
 
-/// A body complete in `tmp/`, not yet published.
+/// A body complete in `tmp/`, waiting to be published; its tmp file is removed when it is dropped
+/// unpublished.
+pub trait Staged {
+    /// The id it is published under.
+    fn id(&self) -> &str;
+    /// Where it waits.
+    fn tmp(&self) -> &Path;
+    /// Marks it as published: its tmp file is no longer removed on drop.
+    fn published(self);
+}
+
+/// A received body complete in `tmp/`, not yet published.
 #[derive(Debug)]
 pub struct FinishedBlob {
     pub id: String,
@@ -188,9 +190,18 @@ impl FinishedBlob {
     pub fn etag(&self) -> String {
         format!("\"{}\"", hex::encode(self.md5))
     }
+}
 
-    /// Marks the blob as published: its tmp file is no longer removed on drop.
-    pub fn published(mut self) {
+impl Staged for FinishedBlob {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn tmp(&self) -> &Path {
+        &self.tmp
+    }
+
+    fn published(mut self) {
         self.guard.0 = None;
     }
 }
@@ -204,9 +215,16 @@ pub struct AssembledBlob {
     guard: TmpGuard,
 }
 
-impl AssembledBlob {
-    /// Marks the blob as published: its tmp file is no longer removed on drop.
-    pub fn published(mut self) {
+impl Staged for AssembledBlob {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn tmp(&self) -> &Path {
+        &self.tmp
+    }
+
+    fn published(mut self) {
         self.guard.0 = None;
     }
 }

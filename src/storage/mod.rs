@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 use crate::error::{ErrorCode, S3Error, S3Result};
-pub use blobs::{BlobWriter, FinishedBlob};
+pub use blobs::{BlobWriter, FinishedBlob, Staged};
 pub use meta::{BucketRow, DeleteBucket, ObjectMeta, PartRow, UploadRow};
 
 /// Handle to the data directory; cheap to clone.
@@ -164,29 +164,14 @@ impl Store {
         self.with_db(move |c, blobs| {
             meta.blob_id = blob.id.clone();
             meta.size = blob.size;
-            blobs.publish(&blob)?;
-            let result = (|| -> S3Result<Option<String>> {
+            publish_and_commit(c, blobs, blob, |c| {
                 let tx = c.transaction()?;
                 ensure_bucket(&tx, &bucket)?;
                 check_put_condition(&tx, &bucket, &meta.key, &cond)?;
                 let old = meta::upsert_object(&tx, &bucket, &meta)?;
                 tx.commit()?;
-                Ok(old)
-            })();
-            match result {
-                Ok(old) => {
-                    blob.published();
-                    if let Some(old) = old {
-                        blobs.remove(&old);
-                    }
-                    Ok(meta)
-                }
-                Err(e) => {
-                    blobs.remove(&meta.blob_id);
-                    blob.published();
-                    Err(e)
-                }
-            }
+                Ok((meta, old.into_iter().collect()))
+            })
         })
         .await
     }
@@ -322,27 +307,13 @@ impl Store {
         self.with_db(move |c, blobs| {
             part.blob_id = blob.id.clone();
             part.size = blob.size;
-            blobs.publish(&blob)?;
-            let result = (|| -> S3Result<Option<String>> {
+            publish_and_commit(c, blobs, blob, |c| {
                 let tx = c.transaction()?;
                 require_upload(&tx, &bucket, &key, &upload_id)?;
                 let old = meta::upsert_part(&tx, &upload_id, &part)?;
                 tx.commit()?;
-                Ok(old)
-            })();
-            blob.published();
-            match result {
-                Ok(old) => {
-                    if let Some(old) = old {
-                        blobs.remove(&old);
-                    }
-                    Ok(part)
-                }
-                Err(e) => {
-                    blobs.remove(&part.blob_id);
-                    Err(e)
-                }
-            }
+                Ok((part, old.into_iter().collect()))
+            })
         })
         .await
     }
@@ -378,8 +349,7 @@ impl Store {
             meta.blob_id = assembled.id.clone();
             meta.size = assembled.size;
             meta.part_sizes = chosen.iter().map(|p| p.size).collect();
-            blobs.publish_assembled(&assembled)?;
-            let result = (|| -> S3Result<(Option<String>, Vec<String>)> {
+            publish_and_commit(c, blobs, assembled, |c| {
                 let tx = c.transaction()?;
                 require_upload(&tx, &bucket, &meta.key, &upload_id)?;
                 let current = meta::list_parts(&tx, &upload_id, 0, usize::MAX >> 1)?;
@@ -391,21 +361,8 @@ impl Store {
                 let old = meta::upsert_object(&tx, &bucket, &meta)?;
                 let parts = meta::delete_upload(&tx, &upload_id)?;
                 tx.commit()?;
-                Ok((old, parts))
-            })();
-            assembled.published();
-            match result {
-                Ok((old, parts)) => {
-                    for id in old.iter().chain(&parts) {
-                        blobs.remove(id);
-                    }
-                    Ok(meta)
-                }
-                Err(e) => {
-                    blobs.remove(&meta.blob_id);
-                    Err(e)
-                }
-            }
+                Ok((meta, old.into_iter().chain(parts).collect()))
+            })
         })
         .await
     }
@@ -510,6 +467,34 @@ pub fn etag_matches(list: &str, etag: &str) -> bool {
         let t = t.strip_prefix("W/").unwrap_or(t);
         t == "*" || t.trim_matches('"') == bare
     })
+}
+
+/// The one write sequence: `blob` moves into `blobs/`, `commit` runs the transaction that names
+/// it and returns the ids of the bodies it replaced, and only once it has committed are those
+/// removed. If `commit` fails, the new body is removed instead and the old ones stay, so a reader
+/// (or a crash) always finds one whole version.
+fn publish_and_commit<B: Staged, T>(
+    c: &mut Connection,
+    blobs: &blobs::Blobs,
+    blob: B,
+    commit: impl FnOnce(&mut Connection) -> S3Result<(T, Vec<String>)>,
+) -> S3Result<T> {
+    blobs.publish(&blob)?;
+    let id = blob.id().to_string();
+    let result = commit(c);
+    blob.published();
+    match result {
+        Ok((value, replaced)) => {
+            for old in &replaced {
+                blobs.remove(old);
+            }
+            Ok(value)
+        }
+        Err(e) => {
+            blobs.remove(&id);
+            Err(e)
+        }
+    }
 }
 
 /// `NoSuchBucket` unless the bucket exists.

@@ -8,7 +8,7 @@ use s3strict::auth::canonical::{
     canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sign, signing_key, string_to_sign,
 };
 use s3strict::auth::clock::{parse_amz_date, ClockSetting};
-use s3strict::auth::{parse_query, verify, AuthConfig, AuthRequest, AuthTrace, Clock, Credentials, Mechanism};
+use s3strict::auth::{parse_query, verify, AuthConfig, AuthRequest, AuthTrace, AuthType, Clock, Credentials};
 
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
@@ -187,8 +187,8 @@ fn s3_documentation_examples_verify() {
             &mut AuthTrace::default(),
         )
         .unwrap_or_else(|e| panic!("{id}: {e:?}"));
-        assert_eq!(verified.access_key, "AKIAIOSFODNN7EXAMPLE");
-        assert_eq!(verified.mechanism == Mechanism::Query, v.get("raw_query").is_some(), "{id}");
+        assert_eq!(verified.access_key.as_deref(), Some("AKIAIOSFODNN7EXAMPLE"));
+        assert_eq!(verified.auth_type == AuthType::Query, v.get("raw_query").is_some(), "{id}");
         // Tamper with the host: the signature must fail and report the canonical request.
         headers.insert("host", "other.example".parse().unwrap());
         let err = verify(

@@ -1,0 +1,121 @@
+//! The one way every S3 request flows: **route** once into a typed operation, **authenticate**
+//! (every scheme, POST forms included) into a verified principal, **authorize** it for the
+//! operation, **dispatch** to the handler, and turn an error, if any, into S3's response here.
+//! CORS wraps all of it: a cross-origin request gets the bucket's `Access-Control-*` headers on
+//! whatever the pipeline answered, errors included.
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+
+use crate::access;
+use crate::auth::log::AuthLogEntry;
+use crate::auth::{self, AuthRequest, AuthTrace, Presented};
+use crate::body::Body;
+use crate::error::{S3Error, S3Result};
+use crate::router::{self, Op, Routed};
+use crate::s3::{cors, dispatch, post_object, Ctx, RequestBody};
+use crate::state::AppState;
+
+/// Serves one S3 request and returns S3's response for it, success or error.
+pub async fn serve(state: &AppState, req: Request<Incoming>, request_id: &str) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let query = auth::parse_query(parts.uri.query().unwrap_or(""));
+    let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
+    let routed = router::route_request(
+        &parts.method,
+        host,
+        parts.uri.path(),
+        &query,
+        &parts.headers,
+        state.config.domain.as_deref(),
+    );
+    // Cross-origin requests get the bucket's CORS headers on whatever is answered, errors too.
+    let cors_bucket = match (&routed.op, parts.headers.contains_key(http::header::ORIGIN)) {
+        (Ok(Op::CorsPreflight), _) | (_, false) => None,
+        _ => routed.bucket().map(str::to_string),
+    };
+    let mut resp = match process(state, &parts, &query, body, routed, request_id).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(&parts.method, request_id),
+    };
+    if let Some(bucket) = cors_bucket {
+        cors::decorate(state, &parts.method, &parts.headers, &bucket, &mut resp).await;
+    }
+    resp
+}
+
+/// Authenticate, authorize and dispatch a routed request.
+async fn process(
+    state: &AppState,
+    parts: &http::request::Parts,
+    query: &[(String, String)],
+    body: Incoming,
+    routed: Routed,
+    request_id: &str,
+) -> S3Result<Response<Body>> {
+    // A preflight is never signed: the bucket's CORS rules alone answer it.
+    if let (Ok(Op::CorsPreflight), Some(bucket)) = (&routed.op, routed.bucket()) {
+        return cors::handle_preflight(state, &parts.headers, bucket, routed.key().is_some()).await;
+    }
+    // A form upload carries its authentication in the form: read the fields before the file.
+    let body = match (&routed.op, routed.bucket()) {
+        (Ok(Op::PostObject), Some(_)) => {
+            RequestBody::Form(Box::new(post_object::read_form(&parts.headers, body).await?))
+        }
+        _ => RequestBody::Raw(body),
+    };
+    let mut trace = AuthTrace::default();
+    let verified = {
+        let presented = match (&body, routed.bucket()) {
+            (RequestBody::Form(form), Some(bucket)) => Presented::PostForm { fields: &form.fields, bucket },
+            _ => Presented::Request(AuthRequest {
+                method: &parts.method,
+                raw_path: parts.uri.path(),
+                raw_query: parts.uri.query().unwrap_or(""),
+                query,
+                headers: &parts.headers,
+                vhost_bucket: routed.target.as_ref().ok().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref()),
+            }),
+        };
+        auth::authenticate(&state.auth, &presented, &mut trace)
+    };
+    let decision = match &verified {
+        Ok(v) => access::authorize(state, v, &routed).await,
+        Err(_) => Ok(()),
+    };
+    log_decision(state, request_id, &parts.method, &routed, trace, verified.as_ref().err().or(decision.as_ref().err()));
+    let verified = verified?;
+    decision?;
+    let target = routed.target?;
+    let op = routed.op?;
+    let ctx = Ctx { state, parts, query, verified: &verified };
+    dispatch(&ctx, op, &target, body).await
+}
+
+/// Records one request's authentication and authorization decision in the auth log.
+fn log_decision(
+    state: &AppState,
+    request_id: &str,
+    method: &http::Method,
+    routed: &Routed,
+    trace: AuthTrace,
+    error: Option<&S3Error>,
+) {
+    let extra = |name: &str| error.and_then(|e| e.extras.iter().find(|(n, _)| *n == name)).map(|(_, v)| v.clone());
+    state.auth_log.record(AuthLogEntry {
+        time: auth::clock::iso8601(state.auth.clock.now()),
+        request_id: request_id.to_string(),
+        method: method.to_string(),
+        bucket: routed.bucket().map(str::to_string),
+        key: routed.key().map(str::to_string),
+        mechanism: trace.mechanism,
+        access_key: trace.access_key,
+        signed_headers: trace.signed_headers,
+        expires: trace.expires,
+        verdict: if error.is_some() { "denied" } else { "allowed" },
+        error_code: error.map(|e| e.code_name()),
+        error_message: error.map(|e| e.message.clone()),
+        canonical_request: extra("CanonicalRequest"),
+        string_to_sign: extra("StringToSign"),
+    });
+}

@@ -1,0 +1,34 @@
+//! The server's shared state: settings, the authentication setup (keys, sessions, clock), the
+//! store and the auth decision log. It sits below the server so that handlers (`s3/`), the admin
+//! endpoints and the server itself all reach it without importing one another.
+
+use crate::auth::log::AuthLog;
+use crate::auth::{AuthConfig, Clock, Credentials};
+use crate::config::Config;
+use crate::storage::Store;
+
+/// Everything a request handler can reach.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: Config,
+    pub auth: AuthConfig,
+    pub store: Store,
+    pub auth_log: AuthLog,
+}
+
+impl AppState {
+    /// State for `config` over an opened store.
+    pub fn new(config: Config, store: Store) -> Self {
+        let auth = AuthConfig {
+            region: config.region.clone(),
+            credentials: Credentials::single(&config.access_key, &config.secret_key),
+            clock: Clock::new(config.clock),
+        };
+        AppState { config, auth, store, auth_log: AuthLog::default() }
+    }
+
+    /// A new request id: 16 uppercase hex digits, like S3's.
+    pub fn next_request_id(&self) -> String {
+        format!("{:016X}", uuid::Uuid::new_v4().as_u64_pair().0)
+    }
+}
