@@ -96,9 +96,69 @@ pub struct ServeArgs {
     /// Flush every acknowledged write to the disk (survives power loss; slower).
     #[arg(long, env = "S3STRICT_FSYNC", num_args = 0..=1, default_missing_value = "true")]
     pub fsync: Option<bool>,
-    /// TOML file with any of the settings above (snake_case names).
+    /// Account id of the access key above (its root user). [default: 123456789012]
+    #[arg(long, env = "S3STRICT_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// TOML file with any of the settings above (snake_case names), and the identities:
+    /// `[[accounts]]`, `[[users]]`, `[[roles]]`.
     #[arg(long, env = "S3STRICT_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// A policy document in the config file: the JSON text AWS users write, or the same document as
+/// a TOML table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum PolicyText {
+    Json(String),
+    Table(serde_json::Value),
+}
+
+impl PolicyText {
+    /// The document as JSON text.
+    pub fn text(&self) -> String {
+        match self {
+            PolicyText::Json(s) => s.clone(),
+            PolicyText::Table(v) => v.to_string(),
+        }
+    }
+}
+
+/// `[[accounts]]`: another account, optionally with its root user's key.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    pub id: String,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+}
+
+/// `[[users]]`: an IAM user with one access key and inline policies.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSettings {
+    pub name: String,
+    /// The account id; the default account when absent.
+    pub account: Option<String>,
+    pub access_key: String,
+    pub secret_key: String,
+    /// `Active` (default) or `Inactive`.
+    pub status: Option<String>,
+    #[serde(default)]
+    pub policies: Vec<PolicyText>,
+}
+
+/// `[[roles]]`: a role users may assume through STS.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleSettings {
+    pub name: String,
+    pub account: Option<String>,
+    pub trust_policy: PolicyText,
+    #[serde(default)]
+    pub policies: Vec<PolicyText>,
+    /// Seconds, 900 to 43200; 3600 by default.
+    pub max_session_duration: Option<i64>,
 }
 
 /// The same settings as read from a TOML file.
@@ -115,6 +175,13 @@ struct FileSettings {
     clock_frozen: Option<String>,
     admin_token: Option<String>,
     fsync: Option<bool>,
+    account_id: Option<String>,
+    #[serde(default)]
+    accounts: Vec<AccountSettings>,
+    #[serde(default)]
+    users: Vec<UserSettings>,
+    #[serde(default)]
+    roles: Vec<RoleSettings>,
 }
 
 /// Validated settings.
@@ -130,6 +197,12 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Flush writes to the disk before acknowledging them.
     pub fsync: bool,
+    /// The account of `access_key`, whose root user it is.
+    pub account_id: String,
+    /// Further accounts, users and roles (from the config file).
+    pub accounts: Vec<AccountSettings>,
+    pub users: Vec<UserSettings>,
+    pub roles: Vec<RoleSettings>,
 }
 
 impl Default for Config {
@@ -144,6 +217,10 @@ impl Default for Config {
             clock: ClockSetting::Real,
             admin_token: None,
             fsync: false,
+            account_id: crate::iam::DEFAULT_ACCOUNT_ID.into(),
+            accounts: Vec::new(),
+            users: Vec::new(),
+            roles: Vec::new(),
         }
     }
 }
@@ -181,7 +258,14 @@ impl Config {
             clock,
             admin_token: args.admin_token.or(file.admin_token),
             fsync: args.fsync.or(file.fsync).unwrap_or(d.fsync),
+            account_id: args.account_id.or(file.account_id).unwrap_or(d.account_id),
+            accounts: file.accounts,
+            users: file.users,
+            roles: file.roles,
         };
+        if !crate::iam::is_account_id(&config.account_id) {
+            return Err(format!("invalid account id {:?}: an account id is 12 digits", config.account_id));
+        }
         if config.access_key.is_empty() || config.access_key.contains('/') {
             return Err("the access key must be non-empty and contain no '/'".into());
         }
@@ -210,6 +294,34 @@ mod tests {
         assert_eq!(c.region, "eu-west-1");
         assert_eq!(c.clock, ClockSetting::Offset(60));
         assert_eq!(c.access_key, DEFAULT_ACCESS_KEY);
+    }
+
+    #[test]
+    fn identities_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let text = r#"
+[[users]]
+name = "alice"
+access_key = "AKIAALICE"
+secret_key = "s"
+policies = ['{"Version":"2012-10-17","Statement":[]}']
+
+[[users]]
+name = "bob"
+access_key = "AKIABOB"
+secret_key = "s"
+status = "Inactive"
+[[users.policies]]
+Version = "2012-10-17"
+Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }]
+"#;
+        std::fs::write(&path, text).unwrap();
+        let c = Config::from_args(ServeArgs { config: Some(path), ..Default::default() }).unwrap();
+        assert_eq!(c.users.len(), 2);
+        assert_eq!(c.users[0].policies[0].text(), r#"{"Version":"2012-10-17","Statement":[]}"#);
+        assert!(c.users[1].policies[0].text().contains(r#""Effect":"Allow""#), "{}", c.users[1].policies[0].text());
+        assert_eq!(c.account_id, crate::iam::DEFAULT_ACCOUNT_ID);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   become responses here; CORS wraps it.
 //! - [`router`]: request → bucket/key and a typed [`router::Op`] with its IAM action.
 //! - [`access`]: authorization, the one place that decides whether a principal may do an operation.
+//! - [`iam`]: identities: accounts, users, roles, sessions. [`policy`]: the IAM policy language.
 //! - [`s3`]: one file per API area (`bucket`, `object`, `list`, `multipart`, `post_object`,
 //!   `cors`) with the `handle_*` functions, the shared upload kit and `dispatch`.
 //! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, POST policies, SigV2,
@@ -28,7 +29,9 @@ pub mod check;
 pub mod checksum;
 pub mod config;
 pub mod error;
+pub mod iam;
 pub mod pipeline;
+pub mod policy;
 pub mod router;
 pub mod s3;
 pub mod server;

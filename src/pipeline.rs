@@ -80,16 +80,34 @@ async fn process(
         auth::authenticate(&state.auth, &presented, &mut trace)
     };
     let decision = match &verified {
-        Ok(v) => access::authorize(state, v, &routed).await,
-        Err(_) => Ok(()),
+        Ok(v) => Some(access::authorize(state, v, &routed, parts, query).await),
+        Err(_) => None,
     };
-    log_decision(state, request_id, &parts.method, &routed, trace, verified.as_ref().err().or(decision.as_ref().err()));
+    let (principal, decided_by, denied) = match (&verified, &decision) {
+        (Err(e), _) => (None, None, Some(e)),
+        (Ok(_), Some(Ok(a))) => (a.principal.arn.clone(), Some(a.decided_by.clone()), None),
+        (Ok(_), Some(Err((e, why)))) => (None, Some(why.clone()), Some(e)),
+        (Ok(_), None) => (None, None, None),
+    };
+    let decision_log = Decision { principal, decided_by, error: denied };
+    log_decision(state, request_id, &parts.method, &routed, trace, decision_log);
     let verified = verified?;
-    decision?;
+    let access = match decision {
+        Some(Ok(a)) => a,
+        Some(Err((e, _))) => return Err(e),
+        None => return Err(S3Error::internal("authorization did not run")),
+    };
     let target = routed.target?;
     let op = routed.op?;
-    let ctx = Ctx { state, parts, query, verified: &verified };
+    let ctx = Ctx { state, parts, query, verified: &verified, access: &access };
     dispatch(&ctx, op, &target, body).await
+}
+
+/// What the auth log records of a decision besides the authentication trace.
+struct Decision<'a> {
+    principal: Option<String>,
+    decided_by: Option<String>,
+    error: Option<&'a S3Error>,
 }
 
 /// Records one request's authentication and authorization decision in the auth log.
@@ -99,8 +117,9 @@ fn log_decision(
     method: &http::Method,
     routed: &Routed,
     trace: AuthTrace,
-    error: Option<&S3Error>,
+    decision: Decision<'_>,
 ) {
+    let error = decision.error;
     let extra = |name: &str| error.and_then(|e| e.extras.iter().find(|(n, _)| *n == name)).map(|(_, v)| v.clone());
     state.auth_log.record(AuthLogEntry {
         time: auth::clock::iso8601(state.auth.clock.now()),
@@ -108,6 +127,10 @@ fn log_decision(
         method: method.to_string(),
         bucket: routed.bucket().map(str::to_string),
         key: routed.key().map(str::to_string),
+        action: routed.op.as_ref().ok().map(|op| op.action()).filter(|a| !a.is_empty()),
+        resource: routed.target.as_ref().ok().map(|t| t.resource_arn()),
+        principal: decision.principal,
+        decided_by: decision.decided_by,
         mechanism: trace.mechanism,
         access_key: trace.access_key,
         signed_headers: trace.signed_headers,

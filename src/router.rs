@@ -69,6 +69,10 @@ pub enum Op {
     PutBucketCors,
     GetBucketCors,
     DeleteBucketCors,
+    PutBucketPolicy,
+    GetBucketPolicy,
+    DeleteBucketPolicy,
+    GetBucketPolicyStatus,
     /// An unauthenticated CORS preflight `OPTIONS` request.
     CorsPreflight,
     /// Read-only answers for features s3strict does not model: versioning never enabled, the
@@ -105,6 +109,10 @@ impl Op {
             Op::ListMultipartUploads => "s3:ListBucketMultipartUploads",
             Op::PutBucketCors | Op::DeleteBucketCors => "s3:PutBucketCORS",
             Op::GetBucketCors => "s3:GetBucketCORS",
+            Op::PutBucketPolicy => "s3:PutBucketPolicy",
+            Op::GetBucketPolicy => "s3:GetBucketPolicy",
+            Op::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
+            Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
             Op::CorsPreflight => "",
             Op::GetBucketVersioning => "s3:GetBucketVersioning",
             Op::GetBucketAcl => "s3:GetBucketAcl",
@@ -257,8 +265,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "notification",
     "object-lock",
     "ownershipControls",
-    "policy",
-    "policyStatus",
     "publicAccessBlock",
     "replication",
     "requestPayment",
@@ -318,6 +324,20 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     Method::PUT => Ok(Op::PutBucketCors),
                     Method::GET => Ok(Op::GetBucketCors),
                     Method::DELETE => Ok(Op::DeleteBucketCors),
+                    _ => Err(not_allowed()),
+                };
+            }
+            if has("policy") {
+                return match *method {
+                    Method::PUT => Ok(Op::PutBucketPolicy),
+                    Method::GET => Ok(Op::GetBucketPolicy),
+                    Method::DELETE => Ok(Op::DeleteBucketPolicy),
+                    _ => Err(not_allowed()),
+                };
+            }
+            if has("policyStatus") {
+                return match *method {
+                    Method::GET => Ok(Op::GetBucketPolicyStatus),
                     _ => Err(not_allowed()),
                 };
             }
@@ -442,6 +462,8 @@ mod tests {
         assert_eq!(route(&Method::GET, &b, &q("versioning"), &h).unwrap(), Op::GetBucketVersioning);
         assert_eq!(route(&Method::PUT, &b, &q("versioning"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PUT, &b, &q("cors"), &h).unwrap(), Op::PutBucketCors);
+        assert_eq!(route(&Method::DELETE, &b, &q("policy"), &h).unwrap(), Op::DeleteBucketPolicy);
+        assert_eq!(route(&Method::GET, &b, &q("policyStatus"), &h).unwrap(), Op::GetBucketPolicyStatus);
         assert_eq!(route(&Method::OPTIONS, &o, &[], &h).unwrap(), Op::CorsPreflight);
         assert_eq!(route(&Method::POST, &b, &[], &h).unwrap(), Op::PostObject);
         assert_eq!(route(&Method::PUT, &o, &[], &h).unwrap(), Op::PutObject);

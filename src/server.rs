@@ -15,9 +15,11 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
+use crate::access::PeerAddr;
 use crate::body::Body;
 use crate::config::Config;
 use crate::error::host_id;
+use crate::iam::Iam;
 pub use crate::state::AppState;
 use crate::storage::Store;
 
@@ -28,13 +30,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the data directory and binds the address of `config`.
+    /// Opens the data directory, loads the identities and binds the address of `config`.
     pub async fn bind(config: Config) -> std::io::Result<Server> {
         let store = Store::open(&config.data, config.fsync).await.map_err(std::io::Error::other)?;
+        let iam = load_identities(&config, &store).await.map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(config.addr).await?;
         let mut config = config;
         config.addr = listener.local_addr()?;
-        Ok(Server { listener, state: Arc::new(AppState::new(config, store)) })
+        Ok(Server { listener, state: Arc::new(AppState::new(config, store, Arc::new(iam))) })
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -62,8 +65,9 @@ impl Server {
                         }
                     };
                     let state = self.state.clone();
-                    let service = service_fn(move |req| {
+                    let service = service_fn(move |mut req: Request<Incoming>| {
                         let state = state.clone();
+                        req.extensions_mut().insert(PeerAddr(peer.ip()));
                         async move { Ok::<_, Infallible>(handle(state, req).await) }
                     });
                     let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
@@ -81,6 +85,20 @@ impl Server {
         graceful.shutdown().await;
         Ok(())
     }
+}
+
+/// The identities of `config` over what the store kept: the users the config declares are
+/// written back, buckets from before accounts existed go to the default account.
+async fn load_identities(config: &Config, store: &Store) -> Result<Iam, String> {
+    let now_ms = crate::auth::Clock::new(config.clock).now().timestamp_millis();
+    let users = store.users().await.map_err(|e| e.to_string())?;
+    let sessions = store.sessions(now_ms).await.map_err(|e| e.to_string())?;
+    let (iam, declared) = Iam::load(config, users, sessions, now_ms)?;
+    for row in declared {
+        store.save_user(row).await.map_err(|e| e.to_string())?;
+    }
+    store.adopt_buckets(&config.account_id).await.map_err(|e| e.to_string())?;
+    Ok(iam)
 }
 
 /// Serves one request.

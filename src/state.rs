@@ -2,9 +2,12 @@
 //! store and the auth decision log. It sits below the server so that handlers (`s3/`), the admin
 //! endpoints and the server itself all reach it without importing one another.
 
+use std::sync::Arc;
+
 use crate::auth::log::AuthLog;
 use crate::auth::{AuthConfig, Clock, Credentials};
 use crate::config::Config;
+use crate::iam::Iam;
 use crate::storage::Store;
 
 /// Everything a request handler can reach.
@@ -17,14 +20,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State for `config` over an opened store.
-    pub fn new(config: Config, store: Store) -> Self {
+    /// State for `config` over an opened store and its identities.
+    pub fn new(config: Config, store: Store, iam: Arc<Iam>) -> Self {
         let auth = AuthConfig {
             region: config.region.clone(),
-            credentials: Credentials::single(&config.access_key, &config.secret_key),
+            credentials: Credentials::new(iam),
             clock: Clock::new(config.clock),
         };
         AppState { config, auth, store, auth_log: AuthLog::default() }
+    }
+
+    /// The identity registry.
+    pub fn iam(&self) -> &Arc<Iam> {
+        self.auth.credentials.iam()
     }
 
     /// A new request id: 16 uppercase hex digits, like S3's.

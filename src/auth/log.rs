@@ -29,6 +29,13 @@ pub struct AuthLogEntry {
     pub method: String,
     pub bucket: Option<String>,
     pub key: Option<String>,
+    /// The IAM action and resource ARN authorization judged.
+    pub action: Option<&'static str>,
+    pub resource: Option<String>,
+    /// The principal's ARN, once known.
+    pub principal: Option<String>,
+    /// The rule that decided: the policy statement, the root user, a missing bucket…
+    pub decided_by: Option<String>,
     pub mechanism: Option<&'static str>,
     pub access_key: Option<String>,
     pub signed_headers: Option<String>,
@@ -68,6 +75,7 @@ impl AuthLog {
             signed_headers = entry.signed_headers.as_deref().unwrap_or(""),
             expires = entry.expires.as_deref().unwrap_or(""),
             verdict = entry.verdict,
+            decided_by = entry.decided_by.as_deref().unwrap_or(""),
             error_code = entry.error_code.unwrap_or(""),
             "auth decision"
         );

@@ -25,7 +25,7 @@ use canonical::{
     string_to_sign,
 };
 pub use clock::Clock;
-pub use credentials::{Credentials, Session};
+pub use credentials::Credentials;
 pub use log::AuthTrace;
 
 /// The service name in every SigV4 scope s3strict accepts.

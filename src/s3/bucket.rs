@@ -76,8 +76,12 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -
             ))
         }
     }
-    if !ctx.state.store.create_bucket(bucket, region, ctx.now_ms()).await? {
-        return Err(S3Error::new(ErrorCode::BucketAlreadyOwnedByYou).extra("BucketName", bucket));
+    let owner = ctx.owner_account();
+    if let Some(existing) = ctx.state.store.create_bucket(bucket, region, owner, ctx.now_ms()).await? {
+        if existing.owner_account == owner {
+            return Err(S3Error::new(ErrorCode::BucketAlreadyOwnedByYou).extra("BucketName", bucket));
+        }
+        return Err(S3Error::new(ErrorCode::BucketAlreadyExists).extra("BucketName", bucket));
     }
     let mut resp = empty_response(StatusCode::OK);
     set_header(&mut resp, "location", &format!("/{bucket}"));
@@ -100,10 +104,10 @@ pub async fn handle_delete_bucket(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Respo
 }
 
 pub async fn handle_list_buckets(ctx: &Ctx<'_>) -> S3Result<Response<Body>> {
-    let buckets = ctx.state.store.list_buckets().await?;
+    let buckets = ctx.state.store.list_buckets(ctx.owner_account()).await?;
     let mut w = XmlWriter::new();
     w.open_root("ListAllMyBucketsResult");
-    write_owner(&mut w, ctx.requester());
+    write_owner(&mut w, ctx.owner_account());
     w.open("Buckets");
     for b in buckets {
         w.open("Bucket");
@@ -139,10 +143,10 @@ pub async fn handle_get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> S3Resu
 
 /// GetBucketAcl / GetObjectAcl: the owner holds FULL_CONTROL, the only ACL s3strict has.
 pub fn owner_acl(ctx: &Ctx<'_>) -> Response<Body> {
-    let id = super::owner_id(ctx.requester());
+    let id = crate::iam::canonical_id(ctx.owner_account());
     let mut w = XmlWriter::new();
     w.open_root("AccessControlPolicy");
-    write_owner(&mut w, ctx.requester());
+    write_owner(&mut w, ctx.owner_account());
     w.open("AccessControlList");
     w.open("Grant");
     w.open_with(

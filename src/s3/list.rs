@@ -125,7 +125,7 @@ pub async fn handle_list_objects_v2(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
     if names.0 {
         w.elem("EncodingType", "url");
     }
-    let owner = fetch_owner.then_some(ctx.requester());
+    let owner = fetch_owner.then_some(ctx.owner_account());
     write_entries(&mut w, &page, &names, owner);
     w.close("ListBucketResult");
     Ok(xml_response(w))
@@ -184,7 +184,7 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
         l.names.put(&mut w, "NextMarker", last);
     }
     l.write_bounds(&mut w);
-    write_entries(&mut w, &l.page, &l.names, Some(ctx.requester()));
+    write_entries(&mut w, &l.page, &l.names, Some(ctx.owner_account()));
     w.close("ListBucketResult");
     Ok(xml_response(w))
 }
@@ -213,7 +213,7 @@ pub async fn handle_list_object_versions(ctx: &Ctx<'_>, bucket: &str) -> S3Resul
         w.elem("LastModified", &xml_date(o.last_modified_ms));
         w.elem("ETag", &o.etag);
         w.elem("Size", &o.size.to_string());
-        write_owner(&mut w, ctx.requester());
+        write_owner(&mut w, ctx.owner_account());
         w.elem("StorageClass", "STANDARD");
         w.close("Version");
     }

@@ -13,6 +13,7 @@ pub mod list;
 pub mod multipart;
 pub mod object;
 pub mod payload;
+pub mod policy;
 pub mod post_object;
 pub mod upload;
 
@@ -33,6 +34,8 @@ pub struct Ctx<'a> {
     /// The query, each name and value decoded once.
     pub query: &'a [(String, String)],
     pub verified: &'a Verified,
+    /// Who may do what: the principal and its policies, for the questions handlers still ask.
+    pub access: &'a crate::access::Authorization,
 }
 
 impl Ctx<'_> {
@@ -79,9 +82,10 @@ impl Ctx<'_> {
         out
     }
 
-    /// The access key that signed the request (empty for an anonymous one).
-    pub fn requester(&self) -> &str {
-        self.verified.access_key.as_deref().unwrap_or_default()
+    /// The account that owns what the request reads or creates: the bucket's owner, or the
+    /// requester's account for requests without a bucket.
+    pub fn owner_account(&self) -> &str {
+        self.access.owner_account()
     }
 
     /// A query parameter.
@@ -147,6 +151,10 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::PutBucketCors => cors::handle_put_bucket_cors(ctx, b, raw()?).await,
         Op::GetBucketCors => cors::handle_get_bucket_cors(ctx, b).await,
         Op::DeleteBucketCors => cors::handle_delete_bucket_cors(ctx, b).await,
+        Op::PutBucketPolicy => policy::handle_put_bucket_policy(ctx, b, raw()?).await,
+        Op::GetBucketPolicy => policy::handle_get_bucket_policy(ctx, b).await,
+        Op::DeleteBucketPolicy => policy::handle_delete_bucket_policy(ctx, b).await,
+        Op::GetBucketPolicyStatus => policy::handle_get_bucket_policy_status(ctx, b).await,
         Op::GetBucketVersioning => bucket::handle_get_bucket_versioning(ctx, b).await,
         Op::GetBucketAcl => bucket::handle_get_bucket_acl(ctx, b).await,
         Op::GetBucketTagging => bucket::handle_get_bucket_tagging(ctx, b).await,
@@ -191,20 +199,16 @@ pub fn set_header(resp: &mut Response<Body>, name: &str, value: &str) {
     }
 }
 
-/// The owner every bucket and object reports: a stable canonical id derived from the access key.
-pub fn owner_id(access_key: &str) -> String {
-    crate::auth::canonical::sha256_hex(access_key.as_bytes())
+/// Writes `<Owner><ID/><DisplayName/></Owner>` for the account `account_id`.
+pub fn write_owner(w: &mut XmlWriter, account_id: &str) {
+    write_principal(w, "Owner", account_id);
 }
 
-/// Writes `<Owner><ID/><DisplayName/></Owner>`.
-pub fn write_owner(w: &mut XmlWriter, access_key: &str) {
-    write_principal(w, "Owner", access_key);
-}
-
-/// Writes a principal element (`Owner`, `Initiator`) with its `ID` and `DisplayName`.
-pub fn write_principal(w: &mut XmlWriter, element: &str, access_key: &str) {
+/// Writes a principal element (`Owner`, `Initiator`) of an account: its canonical `ID` and a
+/// `DisplayName`.
+pub fn write_principal(w: &mut XmlWriter, element: &str, account_id: &str) {
     w.open(element);
-    w.elem("ID", &owner_id(access_key));
+    w.elem("ID", &crate::iam::canonical_id(account_id));
     w.elem("DisplayName", "s3strict");
     w.close(element);
 }

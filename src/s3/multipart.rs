@@ -420,14 +420,14 @@ pub async fn handle_list_parts(ctx: &Ctx<'_>, bucket: &str, key: &str, upload_id
     let mut parts = ctx.state.store.list_parts(upload_id, marker, max_parts + 1).await?;
     let truncated = parts.len() > max_parts;
     parts.truncate(max_parts);
-    let access_key = ctx.requester();
+    let owner = ctx.owner_account();
     let mut w = XmlWriter::new();
     w.open_root("ListPartsResult");
     w.elem("Bucket", bucket);
     w.elem("Key", key);
     w.elem("UploadId", upload_id);
-    write_principal(&mut w, "Initiator", access_key);
-    write_owner(&mut w, access_key);
+    write_principal(&mut w, "Initiator", owner);
+    write_owner(&mut w, owner);
     w.elem("StorageClass", "STANDARD");
     w.elem("PartNumberMarker", &marker.to_string());
     if let Some(last) = parts.last() {
@@ -460,7 +460,7 @@ pub async fn handle_list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str) -> S3Res
         max_uploads,
     };
     let page = ctx.state.store.list_uploads(bucket, q.clone()).await?;
-    let access_key = ctx.requester();
+    let owner = ctx.owner_account();
     let mut w = XmlWriter::new();
     w.open_root("ListMultipartUploadsResult");
     w.elem("Bucket", bucket);
@@ -486,8 +486,8 @@ pub async fn handle_list_multipart_uploads(ctx: &Ctx<'_>, bucket: &str) -> S3Res
         w.open("Upload");
         w.elem("Key", &u.key);
         w.elem("UploadId", &u.upload_id);
-        write_principal(&mut w, "Initiator", access_key);
-        write_owner(&mut w, access_key);
+        write_principal(&mut w, "Initiator", owner);
+        write_owner(&mut w, owner);
         w.elem("StorageClass", "STANDARD");
         w.elem("Initiated", &xml_date(u.initiated_ms));
         w.close("Upload");

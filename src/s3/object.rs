@@ -101,6 +101,19 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
     ("response-content-encoding", "content-encoding"),
 ];
 
+/// S3 tells a missing key as `NoSuchKey` only to whoever may list the bucket; anyone else gets
+/// `AccessDenied`, so that a refusal does not reveal what the bucket holds.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions>
+fn hide_missing_key(ctx: &Ctx<'_>, bucket: &str, e: S3Error) -> S3Error {
+    if e.code != ErrorCode::NoSuchKey {
+        return e;
+    }
+    match ctx.access.require("s3:ListBucket", &format!("arn:aws:s3:::{bucket}")) {
+        Ok(()) => e,
+        Err(denied) => denied,
+    }
+}
+
 pub async fn handle_get_object(
     ctx: &Ctx<'_>,
     bucket: &str,
@@ -108,7 +121,8 @@ pub async fn handle_get_object(
     part_number: Option<u32>,
     head: bool,
 ) -> S3Result<Response<Body>> {
-    let (meta, mut file) = ctx.state.store.open_object(bucket, key).await?;
+    let (meta, mut file) =
+        ctx.state.store.open_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
     match request_conditions(ctx).check(&meta) {
         Err(e) if e.code == ErrorCode::NotModified => {
             let mut resp = empty_response(StatusCode::NOT_MODIFIED);
@@ -280,7 +294,8 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) 
     let mut results = Vec::with_capacity(keys.len());
     let mut valid = Vec::new();
     for key in &keys {
-        match validate_key(key) {
+        let allowed = ctx.access.require("s3:DeleteObject", &format!("arn:aws:s3:::{bucket}/{key}"));
+        match validate_key(key).and(allowed) {
             Ok(()) => {
                 valid.push(key.clone());
                 results.push(None);
@@ -317,13 +332,13 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) 
 }
 
 pub async fn handle_get_object_acl(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.head_object(bucket, key).await?;
+    ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
     Ok(super::bucket::owner_acl(ctx))
 }
 
 /// GetObjectTagging: objects have no tags in s3strict, so the set is empty.
 pub async fn handle_get_object_tagging(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.head_object(bucket, key).await?;
+    ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
     let mut w = XmlWriter::new();
     w.open_root("Tagging");
     w.open("TagSet");

@@ -122,7 +122,7 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
-    tracing::debug!(bucket, key = %key, access_key = ctx.requester(), "POST object stored");
+    tracing::debug!(bucket, key = %key, principal = ctx.access.principal.arn.as_deref().unwrap_or(""), "POST object stored");
     Ok(success_response(&fields, bucket, &key, &meta.etag))
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::{Algorithm, Checksum, ChecksumType};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
 /// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
@@ -88,6 +88,34 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if version < 4 {
         conn.execute_batch("BEGIN; ALTER TABLE buckets ADD COLUMN cors TEXT; COMMIT;")?;
     }
+    if version < 5 {
+        // Buckets made before accounts existed have no owner until startup adopts them.
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE buckets ADD COLUMN owner_account TEXT;
+             ALTER TABLE buckets ADD COLUMN policy TEXT;
+             CREATE TABLE users (
+                 account_id TEXT NOT NULL,
+                 name TEXT NOT NULL,
+                 access_key TEXT NOT NULL UNIQUE,
+                 secret_key TEXT NOT NULL,
+                 status TEXT NOT NULL,
+                 user_id TEXT NOT NULL,
+                 policies TEXT NOT NULL,
+                 created_ms INTEGER NOT NULL,
+                 PRIMARY KEY (account_id, name)
+             );
+             CREATE TABLE sessions (
+                 access_key TEXT PRIMARY KEY,
+                 secret_key TEXT NOT NULL,
+                 token TEXT NOT NULL UNIQUE,
+                 expires_ms INTEGER NOT NULL,
+                 holder TEXT NOT NULL,
+                 policy TEXT
+             );
+             COMMIT;",
+        )?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -117,6 +145,22 @@ pub struct BucketRow {
     pub name: String,
     pub region: String,
     pub created_ms: i64,
+    /// The owning account's id.
+    pub owner_account: String,
+    /// The bucket policy document, as it was put.
+    pub policy: Option<String>,
+}
+
+const BUCKET_COLUMNS: &str = "name, region, created_ms, COALESCE(owner_account, ''), policy";
+
+fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BucketRow> {
+    Ok(BucketRow {
+        name: r.get(0)?,
+        region: r.get(1)?,
+        created_ms: r.get(2)?,
+        owner_account: r.get(3)?,
+        policy: r.get(4)?,
+    })
 }
 
 /// Everything stored about an object but its body.
@@ -145,25 +189,35 @@ impl ObjectMeta {
     }
 }
 
-pub fn insert_bucket(conn: &Connection, name: &str, region: &str, now_ms: i64) -> rusqlite::Result<bool> {
+/// Inserts a bucket owned by `owner`; false when the name is taken.
+pub fn insert_bucket(conn: &Connection, name: &str, region: &str, owner: &str, now_ms: i64) -> rusqlite::Result<bool> {
     let n = conn.execute(
-        "INSERT OR IGNORE INTO buckets (name, region, created_ms) VALUES (?1, ?2, ?3)",
-        params![name, region, now_ms],
+        "INSERT OR IGNORE INTO buckets (name, region, created_ms, owner_account) VALUES (?1, ?2, ?3, ?4)",
+        params![name, region, now_ms, owner],
     )?;
     Ok(n == 1)
 }
 
 pub fn get_bucket(conn: &Connection, name: &str) -> rusqlite::Result<Option<BucketRow>> {
-    conn.query_row("SELECT name, region, created_ms FROM buckets WHERE name = ?1", [name], |r| {
-        Ok(BucketRow { name: r.get(0)?, region: r.get(1)?, created_ms: r.get(2)? })
-    })
-    .optional()
+    conn.query_row(&format!("SELECT {BUCKET_COLUMNS} FROM buckets WHERE name = ?1"), [name], bucket_from_row).optional()
 }
 
-pub fn list_buckets(conn: &Connection) -> rusqlite::Result<Vec<BucketRow>> {
-    let mut stmt = conn.prepare("SELECT name, region, created_ms FROM buckets ORDER BY name")?;
-    let rows = stmt.query_map([], |r| Ok(BucketRow { name: r.get(0)?, region: r.get(1)?, created_ms: r.get(2)? }))?;
+/// The buckets `owner` owns, by name.
+pub fn list_buckets(conn: &Connection, owner: &str) -> rusqlite::Result<Vec<BucketRow>> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {BUCKET_COLUMNS} FROM buckets WHERE owner_account = ?1 ORDER BY name"))?;
+    let rows = stmt.query_map([owner], bucket_from_row)?;
     rows.collect()
+}
+
+/// Gives every bucket without an owner (made before accounts existed) to `owner`.
+pub fn adopt_buckets(conn: &Connection, owner: &str) -> rusqlite::Result<usize> {
+    conn.execute("UPDATE buckets SET owner_account = ?1 WHERE owner_account IS NULL", [owner])
+}
+
+/// Sets or clears a bucket's policy; false when there is no such bucket.
+pub fn set_bucket_policy(conn: &Connection, bucket: &str, policy: Option<&str>) -> rusqlite::Result<bool> {
+    Ok(conn.execute("UPDATE buckets SET policy = ?2 WHERE name = ?1", params![bucket, policy])? == 1)
 }
 
 /// Outcome of deleting a bucket.

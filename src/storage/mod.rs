@@ -7,6 +7,7 @@
 //! or the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
 
 pub mod blobs;
+pub mod identities;
 pub mod meta;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use rusqlite::Connection;
 
 use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
+pub use identities::{SessionRow, UserRow};
 pub use meta::{BucketRow, DeleteBucket, ObjectMeta, PartRow, UploadRow};
 
 /// Handle to the data directory; cheap to clone.
@@ -98,9 +100,41 @@ impl Store {
         .map_err(S3Error::internal)?
     }
 
-    pub async fn create_bucket(&self, name: &str, region: &str, now_ms: i64) -> S3Result<bool> {
-        let (name, region) = (name.to_string(), region.to_string());
-        self.with_db(move |c, _| Ok(meta::insert_bucket(c, &name, &region, now_ms)?)).await
+    /// Creates a bucket owned by `owner`; when the name is taken, the bucket that has it.
+    pub async fn create_bucket(
+        &self,
+        name: &str,
+        region: &str,
+        owner: &str,
+        now_ms: i64,
+    ) -> S3Result<Option<BucketRow>> {
+        let (name, region, owner) = (name.to_string(), region.to_string(), owner.to_string());
+        self.with_db(move |c, _| {
+            if meta::insert_bucket(c, &name, &region, &owner, now_ms)? {
+                return Ok(None);
+            }
+            Ok(meta::get_bucket(c, &name)?)
+        })
+        .await
+    }
+
+    /// Gives every bucket made before accounts existed to `owner`.
+    pub async fn adopt_buckets(&self, owner: &str) -> S3Result<usize> {
+        let owner = owner.to_string();
+        self.with_db(move |c, _| Ok(meta::adopt_buckets(c, &owner)?)).await
+    }
+
+    /// Stores (or with `None` removes) the bucket's policy document.
+    pub async fn set_bucket_policy(&self, name: &str, policy: Option<String>) -> S3Result<()> {
+        let name = name.to_string();
+        self.with_db(move |c, _| {
+            if meta::set_bucket_policy(c, &name, policy.as_deref())? {
+                Ok(())
+            } else {
+                Err(no_such_bucket(&name))
+            }
+        })
+        .await
     }
 
     pub async fn bucket(&self, name: &str) -> S3Result<Option<BucketRow>> {
@@ -137,8 +171,10 @@ impl Store {
         .await
     }
 
-    pub async fn list_buckets(&self) -> S3Result<Vec<BucketRow>> {
-        self.with_db(|c, _| Ok(meta::list_buckets(c)?)).await
+    /// The buckets `owner` owns.
+    pub async fn list_buckets(&self, owner: &str) -> S3Result<Vec<BucketRow>> {
+        let owner = owner.to_string();
+        self.with_db(move |c, _| Ok(meta::list_buckets(c, &owner)?)).await
     }
 
     pub async fn delete_bucket(&self, name: &str) -> S3Result<DeleteBucket> {
@@ -255,6 +291,32 @@ impl Store {
             Ok(())
         })
         .await
+    }
+}
+
+/// Users and sessions.
+impl Store {
+    pub async fn users(&self) -> S3Result<Vec<UserRow>> {
+        self.with_db(|c, _| Ok(identities::list_users(c)?)).await
+    }
+
+    pub async fn save_user(&self, user: UserRow) -> S3Result<()> {
+        self.with_db(move |c, _| Ok(identities::upsert_user(c, &user)?)).await
+    }
+
+    /// Deletes a user; false when there was none.
+    pub async fn delete_user(&self, account_id: &str, name: &str) -> S3Result<bool> {
+        let (account_id, name) = (account_id.to_string(), name.to_string());
+        self.with_db(move |c, _| Ok(identities::delete_user(c, &account_id, &name)?)).await
+    }
+
+    /// Sessions still valid at `now_ms` (expired ones are dropped).
+    pub async fn sessions(&self, now_ms: i64) -> S3Result<Vec<SessionRow>> {
+        self.with_db(move |c, _| Ok(identities::live_sessions(c, now_ms)?)).await
+    }
+
+    pub async fn save_session(&self, session: SessionRow) -> S3Result<()> {
+        self.with_db(move |c, _| Ok(identities::insert_session(c, &session)?)).await
     }
 }
 

@@ -8,6 +8,9 @@ const MALFORMED: &str = "The authorization header is malformed; ";
 async fn anonymous_and_unsupported_schemes() {
     let s = TestServer::start().await;
     s.raw("GET", "/", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
+    // A bucket that does not exist is told as such to anyone, as S3 does.
+    s.raw("GET", "/bkt/key", &[], b"").await.assert_error(404, "NoSuchBucket", "The specified bucket does not exist");
+    s.create_bucket("bkt").await;
     s.raw("GET", "/bkt/key", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
     let unsupported = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
     let r = s.raw("GET", "/", &[("authorization", "Bearer token")], b"").await;

@@ -122,3 +122,13 @@ async fn bad_tokens() {
         assert_eq!(s.raw("POST", "/_s3strict/sessions", &[], body.as_bytes()).await.status, 400, "{body}");
     }
 }
+
+#[tokio::test]
+async fn sessions_survive_a_restart() {
+    let s = TestServer::start().await;
+    s.create_bucket("tmp").await;
+    let m = mint(&s, 600).await;
+    let s = s.restart().await;
+    let c = session_client(&s, &m, Some(&m.token));
+    c.put_object().bucket("tmp").key("k").body(b"after".to_vec().into()).send().await.unwrap();
+}

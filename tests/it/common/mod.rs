@@ -474,3 +474,40 @@ pub fn presign(
     let sig = canonical::sign(&canonical::signing_key(SK, &date[..8], REGION, "s3"), &sts);
     format!("{path}?{raw_query}&X-Amz-Signature={sig}")
 }
+
+/// Status, `Code` and `Message` of an SDK call's error.
+pub fn sdk_error<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    err: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> (u16, String, String) {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or_default();
+    (status, err.code().unwrap_or_default().to_string(), err.message().unwrap_or_default().to_string())
+}
+
+/// A presigned GET made by `client`, valid for `secs`.
+pub async fn presigned_get(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    secs: u64,
+) -> aws_sdk_s3::presigning::PresignedRequest {
+    let conf = aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(secs)).unwrap();
+    client.get_object().bucket(bucket).key(key).presigned(conf).await.unwrap()
+}
+
+/// A presigned PUT made by `client`, valid for an hour.
+pub async fn presigned_put(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> aws_sdk_s3::presigning::PresignedRequest {
+    let conf = aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(3600)).unwrap();
+    client.put_object().bucket(bucket).key(key).presigned(conf).await.unwrap()
+}
+
+/// A request to the admin API with a JSON body; the parsed answer.
+pub async fn admin(s: &TestServer, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    let r = s.raw(method, &format!("/_s3strict{path}"), &[("content-type", "application/json")], body.as_bytes()).await;
+    let v = serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null);
+    (r.status, v)
+}

@@ -1,6 +1,10 @@
 //! The server's own endpoints under `/_s3strict/` (never a valid bucket name, since `_` cannot
-//! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `reset`. Open on loopback; on any other address they
-//! require `Authorization: Bearer <admin token>`.
+//! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `users` ([`users`]), `reset`.
+//! Open on loopback; on any other address they require `Authorization: Bearer <admin token>`.
+//! A browser page on another site can never change anything here: state-changing requests that
+//! a browser marks as cross-site, or whose `Origin` is not this server, are refused.
+
+mod users;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -10,19 +14,20 @@ use serde::Deserialize;
 
 use crate::auth::clock::{iso8601, ClockSetting};
 use crate::body::{full, Body};
+use crate::iam::{Holder, MAX_SESSION_SECS};
 use crate::state::AppState;
 
 /// The path prefix of the admin endpoints.
 pub const PREFIX: &str = "/_s3strict";
 
-fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
+pub(crate) fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
     let mut resp = Response::new(full(Bytes::from(value.to_string())));
     *resp.status_mut() = status;
     resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     resp
 }
 
-fn error(status: StatusCode, message: &str) -> Response<Body> {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response<Body> {
     json(status, serde_json::json!({ "error": message }))
 }
 
@@ -34,9 +39,6 @@ struct ClockChange {
     frozen_at: Option<chrono::DateTime<chrono::Utc>>,
     real: Option<bool>,
 }
-
-/// The longest session STS grants: 36 hours.
-const MAX_SESSION_SECS: i64 = 129_600;
 
 /// A request for temporary credentials (`POST /_s3strict/sessions`).
 #[derive(Debug, Default, Deserialize)]
@@ -64,12 +66,48 @@ fn authorised(state: &AppState, req: &Request<Incoming>) -> bool {
     given.and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| crate::auth::canonical::signatures_equal(t, token))
 }
 
+/// Whether a browser sent this request from another site: `Sec-Fetch-Site` says so, or the
+/// `Origin` is not the host the request was sent to.
+fn cross_site(req: &Request<Incoming>) -> bool {
+    let header = |n: http::header::HeaderName| req.headers().get(n).and_then(|v| v.to_str().ok());
+    if matches!(header(http::header::HeaderName::from_static("sec-fetch-site")), Some("cross-site" | "same-site")) {
+        return true;
+    }
+    match header(http::header::ORIGIN) {
+        None => false,
+        Some(origin) => {
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            header(http::header::HOST) != Some(authority)
+        }
+    }
+}
+
+/// Reads a small JSON body (at most `limit` bytes); the error response when it cannot.
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
+    req: Request<Incoming>,
+    limit: usize,
+    what: &str,
+) -> Result<T, Response<Body>> {
+    let body = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Err(error(StatusCode::BAD_REQUEST, "body too large or unreadable")),
+    };
+    serde_json::from_slice(&body).map_err(|e| error(StatusCode::BAD_REQUEST, &format!("invalid {what}: {e}")))
+}
+
 /// Serves one admin request.
 pub async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Body> {
     if !authorised(state, &req) {
         return error(StatusCode::UNAUTHORIZED, "admin token required");
     }
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && cross_site(&req) {
+        return error(StatusCode::FORBIDDEN, "cross-site request refused");
+    }
     let path = req.uri().path().strip_prefix(PREFIX).unwrap_or("").to_string();
+    if path == "/users" || path.starts_with("/users/") {
+        return users::handle(state, req, &path["/users".len()..]).await;
+    }
     match (req.method().clone(), path.as_str()) {
         (Method::GET, "/health") => json(StatusCode::OK, serde_json::json!({ "status": "ok" })),
         (Method::GET, "/ready") => json(StatusCode::OK, serde_json::json!({ "ready": true })),
@@ -132,7 +170,13 @@ pub async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Body> 
                 return error(StatusCode::BAD_REQUEST, "duration_seconds must be between 1 and 129600");
             }
             let expires_at = state.auth.clock.now() + chrono::Duration::seconds(secs);
-            let s = state.auth.credentials.create_session(expires_at);
+            let iam = state.iam();
+            let holder = Holder::Root { account_id: iam.default_account().to_string() };
+            let s = iam.new_session(holder, None, expires_at);
+            if let Err(e) = state.store.save_session(s.to_row()).await {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+            }
+            iam.add_session(s.clone());
             json(
                 StatusCode::OK,
                 serde_json::json!({

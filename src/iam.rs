@@ -1,0 +1,748 @@
+//! Identities as AWS has them: accounts (each with its root user), IAM users with access keys and
+//! inline identity policies, roles with trust and permission policies, and temporary sessions
+//! (from STS or `/_s3strict/sessions`), each acting as its holder and limited by its session
+//! policy. The registry lives in memory for the request path; the users and sessions it holds are
+//! also kept in SQLite by whoever changes them ([`crate::storage`]), so they survive a restart.
+//!
+//! The key given by flags or environment is the root user of the default account: with no other
+//! identity configured, it may do everything, as an account's root user may.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, RoleSettings, UserSettings};
+use crate::policy::{Policy, PolicyKind};
+use crate::storage::{SessionRow, UserRow};
+
+/// The account the flag/env key belongs to unless `account_id` says otherwise (the AWS
+/// documentation's example account).
+pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+
+/// The longest session STS grants: 36 hours.
+pub const MAX_SESSION_SECS: i64 = 129_600;
+
+/// An account's canonical user id (64 hex digits, as S3 shows in ACLs and owners).
+pub fn canonical_id(account_id: &str) -> String {
+    crate::auth::canonical::sha256_hex(format!("s3strict-account:{account_id}").as_bytes())
+}
+
+/// Whether `id` has the form of an AWS account id: 12 digits.
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `n` random characters from `alphabet`.
+fn random_string(alphabet: &[u8], n: usize) -> String {
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        for b in uuid::Uuid::new_v4().into_bytes() {
+            if out.len() < n {
+                out.push(alphabet[b as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    out
+}
+
+const ID_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A new identifier with an AWS prefix (`AKIA`, `ASIA`, `AIDA`, `AROA`): 20 characters in all.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}{}", random_string(ID_CHARS, 20 - prefix.len().min(20)))
+}
+
+/// A new 40-character secret access key.
+pub fn new_secret() -> String {
+    random_string(SECRET_CHARS, 40)
+}
+
+/// Whether a user's access key may sign requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Active,
+    Inactive,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "Active" => Some(Status::Active),
+            "Inactive" => Some(Status::Inactive),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Active => "Active",
+            Status::Inactive => "Inactive",
+        }
+    }
+}
+
+/// An IAM user with one access key.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub account_id: String,
+    pub name: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub status: Status,
+    /// `aws:userid`: a stable `AIDA…` id.
+    pub user_id: String,
+    pub policies: Vec<Arc<Policy>>,
+    pub created_ms: i64,
+}
+
+impl User {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:user/{}", self.account_id, self.name)
+    }
+
+    /// The user as stored.
+    pub fn to_row(&self) -> UserRow {
+        UserRow {
+            account_id: self.account_id.clone(),
+            name: self.name.clone(),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+            status: self.status.name().to_string(),
+            user_id: self.user_id.clone(),
+            policies: self.policies.iter().map(|p| p.text.clone()).collect(),
+            created_ms: self.created_ms,
+        }
+    }
+
+    /// A stored user; `Err` names what does not parse.
+    pub fn from_row(row: UserRow) -> Result<User, String> {
+        let status =
+            Status::parse(&row.status).ok_or_else(|| format!("user {}: bad status {:?}", row.name, row.status))?;
+        let policies = parse_identity_policies(&row.name, &row.policies)?;
+        Ok(User {
+            account_id: row.account_id,
+            name: row.name,
+            access_key: row.access_key,
+            secret_key: row.secret_key,
+            status,
+            user_id: row.user_id,
+            policies,
+            created_ms: row.created_ms,
+        })
+    }
+}
+
+/// Parses a user's or role's inline identity policies.
+pub fn parse_identity_policies(owner: &str, texts: &[String]) -> Result<Vec<Arc<Policy>>, String> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Policy::parse(t, &PolicyKind::Identity, &|_| true)
+                .map(Arc::new)
+                .map_err(|e| format!("{owner}: policy {}: {e}", i + 1))
+        })
+        .collect()
+}
+
+/// A role: who may assume it (its trust policy) and what its sessions may do.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub account_id: String,
+    pub name: String,
+    /// A stable `AROA…` id.
+    pub role_id: String,
+    pub trust: Arc<Policy>,
+    pub policies: Vec<Arc<Policy>>,
+    /// The longest session AssumeRole grants (1 to 12 hours; 1 hour by default).
+    pub max_session_secs: i64,
+}
+
+impl Role {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:role/{}", self.account_id, self.name)
+    }
+}
+
+/// Who a session acts as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Holder {
+    /// An account's root user (GetSessionToken by root, `/_s3strict/sessions`).
+    Root { account_id: String },
+    /// An IAM user (GetSessionToken).
+    User { account_id: String, name: String },
+    /// A role (AssumeRole), under a session name.
+    Role { account_id: String, name: String, session_name: String },
+}
+
+/// Temporary credentials.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access_key: String,
+    pub secret_key: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub holder: Holder,
+    /// The session policy given to AssumeRole, which narrows the role's permissions.
+    pub policy: Option<Arc<Policy>>,
+}
+
+impl Session {
+    /// The session as stored.
+    pub fn to_row(&self) -> SessionRow {
+        SessionRow {
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+            token: self.token.clone(),
+            expires_ms: self.expires_at.timestamp_millis(),
+            holder: serde_json::to_string(&self.holder).unwrap_or_default(),
+            policy: self.policy.as_ref().map(|p| p.text.clone()),
+        }
+    }
+
+    fn from_row(row: SessionRow) -> Option<Session> {
+        let holder = serde_json::from_str(&row.holder).ok()?;
+        let policy = match &row.policy {
+            Some(t) => Some(Arc::new(Policy::parse(t, &PolicyKind::Identity, &|_| true).ok()?)),
+            None => None,
+        };
+        Some(Session {
+            access_key: row.access_key,
+            secret_key: row.secret_key,
+            token: row.token,
+            expires_at: DateTime::from_timestamp_millis(row.expires_ms)?,
+            holder,
+            policy,
+        })
+    }
+}
+
+/// What kind of principal signed a request (`aws:PrincipalType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    Anonymous,
+    Root,
+    User,
+    AssumedRole,
+}
+
+/// Who sent a request, with the policies that govern what it may do.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    /// `None` for anonymous requests.
+    pub account_id: Option<String>,
+    /// `arn:aws:iam::…:root`, `…:user/alice`, `arn:aws:sts::…:assumed-role/role/session`.
+    pub arn: Option<String>,
+    /// The role of an assumed-role session.
+    pub role_arn: Option<String>,
+    /// `aws:userid`.
+    pub user_id: Option<String>,
+    /// `aws:username` (IAM users only).
+    pub username: Option<String>,
+    /// The user's or role's inline policies (none for root, who needs none in its account).
+    pub identity_policies: Vec<Arc<Policy>>,
+    /// The session policy that narrows an assumed role.
+    pub session_policy: Option<Arc<Policy>>,
+}
+
+impl Principal {
+    pub fn anonymous() -> Principal {
+        Principal {
+            kind: PrincipalKind::Anonymous,
+            account_id: None,
+            arn: None,
+            role_arn: None,
+            user_id: None,
+            username: None,
+            identity_policies: Vec::new(),
+            session_policy: None,
+        }
+    }
+
+    fn root(account_id: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::Root,
+            account_id: Some(account_id.to_string()),
+            arn: Some(format!("arn:aws:iam::{account_id}:root")),
+            user_id: Some(account_id.to_string()),
+            ..Principal::anonymous()
+        }
+    }
+
+    /// The canonical id of the principal's account.
+    pub fn canonical_id(&self) -> Option<String> {
+        self.account_id.as_deref().map(canonical_id)
+    }
+
+    /// The value of `aws:PrincipalType`.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            PrincipalKind::Anonymous => "Anonymous",
+            PrincipalKind::Root => "Account",
+            PrincipalKind::User => "User",
+            PrincipalKind::AssumedRole => "AssumedRole",
+        }
+    }
+}
+
+/// The identity registry.
+#[derive(Debug)]
+pub struct Iam {
+    default_account: String,
+    accounts: Vec<String>,
+    /// Root keys: access key → (account id, secret).
+    roots: HashMap<String, (String, String)>,
+    roles: Vec<Role>,
+    /// Users by access key.
+    users: RwLock<HashMap<String, User>>,
+    /// Sessions by access key.
+    sessions: RwLock<HashMap<String, Session>>,
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    match l.read() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    match l.write() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+impl Iam {
+    /// One account whose root holds `access_key` (what `check-url` judges with).
+    pub fn single(access_key: &str, secret_key: &str) -> Iam {
+        let mut roots = HashMap::new();
+        roots.insert(access_key.to_string(), (DEFAULT_ACCOUNT_ID.to_string(), secret_key.to_string()));
+        Iam {
+            default_account: DEFAULT_ACCOUNT_ID.to_string(),
+            accounts: vec![DEFAULT_ACCOUNT_ID.to_string()],
+            roots,
+            roles: Vec::new(),
+            users: RwLock::new(HashMap::new()),
+            sessions: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The registry of `config` over what the store kept (users added at run time, live
+    /// sessions). Users the config declares replace stored ones of the same name; the returned
+    /// rows are the users to write back. `Err` says which identity is wrong.
+    pub fn load(
+        config: &Config,
+        stored_users: Vec<UserRow>,
+        stored_sessions: Vec<SessionRow>,
+        now_ms: i64,
+    ) -> Result<(Iam, Vec<UserRow>), String> {
+        let mut iam = Iam::single(&config.access_key, &config.secret_key);
+        iam.roots.clear();
+        iam.default_account = config.account_id.clone();
+        iam.accounts = vec![config.account_id.clone()];
+        iam.roots.insert(config.access_key.clone(), (config.account_id.clone(), config.secret_key.clone()));
+        for a in &config.accounts {
+            if !is_account_id(&a.id) {
+                return Err(format!("account {:?}: an account id is 12 digits", a.id));
+            }
+            if iam.accounts.contains(&a.id) {
+                return Err(format!("account {} is declared twice", a.id));
+            }
+            iam.accounts.push(a.id.clone());
+            match (&a.access_key, &a.secret_key) {
+                (Some(ak), Some(sk)) => {
+                    if iam.roots.insert(ak.clone(), (a.id.clone(), sk.clone())).is_some() {
+                        return Err(format!("access key {ak} is used twice"));
+                    }
+                }
+                (None, None) => {}
+                _ => return Err(format!("account {}: give both access_key and secret_key, or neither", a.id)),
+            }
+        }
+        let mut users = HashMap::new();
+        for row in stored_users {
+            let user = User::from_row(row)?;
+            users.insert(user.access_key.clone(), user);
+        }
+        let mut declared = Vec::new();
+        for u in &config.users {
+            let user = iam.user_from_settings(u, now_ms)?;
+            users.retain(|_, v: &mut User| !(v.account_id == user.account_id && v.name == user.name));
+            declared.push(user.to_row());
+            users.insert(user.access_key.clone(), user);
+        }
+        for ak in users.keys() {
+            if iam.roots.contains_key(ak) {
+                return Err(format!("access key {ak} is used twice"));
+            }
+        }
+        *write(&iam.users) = users;
+        for r in &config.roles {
+            let role = iam.role_from_settings(r)?;
+            iam.roles.push(role);
+        }
+        let mut sessions = HashMap::new();
+        for row in stored_sessions {
+            if let Some(s) = Session::from_row(row) {
+                sessions.insert(s.access_key.clone(), s);
+            }
+        }
+        *write(&iam.sessions) = sessions;
+        Ok((iam, declared))
+    }
+
+    fn account_of(&self, given: Option<&str>, what: &str) -> Result<String, String> {
+        match given {
+            None => Ok(self.default_account.clone()),
+            Some(a) if self.accounts.iter().any(|x| x == a) => Ok(a.to_string()),
+            Some(a) => Err(format!("{what}: account {a} is not declared")),
+        }
+    }
+
+    fn user_from_settings(&self, u: &UserSettings, now_ms: i64) -> Result<User, String> {
+        let what = format!("user {}", u.name);
+        validate_name(&u.name).map_err(|e| format!("{what}: {e}"))?;
+        let account_id = self.account_of(u.account.as_deref(), &what)?;
+        let status = match u.status.as_deref() {
+            None => Status::Active,
+            Some(s) => Status::parse(s).ok_or_else(|| format!("{what}: status is Active or Inactive, not {s:?}"))?,
+        };
+        if u.access_key.is_empty() || u.access_key.contains('/') || u.secret_key.is_empty() {
+            return Err(format!("{what}: the access key must be non-empty without '/', and the secret non-empty"));
+        }
+        let texts: Vec<String> = u.policies.iter().map(|p| p.text()).collect();
+        let policies = parse_identity_policies(&what, &texts)?;
+        Ok(User {
+            account_id,
+            name: u.name.clone(),
+            access_key: u.access_key.clone(),
+            secret_key: u.secret_key.clone(),
+            status,
+            user_id: stable_id("AIDA", &format!("{}/{}", u.access_key, u.name)),
+            policies,
+            created_ms: now_ms,
+        })
+    }
+
+    fn role_from_settings(&self, r: &RoleSettings) -> Result<Role, String> {
+        let what = format!("role {}", r.name);
+        validate_name(&r.name).map_err(|e| format!("{what}: {e}"))?;
+        let account_id = self.account_of(r.account.as_deref(), &what)?;
+        let trust = Policy::parse(&r.trust_policy.text(), &PolicyKind::Trust, &|arn| self.principal_exists(arn))
+            .map_err(|e| format!("{what}: trust policy: {e}"))?;
+        let texts: Vec<String> = r.policies.iter().map(|p| p.text()).collect();
+        let policies = parse_identity_policies(&what, &texts)?;
+        let max = r.max_session_duration.unwrap_or(3600);
+        if !(900..=43_200).contains(&max) {
+            return Err(format!("{what}: max_session_duration is 900 to 43200 seconds"));
+        }
+        Ok(Role {
+            role_id: stable_id("AROA", &format!("{account_id}/{}", r.name)),
+            account_id,
+            name: r.name.clone(),
+            trust: Arc::new(trust),
+            policies,
+            max_session_secs: max,
+        })
+    }
+
+    /// The default account (the flag/env key's).
+    pub fn default_account(&self) -> &str {
+        &self.default_account
+    }
+
+    /// Whether `id` is a declared account.
+    pub fn has_account(&self, id: &str) -> bool {
+        self.accounts.iter().any(|a| a == id)
+    }
+
+    /// The secret of an access key that may sign requests now: a root key, an active user's key
+    /// or a session's whose holder still exists and is active.
+    pub fn secret(&self, access_key: &str) -> Option<String> {
+        if let Some((_, secret)) = self.roots.get(access_key) {
+            return Some(secret.clone());
+        }
+        if let Some(u) = read(&self.users).get(access_key) {
+            return (u.status == Status::Active).then(|| u.secret_key.clone());
+        }
+        let session = read(&self.sessions).get(access_key).cloned()?;
+        self.holder_usable(&session.holder).then_some(session.secret_key)
+    }
+
+    fn holder_usable(&self, holder: &Holder) -> bool {
+        match holder {
+            Holder::Root { account_id } => self.has_account(account_id),
+            Holder::User { account_id, name } => read(&self.users)
+                .values()
+                .any(|u| &u.account_id == account_id && &u.name == name && u.status == Status::Active),
+            Holder::Role { account_id, name, .. } => self.role(account_id, name).is_some(),
+        }
+    }
+
+    /// Whether `access_key` belongs to a session (and so needs its token).
+    pub fn is_session_key(&self, access_key: &str) -> bool {
+        read(&self.sessions).contains_key(access_key)
+    }
+
+    /// The session a token belongs to.
+    pub fn session_by_token(&self, token: &str) -> Option<Session> {
+        read(&self.sessions).values().find(|s| s.token == token).cloned()
+    }
+
+    /// Registers a session (the caller persists it).
+    pub fn add_session(&self, session: Session) {
+        write(&self.sessions).insert(session.access_key.clone(), session);
+    }
+
+    /// Mints a session for `holder` valid until `expires_at`.
+    pub fn new_session(&self, holder: Holder, policy: Option<Arc<Policy>>, expires_at: DateTime<Utc>) -> Session {
+        Session {
+            access_key: new_id("ASIA"),
+            secret_key: new_secret(),
+            token: random_string(SECRET_CHARS, 256),
+            expires_at,
+            holder,
+            policy,
+        }
+    }
+
+    /// The role `name` of `account_id`.
+    pub fn role(&self, account_id: &str, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.account_id == account_id && r.name == name)
+    }
+
+    /// The role an ARN names.
+    pub fn role_by_arn(&self, arn: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.arn() == arn)
+    }
+
+    /// Whether an IAM or STS ARN names an identity that exists (for `Principal` elements).
+    pub fn principal_exists(&self, arn: &str) -> bool {
+        let rest = arn.strip_prefix("arn:aws:iam::").or_else(|| arn.strip_prefix("arn:aws:sts::"));
+        let Some((account, resource)) = rest.and_then(|r| r.split_once(':')) else { return false };
+        if resource == "root" {
+            return true;
+        }
+        if let Some(name) = resource.strip_prefix("user/") {
+            return read(&self.users).values().any(|u| u.account_id == account && u.name == name);
+        }
+        if let Some(name) = resource.strip_prefix("role/") {
+            return self.role(account, name).is_some();
+        }
+        if let Some(rest) = resource.strip_prefix("assumed-role/") {
+            return rest.split_once('/').is_some_and(|(role, _)| self.role(account, role).is_some());
+        }
+        false
+    }
+
+    /// The principal an access key that authenticated belongs to; `None` when it no longer
+    /// exists. `None` as the key is the anonymous principal.
+    pub fn principal(&self, access_key: Option<&str>) -> Option<Principal> {
+        let Some(access_key) = access_key else { return Some(Principal::anonymous()) };
+        if let Some((account, _)) = self.roots.get(access_key) {
+            return Some(Principal::root(account));
+        }
+        if let Some(u) = read(&self.users).get(access_key) {
+            return Some(user_principal(u));
+        }
+        let session = read(&self.sessions).get(access_key).cloned()?;
+        let mut p = match &session.holder {
+            Holder::Root { account_id } => Principal::root(account_id),
+            Holder::User { account_id, name } => {
+                let users = read(&self.users);
+                let u = users.values().find(|u| &u.account_id == account_id && &u.name == name)?;
+                user_principal(u)
+            }
+            Holder::Role { account_id, name, session_name } => {
+                let role = self.role(account_id, name)?;
+                Principal {
+                    kind: PrincipalKind::AssumedRole,
+                    account_id: Some(account_id.clone()),
+                    arn: Some(format!("arn:aws:sts::{account_id}:assumed-role/{name}/{session_name}")),
+                    role_arn: Some(role.arn()),
+                    user_id: Some(format!("{}:{session_name}", role.role_id)),
+                    username: None,
+                    identity_policies: role.policies.clone(),
+                    session_policy: None,
+                }
+            }
+        };
+        p.session_policy = session.policy.clone();
+        Some(p)
+    }
+
+    /// Every user, by account and name.
+    pub fn users(&self) -> Vec<User> {
+        let mut all: Vec<User> = read(&self.users).values().cloned().collect();
+        all.sort_by(|a, b| (&a.account_id, &a.name).cmp(&(&b.account_id, &b.name)));
+        all
+    }
+
+    /// The user `name` of `account_id`.
+    pub fn user(&self, account_id: &str, name: &str) -> Option<User> {
+        read(&self.users).values().find(|u| u.account_id == account_id && u.name == name).cloned()
+    }
+
+    /// Whether an access key is taken by any identity.
+    pub fn key_in_use(&self, access_key: &str) -> bool {
+        self.roots.contains_key(access_key)
+            || read(&self.users).contains_key(access_key)
+            || read(&self.sessions).contains_key(access_key)
+    }
+
+    /// Adds or replaces a user (the caller persists it).
+    pub fn put_user(&self, user: User) {
+        let mut users = write(&self.users);
+        users.retain(|_, u| !(u.account_id == user.account_id && u.name == user.name));
+        users.insert(user.access_key.clone(), user);
+    }
+
+    /// Removes a user; its sessions stop working with it.
+    pub fn remove_user(&self, account_id: &str, name: &str) -> bool {
+        let mut users = write(&self.users);
+        let before = users.len();
+        users.retain(|_, u| !(u.account_id == account_id && u.name == name));
+        users.len() != before
+    }
+}
+
+fn user_principal(u: &User) -> Principal {
+    Principal {
+        kind: PrincipalKind::User,
+        account_id: Some(u.account_id.clone()),
+        arn: Some(u.arn()),
+        role_arn: None,
+        user_id: Some(u.user_id.clone()),
+        username: Some(u.name.clone()),
+        identity_policies: u.policies.clone(),
+        session_policy: None,
+    }
+}
+
+/// A stable id with an AWS prefix, derived from `seed` (the same user gets the same id after a
+/// restart).
+fn stable_id(prefix: &str, seed: &str) -> String {
+    let digest = crate::auth::canonical::sha256_hex(seed.as_bytes());
+    let chars: String =
+        digest.bytes().map(|b| ID_CHARS[(b as usize) % ID_CHARS.len()] as char).take(20 - prefix.len()).collect();
+    format!("{prefix}{chars}")
+}
+
+/// IAM's rule for user and role names: 1 to 64 of letters, digits and `+=,.@_-`.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a valid name (1 to 64 letters, digits and +=,.@_-)"))
+    }
+}
+
+/// A new user with generated ids and, unless given, generated keys.
+pub fn new_user(
+    account_id: &str,
+    name: &str,
+    keys: Option<(String, String)>,
+    policies: Vec<Arc<Policy>>,
+    now_ms: i64,
+) -> User {
+    let (access_key, secret_key) = keys.unwrap_or_else(|| (new_id("AKIA"), new_secret()));
+    User {
+        account_id: account_id.to_string(),
+        name: name.to_string(),
+        user_id: stable_id("AIDA", &format!("{access_key}/{name}")),
+        access_key,
+        secret_key,
+        status: Status::Active,
+        policies,
+        created_ms: now_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PolicyText;
+
+    fn config() -> Config {
+        let allow_get = PolicyText::Json(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#
+                .into(),
+        );
+        Config {
+            users: vec![UserSettings {
+                name: "alice".into(),
+                account: None,
+                access_key: "AKIAALICE".into(),
+                secret_key: "alice-secret".into(),
+                status: None,
+                policies: vec![allow_get],
+            }],
+            roles: vec![RoleSettings {
+                name: "reader".into(),
+                account: None,
+                trust_policy: PolicyText::Json(
+                    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"sts:AssumeRole"}]}"#.into(),
+                ),
+                policies: vec![],
+                max_session_duration: None,
+            }],
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn principals_of_keys() {
+        let (iam, declared) = Iam::load(&config(), vec![], vec![], 0).unwrap();
+        assert_eq!(declared.len(), 1);
+        let root = iam.principal(Some(crate::auth::credentials::DEFAULT_ACCESS_KEY)).unwrap();
+        assert_eq!(root.arn.as_deref(), Some("arn:aws:iam::123456789012:root"));
+        let alice = iam.principal(Some("AKIAALICE")).unwrap();
+        assert_eq!(alice.arn.as_deref(), Some("arn:aws:iam::123456789012:user/alice"));
+        assert_eq!(alice.identity_policies.len(), 1);
+        assert!(iam.principal_exists("arn:aws:iam::123456789012:role/reader"));
+        assert!(!iam.principal_exists("arn:aws:iam::123456789012:user/bob"));
+        assert_eq!(iam.principal(None).unwrap().kind, PrincipalKind::Anonymous);
+        assert_eq!(iam.secret("AKIAALICE").as_deref(), Some("alice-secret"));
+        let mut off = iam.user("123456789012", "alice").unwrap();
+        off.status = Status::Inactive;
+        iam.put_user(off);
+        assert_eq!(iam.secret("AKIAALICE"), None);
+    }
+
+    #[test]
+    fn sessions_act_as_their_holder() {
+        let (iam, _) = Iam::load(&config(), vec![], vec![], 0).unwrap();
+        let holder =
+            Holder::Role { account_id: DEFAULT_ACCOUNT_ID.into(), name: "reader".into(), session_name: "s1".into() };
+        let s = iam.new_session(holder, None, Utc::now());
+        iam.add_session(s.clone());
+        let p = iam.principal(Some(&s.access_key)).unwrap();
+        assert_eq!(p.kind, PrincipalKind::AssumedRole);
+        assert_eq!(p.arn.as_deref(), Some("arn:aws:sts::123456789012:assumed-role/reader/s1"));
+        assert_eq!(p.role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/reader"));
+        let restored = Session::from_row(s.to_row()).unwrap();
+        assert_eq!(restored.holder, s.holder);
+    }
+
+    #[test]
+    fn bad_identities_are_named() {
+        let mut c = config();
+        c.users[0].policies = vec![PolicyText::Json("{".into())];
+        assert_eq!(
+            Iam::load(&c, vec![], vec![], 0).unwrap_err(),
+            "user alice: policy 1: This policy contains invalid Json"
+        );
+        let mut c = config();
+        c.users[0].access_key = crate::auth::credentials::DEFAULT_ACCESS_KEY.into();
+        assert!(Iam::load(&c, vec![], vec![], 0).unwrap_err().contains("is used twice"));
+    }
+}
