@@ -65,7 +65,7 @@ pub struct Authorization {
 
 /// Why a request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reason {
+pub enum Reason {
     ExplicitIdentity,
     ExplicitSession,
     ExplicitResource,
@@ -78,12 +78,12 @@ enum Reason {
 /// A refusal and the rule behind it.
 #[derive(Debug, Clone)]
 pub struct Denial {
-    reason: Reason,
+    pub reason: Reason,
     pub decided_by: String,
 }
 
 /// S3's `AccessDenied` for `principal` refused `action` on `resource`.
-fn access_denied(principal: &Principal, action: &str, resource: &str, reason: Reason) -> S3Error {
+pub fn access_denied(principal: &Principal, action: &str, resource: &str, reason: Reason) -> S3Error {
     let Some(arn) = principal.arn.as_deref().filter(|_| reason != Reason::Opaque) else {
         return S3Error::new(ErrorCode::AccessDenied);
     };
@@ -103,13 +103,13 @@ fn access_denied(principal: &Principal, action: &str, resource: &str, reason: Re
 }
 
 /// The combined verdict of several policies of one kind.
-fn evaluate_all(
-    policies: &[Arc<Policy>],
+fn evaluate_all<'p>(
+    policies: impl IntoIterator<Item = &'p Policy>,
     req: &RequestContext<'_>,
 ) -> (Option<String>, Option<(String, PrincipalMatch)>) {
     let mut deny = None;
     let mut allow: Option<(String, PrincipalMatch)> = None;
-    for (n, p) in policies.iter().enumerate() {
+    for (n, p) in policies.into_iter().enumerate() {
         let Evaluation { denied_by, allowed_by } = p.evaluate(req);
         if let (None, Some(i)) = (&deny, denied_by) {
             deny = Some(format!("policy {}, {}", n + 1, p.statement_name(i)));
@@ -123,69 +123,94 @@ fn evaluate_all(
     (deny, allow)
 }
 
+/// The resource's side of a decision: the account that owns it and its resource-based policy
+/// (a bucket policy, a role's trust policy).
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceSide<'a> {
+    pub owner: &'a str,
+    pub policy: Option<&'a Policy>,
+    /// What the policy is called in the auth log: `bucket`, `trust`.
+    pub policy_name: &'static str,
+}
+
+/// Whether `p` may perform `action` on `resource`, given the request's condition `keys` and the
+/// resource's side (none for actions without a resource, such as `s3:ListAllMyBuckets`).
+pub fn decide(
+    p: &Principal,
+    keys: &ConditionKeys,
+    action: &str,
+    resource: &str,
+    side: Option<ResourceSide<'_>>,
+) -> Result<String, Denial> {
+    let mut keys = keys.clone();
+    if let Some(side) = side {
+        keys.insert("s3:resourceaccount".into(), vec![side.owner.to_string()]);
+    }
+    let canonical = p.canonical_id();
+    let req = RequestContext {
+        action,
+        resource,
+        principal: PrincipalRef {
+            account: p.account_id.as_deref(),
+            canonical_id: canonical.as_deref(),
+            arn: p.arn.as_deref(),
+            role_arn: p.role_arn.as_deref(),
+        },
+        keys: &keys,
+    };
+    let deny = |reason, decided_by: String| Err(Denial { reason, decided_by });
+    let (identity_deny, identity_allow) = evaluate_all(p.identity_policies.iter().map(|p| &**p), &req);
+    let (session_deny, session_allow) = evaluate_all(p.session_policy.as_deref(), &req);
+    let (resource_deny, resource_allow) = evaluate_all(side.and_then(|s| s.policy), &req);
+    let name = side.map_or("resource", |s| s.policy_name);
+    if let Some(s) = identity_deny {
+        return deny(Reason::ExplicitIdentity, format!("explicit deny in identity-based {s}"));
+    }
+    if let Some(s) = session_deny {
+        return deny(Reason::ExplicitSession, format!("explicit deny in session {s}"));
+    }
+    if let Some(s) = resource_deny {
+        return deny(Reason::ExplicitResource, format!("explicit deny in {name} {s}"));
+    }
+    let is_root = p.kind == PrincipalKind::Root;
+    let identity = if is_root { Some("account root user".to_string()) } else { identity_allow.map(|(s, _)| s) };
+    let session_ok = p.session_policy.is_none() || session_allow.is_some();
+    if p.kind == PrincipalKind::Anonymous {
+        return match resource_allow {
+            Some((s, PrincipalMatch::Direct)) => Ok(format!("{name} {s} (public)")),
+            _ => deny(Reason::Opaque, format!("anonymous: no {name} policy statement allows everyone")),
+        };
+    }
+    let same_account = side.is_none_or(|s| Some(s.owner) == p.account_id.as_deref());
+    if same_account {
+        if let Some((s, PrincipalMatch::Direct)) = resource_allow {
+            return Ok(format!("{name} {s}"));
+        }
+        return match (identity, session_ok) {
+            (Some(s), true) => Ok(format!("identity-based {s}")),
+            (Some(_), false) => deny(Reason::NoSessionAllow, "no session policy statement allows".into()),
+            (None, _) => deny(Reason::NoIdentityAllow, "no identity-based policy statement allows".into()),
+        };
+    }
+    match (identity, session_ok, resource_allow) {
+        (Some(i), true, Some((r, _))) => Ok(format!("cross-account: identity-based {i} and {name} {r}")),
+        (None, _, _) => deny(Reason::Opaque, "cross-account: no identity-based policy statement allows".into()),
+        (_, false, _) => deny(Reason::Opaque, "cross-account: no session policy statement allows".into()),
+        (_, _, None) => deny(Reason::Opaque, format!("cross-account: no {name} policy statement allows")),
+    }
+}
+
+impl BucketAccess {
+    /// The bucket's side of a decision.
+    fn side(&self) -> ResourceSide<'_> {
+        ResourceSide { owner: &self.owner, policy: self.policy.as_deref(), policy_name: "bucket" }
+    }
+}
+
 impl Authorization {
     /// Whether the principal may perform `action` on `resource` (an ARN in `bucket`, or `*`).
     pub fn check(&self, action: &str, resource: &str, bucket: Option<&BucketAccess>) -> Result<String, Denial> {
-        let p = &self.principal;
-        let mut keys = self.keys.clone();
-        if let Some(b) = bucket {
-            keys.insert("s3:resourceaccount".into(), vec![b.owner.clone()]);
-        }
-        let role_arn = p.role_arn.as_deref();
-        let canonical = p.canonical_id();
-        let req = RequestContext {
-            action,
-            resource,
-            principal: PrincipalRef {
-                account: p.account_id.as_deref(),
-                canonical_id: canonical.as_deref(),
-                arn: p.arn.as_deref(),
-                role_arn,
-            },
-            keys: &keys,
-        };
-        let deny = |reason, decided_by: String| Err(Denial { reason, decided_by });
-        let (identity_deny, identity_allow) = evaluate_all(&p.identity_policies, &req);
-        let session: Vec<Arc<Policy>> = p.session_policy.iter().cloned().collect();
-        let (session_deny, session_allow) = evaluate_all(&session, &req);
-        let bucket_policy: Vec<Arc<Policy>> = bucket.and_then(|b| b.policy.clone()).into_iter().collect();
-        let (resource_deny, resource_allow) = evaluate_all(&bucket_policy, &req);
-        if let Some(s) = identity_deny {
-            return deny(Reason::ExplicitIdentity, format!("explicit deny in identity-based {s}"));
-        }
-        if let Some(s) = session_deny {
-            return deny(Reason::ExplicitSession, format!("explicit deny in session {s}"));
-        }
-        if let Some(s) = resource_deny {
-            return deny(Reason::ExplicitResource, format!("explicit deny in bucket {s}"));
-        }
-        let is_root = p.kind == PrincipalKind::Root;
-        let identity = if is_root { Some("account root user".to_string()) } else { identity_allow.map(|(s, _)| s) };
-        let session_ok = p.session_policy.is_none() || session_allow.is_some();
-        let owner = bucket.map(|b| b.owner.as_str());
-        if p.kind == PrincipalKind::Anonymous {
-            return match resource_allow {
-                Some((s, PrincipalMatch::Direct)) => Ok(format!("bucket {s} (public)")),
-                _ => deny(Reason::Opaque, "anonymous: no bucket policy statement allows everyone".into()),
-            };
-        }
-        let same_account = owner.is_none_or(|o| Some(o) == p.account_id.as_deref());
-        if same_account {
-            if let Some((s, PrincipalMatch::Direct)) = resource_allow {
-                return Ok(format!("bucket {s}"));
-            }
-            return match (identity, session_ok) {
-                (Some(s), true) => Ok(format!("identity-based {s}")),
-                (Some(_), false) => deny(Reason::NoSessionAllow, "no session policy statement allows".into()),
-                (None, _) => deny(Reason::NoIdentityAllow, "no identity-based policy statement allows".into()),
-            };
-        }
-        match (identity, session_ok, resource_allow) {
-            (Some(i), true, Some((r, _))) => Ok(format!("cross-account: identity-based {i} and bucket {r}")),
-            (None, _, _) => deny(Reason::Opaque, "cross-account: no identity-based policy statement allows".into()),
-            (_, false, _) => deny(Reason::Opaque, "cross-account: no session policy statement allows".into()),
-            (_, _, None) => deny(Reason::Opaque, "cross-account: no bucket policy statement allows".into()),
-        }
+        decide(&self.principal, &self.keys, action, resource, bucket.map(BucketAccess::side))
     }
 
     /// [`Authorization::check`] for the request's own bucket, as S3's error.
@@ -208,7 +233,7 @@ impl Authorization {
 /// The condition keys of a request, before the bucket is known.
 /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html>
-fn request_keys(
+pub fn request_keys(
     state: &AppState,
     verified: &Verified,
     principal: &Principal,

@@ -86,7 +86,7 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
     let target = crate::router::target(Some(&authority), raw_path, input.domain.as_deref()).ok();
     let vhost_bucket = target.as_ref().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref());
     let mut trace = AuthTrace::default();
-    let req = AuthRequest { method: &method, raw_path, raw_query, query: &query, headers: &headers, vhost_bucket };
+    let req = AuthRequest::s3(&method, raw_path, raw_query, &query, &headers, vhost_bucket);
     let mut out = String::new();
     // A URL without any signature is anonymous: S3 refuses it unless the bucket is public.
     let verdict = auth::verify(&cfg, &req, &mut trace)

@@ -10,6 +10,7 @@
 //! - [`router`]: request → bucket/key and a typed [`router::Op`] with its IAM action.
 //! - [`access`]: authorization, the one place that decides whether a principal may do an operation.
 //! - [`iam`]: identities: accounts, users, roles, sessions. [`policy`]: the IAM policy language.
+//! - [`sts`]: STS (GetCallerIdentity, GetSessionToken, AssumeRole) on the same port.
 //! - [`s3`]: one file per API area (`bucket`, `object`, `list`, `multipart`, `post_object`,
 //!   `cors`) with the `handle_*` functions, the shared upload kit and `dispatch`.
 //! - [`auth`]: SigV4 header and presigned-query verification, aws-chunked, POST policies, SigV2,
@@ -37,4 +38,5 @@ pub mod s3;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod sts;
 pub mod xml;

@@ -8,7 +8,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 
 use crate::access;
-use crate::auth::log::AuthLogEntry;
+use crate::auth::log::{AuthLogEntry, Decision};
 use crate::auth::{self, AuthRequest, AuthTrace, Presented};
 use crate::body::Body;
 use crate::error::{S3Error, S3Result};
@@ -29,6 +29,9 @@ pub async fn serve(state: &AppState, req: Request<Incoming>, request_id: &str) -
         &parts.headers,
         state.config.domain.as_deref(),
     );
+    if let Ok(Op::Sts) = routed.op {
+        return crate::sts::serve(state, parts, body, request_id).await;
+    }
     // Cross-origin requests get the bucket's CORS headers on whatever is answered, errors too.
     let cors_bucket = match (&routed.op, parts.headers.contains_key(http::header::ORIGIN)) {
         (Ok(Op::CorsPreflight), _) | (_, false) => None,
@@ -68,14 +71,14 @@ async fn process(
     let verified = {
         let presented = match (&body, routed.bucket()) {
             (RequestBody::Form(form), Some(bucket)) => Presented::PostForm { fields: &form.fields, bucket },
-            _ => Presented::Request(AuthRequest {
-                method: &parts.method,
-                raw_path: parts.uri.path(),
-                raw_query: parts.uri.query().unwrap_or(""),
+            _ => Presented::Request(AuthRequest::s3(
+                &parts.method,
+                parts.uri.path(),
+                parts.uri.query().unwrap_or(""),
                 query,
-                headers: &parts.headers,
-                vhost_bucket: routed.target.as_ref().ok().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref()),
-            }),
+                &parts.headers,
+                routed.target.as_ref().ok().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref()),
+            )),
         };
         auth::authenticate(&state.auth, &presented, &mut trace)
     };
@@ -89,7 +92,7 @@ async fn process(
         (Ok(_), Some(Err((e, why)))) => (None, Some(why.clone()), Some(e)),
         (Ok(_), None) => (None, None, None),
     };
-    let decision_log = Decision { principal, decided_by, error: denied };
+    let decision_log = Decision { principal, decided_by, error: denied, ..Decision::default() };
     log_decision(state, request_id, &parts.method, &routed, trace, decision_log);
     let verified = verified?;
     let access = match decision {
@@ -103,13 +106,6 @@ async fn process(
     dispatch(&ctx, op, &target, body).await
 }
 
-/// What the auth log records of a decision besides the authentication trace.
-struct Decision<'a> {
-    principal: Option<String>,
-    decided_by: Option<String>,
-    error: Option<&'a S3Error>,
-}
-
 /// Records one request's authentication and authorization decision in the auth log.
 fn log_decision(
     state: &AppState,
@@ -119,26 +115,14 @@ fn log_decision(
     trace: AuthTrace,
     decision: Decision<'_>,
 ) {
-    let error = decision.error;
-    let extra = |name: &str| error.and_then(|e| e.extras.iter().find(|(n, _)| *n == name)).map(|(_, v)| v.clone());
-    state.auth_log.record(AuthLogEntry {
-        time: auth::clock::iso8601(state.auth.clock.now()),
-        request_id: request_id.to_string(),
-        method: method.to_string(),
+    let d = Decision {
+        request_id,
+        method: method.as_str(),
         bucket: routed.bucket().map(str::to_string),
         key: routed.key().map(str::to_string),
         action: routed.op.as_ref().ok().map(|op| op.action()).filter(|a| !a.is_empty()),
         resource: routed.target.as_ref().ok().map(|t| t.resource_arn()),
-        principal: decision.principal,
-        decided_by: decision.decided_by,
-        mechanism: trace.mechanism,
-        access_key: trace.access_key,
-        signed_headers: trace.signed_headers,
-        expires: trace.expires,
-        verdict: if error.is_some() { "denied" } else { "allowed" },
-        error_code: error.map(|e| e.code_name()),
-        error_message: error.map(|e| e.message.clone()),
-        canonical_request: extra("CanonicalRequest"),
-        string_to_sign: extra("StringToSign"),
-    });
+        ..decision
+    };
+    state.auth_log.record(AuthLogEntry::new(auth::clock::iso8601(state.auth.clock.now()), trace, d));
 }

@@ -75,6 +75,8 @@ pub enum Op {
     GetBucketPolicyStatus,
     /// An unauthenticated CORS preflight `OPTIONS` request.
     CorsPreflight,
+    /// `POST /` with a form: an STS request (its action is in the form), served by [`crate::sts`].
+    Sts,
     /// Read-only answers for features s3strict does not model: versioning never enabled, the
     /// owner's FULL_CONTROL ACL, no tags.
     GetBucketVersioning,
@@ -113,7 +115,7 @@ impl Op {
             Op::GetBucketPolicy => "s3:GetBucketPolicy",
             Op::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
             Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
-            Op::CorsPreflight => "",
+            Op::CorsPreflight | Op::Sts => "",
             Op::GetBucketVersioning => "s3:GetBucketVersioning",
             Op::GetBucketAcl => "s3:GetBucketAcl",
             Op::GetObjectAcl => "s3:GetObjectAcl",
@@ -295,6 +297,8 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
     match (&target.bucket, &target.key) {
         (None, _) => match *method {
             Method::GET => Ok(Op::ListBuckets),
+            // S3 has no POST at the root: STS shares the port there.
+            Method::POST => Ok(Op::Sts),
             _ => Err(not_allowed()),
         },
         (Some(_), None) => {

@@ -103,7 +103,7 @@ pub(super) fn verify(
 ) -> S3Result<Verified> {
     let auth = parse_authorization(value)?;
     trace.signed_headers = Some(auth.signed_headers.to_string());
-    let scope = parse_credential(auth.credential, &cfg.region, Source::Header)?;
+    let scope = parse_credential(auth.credential, &cfg.region, req.service, Source::Header)?;
     trace.access_key = Some(scope.access_key.clone());
     let (time, raw_time) = request_time(req)?;
     let date = amz_date(time);
@@ -115,13 +115,18 @@ pub(super) fn verify(
         )));
     }
     check_skew(cfg, time, &raw_time)?;
-    let (announced, payload_hash) = announced_payload(req)?;
+    let (announced, payload_hash) = match (req.is_s3(), req.body_sha256) {
+        (true, _) => announced_payload(req)?,
+        // Other services sign the body's hash and announce nothing.
+        (false, Some(hash)) => (Announced::Unsigned, hash.to_string()),
+        (false, None) => return Err(S3Error::internal("a non-S3 request without its body hash")),
+    };
     if !cfg.credentials.contains(&scope.access_key) {
         return Err(super::invalid_access_key(&scope.access_key));
     }
     check_session(cfg, &scope.access_key, header_values(req.headers, "x-amz-security-token").first().copied())?;
     let signed: Vec<&str> = auth.signed_headers.split(';').collect();
-    check_signed_headers(req.headers, &signed)?;
+    check_signed_headers(req, &signed)?;
     let key = check_signature(
         cfg,
         &SignatureInput {

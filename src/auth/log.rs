@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::error::S3Error;
+
 /// Entries kept; the oldest go first.
 pub const CAPACITY: usize = 1000;
 
@@ -47,6 +49,49 @@ pub struct AuthLogEntry {
     /// On a signature mismatch: what the server computed.
     pub canonical_request: Option<String>,
     pub string_to_sign: Option<String>,
+}
+
+/// What was decided about one request, besides what authentication traced.
+#[derive(Debug, Default)]
+pub struct Decision<'a> {
+    pub request_id: &'a str,
+    pub method: &'a str,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    pub action: Option<&'static str>,
+    pub resource: Option<String>,
+    pub principal: Option<String>,
+    pub decided_by: Option<String>,
+    /// The refusal, when the request was refused.
+    pub error: Option<&'a S3Error>,
+}
+
+impl AuthLogEntry {
+    /// The entry for a decision made at `time`.
+    pub fn new(time: String, trace: AuthTrace, d: Decision<'_>) -> AuthLogEntry {
+        let error = d.error;
+        let extra = |name: &str| error.and_then(|e| e.extras.iter().find(|(n, _)| *n == name)).map(|(_, v)| v.clone());
+        AuthLogEntry {
+            time,
+            request_id: d.request_id.to_string(),
+            method: d.method.to_string(),
+            bucket: d.bucket,
+            key: d.key,
+            action: d.action,
+            resource: d.resource,
+            principal: d.principal,
+            decided_by: d.decided_by,
+            mechanism: trace.mechanism,
+            access_key: trace.access_key,
+            signed_headers: trace.signed_headers,
+            expires: trace.expires,
+            verdict: if error.is_some() { "denied" } else { "allowed" },
+            error_code: error.map(|e| e.code_name()),
+            error_message: error.map(|e| e.message.clone()),
+            canonical_request: extra("CanonicalRequest"),
+            string_to_sign: extra("StringToSign"),
+        }
+    }
 }
 
 /// The bounded in-memory ring of decisions.

@@ -28,8 +28,10 @@ pub use clock::Clock;
 pub use credentials::Credentials;
 pub use log::AuthTrace;
 
-/// The service name in every SigV4 scope s3strict accepts.
+/// The service name in the SigV4 scope of S3 requests.
 pub const SERVICE: &str = "s3";
+/// The service name in the SigV4 scope of STS requests.
+pub const STS_SERVICE: &str = "sts";
 
 /// What the verifier needs from the server: the region it serves, the keys, the clock.
 #[derive(Debug)]
@@ -52,6 +54,30 @@ pub struct AuthRequest<'a> {
     pub headers: &'a HeaderMap,
     /// The bucket when it was addressed virtual-hosted style (SigV2 signs it in the resource).
     pub vhost_bucket: Option<&'a str>,
+    /// The service the request is signed for: `s3`, or `sts` for the STS endpoint.
+    pub service: &'static str,
+    /// For services other than S3, the SHA-256 of the body, which the signature covers (they have
+    /// no `x-amz-content-sha256` header).
+    pub body_sha256: Option<&'a str>,
+}
+
+impl<'a> AuthRequest<'a> {
+    /// An S3 request.
+    pub fn s3(
+        method: &'a Method,
+        raw_path: &'a str,
+        raw_query: &'a str,
+        query: &'a [(String, String)],
+        headers: &'a HeaderMap,
+        vhost_bucket: Option<&'a str>,
+    ) -> Self {
+        AuthRequest { method, raw_path, raw_query, query, headers, vhost_bucket, service: SERVICE, body_sha256: None }
+    }
+
+    /// Whether the request is for S3 (rather than STS).
+    fn is_s3(&self) -> bool {
+        self.service == SERVICE
+    }
 }
 
 /// How a request proved who sent it: the `s3:authType` condition key.
@@ -188,7 +214,7 @@ pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) ->
             ));
         }
         let value = String::from_utf8_lossy(value.as_bytes());
-        if let Some(credentials) = value.strip_prefix("AWS ") {
+        if let (Some(credentials), true) = (value.strip_prefix("AWS "), req.is_s3()) {
             trace.mechanism = Some("header-v2");
             return sigv2::verify_header(cfg, req, credentials, trace);
         }
@@ -199,7 +225,7 @@ pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) ->
         trace.mechanism = Some("query");
         return presigned::verify(cfg, req, params, trace);
     }
-    if params.iter().any(|(n, _)| n == "Signature" || n == "AWSAccessKeyId") {
+    if req.is_s3() && params.iter().any(|(n, _)| n == "Signature" || n == "AWSAccessKeyId") {
         trace.mechanism = Some("query-v2");
         return sigv2::verify_query(cfg, req, trace);
     }
@@ -251,23 +277,24 @@ impl Source {
     }
 }
 
-/// A parsed `AKID/yyyyMMdd/region/s3/aws4_request` credential.
+/// A parsed `AKID/yyyyMMdd/region/service/aws4_request` credential.
 #[derive(Debug, Clone)]
 struct CredentialScope {
     access_key: String,
     date: String,
     region: String,
+    service: &'static str,
 }
 
 impl CredentialScope {
     fn scope(&self) -> String {
-        scope(&self.date, &self.region, SERVICE)
+        scope(&self.date, &self.region, self.service)
     }
 }
 
-/// Parses and checks a credential against the served region, in S3's order: shape, date, region,
-/// service, terminal.
-fn parse_credential(cred: &str, region: &str, source: Source) -> S3Result<CredentialScope> {
+/// Parses and checks a credential against the served region and `expected` service, in S3's
+/// order: shape, date, region, service, terminal.
+fn parse_credential(cred: &str, region: &str, expected: &'static str, source: Source) -> S3Result<CredentialScope> {
     let parts: Vec<&str> = cred.split('/').collect();
     if parts.len() != 5 || parts[0].is_empty() {
         return Err(source
@@ -284,15 +311,20 @@ fn parse_credential(cred: &str, region: &str, source: Source) -> S3Result<Creden
             .error(format!("the region '{cred_region}' is wrong; expecting '{region}'"))
             .extra("Region", region));
     }
-    if service != SERVICE {
-        return Err(source.error(format!("incorrect service \"{service}\". This endpoint belongs to \"{SERVICE}\".")));
+    if service != expected {
+        return Err(source.error(format!("incorrect service \"{service}\". This endpoint belongs to \"{expected}\".")));
     }
     if terminal != canonical::TERMINAL {
         return Err(
             source.error(format!("incorrect terminal \"{terminal}\". This endpoint uses \"{}\".", canonical::TERMINAL))
         );
     }
-    Ok(CredentialScope { access_key: akid.to_string(), date: date.to_string(), region: cred_region.to_string() })
+    Ok(CredentialScope {
+        access_key: akid.to_string(),
+        date: date.to_string(),
+        region: cred_region.to_string(),
+        service: expected,
+    })
 }
 
 /// `x-amz-*` headers present but not signed, sorted (S3's order is unconfirmed; sorting makes it
@@ -315,12 +347,15 @@ fn headers_not_signed(names: &[String]) -> S3Error {
         .extra("HeadersNotSigned", names.join(", "))
 }
 
-/// Rejects a signed-headers list without `host` and any unsigned `x-amz-*` header.
-fn check_signed_headers(headers: &HeaderMap, signed: &[&str]) -> S3Result<()> {
+/// Rejects a signed-headers list without `host` and, for S3, any unsigned `x-amz-*` header.
+fn check_signed_headers(req: &AuthRequest<'_>, signed: &[&str]) -> S3Result<()> {
     if !signed.contains(&"host") {
         return Err(headers_not_signed(&["host".to_string()]));
     }
-    let unsigned = unsigned_amz_headers(headers, signed);
+    if !req.is_s3() {
+        return Ok(());
+    }
+    let unsigned = unsigned_amz_headers(req.headers, signed);
     if !unsigned.is_empty() {
         return Err(headers_not_signed(&unsigned));
     }
@@ -369,7 +404,7 @@ fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>) -> S3Result<[u8
     let sts = string_to_sign(input.amz_date, &input.scope.scope(), &creq);
     let key = cfg
         .credentials
-        .signing_key(&input.scope.access_key, &input.scope.date, &input.scope.region, SERVICE)
+        .signing_key(&input.scope.access_key, &input.scope.date, &input.scope.region, input.scope.service)
         .ok_or_else(|| invalid_access_key(&input.scope.access_key))?;
     let expected = sign(&key, &sts);
     if signatures_equal(&expected, &input.provided.to_ascii_lowercase()) {

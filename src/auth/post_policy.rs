@@ -242,7 +242,7 @@ pub fn verify(
                 algorithm,
             ));
         }
-        let scope = parse_credential(credential, &cfg.region, Source::Query)?;
+        let scope = parse_credential(credential, &cfg.region, super::SERVICE, Source::Query)?;
         trace.access_key = Some(scope.access_key.clone());
         if !cfg.credentials.contains(&scope.access_key) {
             return Err(invalid_access_key(&scope.access_key));

@@ -79,7 +79,7 @@ pub(super) fn verify(
     let Some(time) = parse_amz_date(date) else {
         return Err(query_error("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""));
     };
-    let scope = parse_credential(credential, &cfg.region, Source::Query)?;
+    let scope = parse_credential(credential, &cfg.region, req.service, Source::Query)?;
     trace.access_key = Some(scope.access_key.clone());
     if !date.starts_with(&scope.date) {
         return Err(query_error(format!(
@@ -95,8 +95,13 @@ pub(super) fn verify(
     }
     check_session(cfg, &scope.access_key, get("X-Amz-Security-Token"))?;
     let signed: Vec<&str> = if signed_headers.is_empty() { Vec::new() } else { signed_headers.split(';').collect() };
-    check_signed_headers(req.headers, &signed)?;
-    let payload_hash = get("X-Amz-Content-Sha256").unwrap_or("UNSIGNED-PAYLOAD");
+    check_signed_headers(req, &signed)?;
+    // S3 presigns with an unsigned payload; other services sign the body's hash.
+    let payload_hash = match (get("X-Amz-Content-Sha256"), req.body_sha256) {
+        (Some(h), _) => h,
+        (None, Some(body)) if !req.is_s3() => body,
+        _ => "UNSIGNED-PAYLOAD",
+    };
     check_signature(
         cfg,
         &SignatureInput {

@@ -162,7 +162,9 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::GetObjectTagging => object::handle_get_object_tagging(ctx, b, k).await,
         Op::ListObjectVersions => list::handle_list_object_versions(ctx, b).await,
         // Answered before authentication (a preflight is never signed) and above (the form).
-        Op::CorsPreflight | Op::PostObject => Err(S3Error::internal("a preflight or form reached dispatch")),
+        Op::CorsPreflight | Op::PostObject | Op::Sts => {
+            Err(S3Error::internal("a preflight, form or STS request reached dispatch"))
+        }
     }
 }
 

@@ -17,4 +17,5 @@ mod presigned;
 mod process;
 mod sessions;
 mod sigv2;
+mod sts;
 mod vectors;

@@ -176,14 +176,7 @@ fn s3_documentation_examples_verify() {
         let method: http::Method = method.parse().unwrap();
         let verified = verify(
             &cfg,
-            &AuthRequest {
-                method: &method,
-                raw_path: path,
-                raw_query: &query,
-                query: &parse_query(&query),
-                headers: &headers,
-                vhost_bucket: None,
-            },
+            &AuthRequest::s3(&method, path, &query, &parse_query(&query), &headers, None),
             &mut AuthTrace::default(),
         )
         .unwrap_or_else(|e| panic!("{id}: {e:?}"));
@@ -193,14 +186,7 @@ fn s3_documentation_examples_verify() {
         headers.insert("host", "other.example".parse().unwrap());
         let err = verify(
             &cfg,
-            &AuthRequest {
-                method: &method,
-                raw_path: path,
-                raw_query: &query,
-                query: &parse_query(&query),
-                headers: &headers,
-                vhost_bucket: None,
-            },
+            &AuthRequest::s3(&method, path, &query, &parse_query(&query), &headers, None),
             &mut AuthTrace::default(),
         )
         .unwrap_err();

@@ -1,0 +1,478 @@
+//! STS on the same port: `GetCallerIdentity`, `GetSessionToken` and `AssumeRole`, as the AWS
+//! Query protocol has them (a form-encoded `POST /` signed for service `sts`, XML answers and STS's
+//! own error documents), so that the SDKs' own STS clients work with only an endpoint override.
+//! <https://docs.aws.amazon.com/STS/latest/APIReference/welcome.html>
+//!
+//! Sessions act as their holder: a GetSessionToken session as its user (or root), an AssumeRole
+//! session as the role, narrowed by the session policy given with it. A presigned URL made from
+//! session credentials stops working when the session ends.
+
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use sha2::{Digest, Sha256};
+
+use crate::access::{decide, request_keys};
+use crate::auth::log::{AuthLogEntry, Decision};
+use crate::auth::{self, AuthRequest, AuthTrace, Presented, STS_SERVICE};
+use crate::body::{full, Body};
+use crate::error::{ErrorCode, S3Error};
+use crate::iam::{Holder, Principal, PrincipalKind, Role, MAX_SESSION_SECS};
+use crate::policy::{Policy, PolicyKind, PrincipalRef, RequestContext};
+use crate::state::AppState;
+use crate::xml::XmlWriter;
+
+/// STS's XML namespace.
+const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+/// The largest form accepted: the parameters plus a session policy of a few KiB.
+const MAX_BODY: usize = 64 * 1024;
+/// The longest role chain session: one hour.
+const CHAINED_MAX_SECS: i64 = 3600;
+
+/// An STS error: `Sender` faults (the client's) unless `receiver`; `cause` is the verifier's error
+/// in S3's terms, for the auth log.
+#[derive(Debug)]
+struct StsError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    receiver: bool,
+    cause: Option<Box<S3Error>>,
+}
+
+impl StsError {
+    fn sender(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        StsError { status, code, message: message.into(), receiver: false, cause: None }
+    }
+
+    fn validation(message: impl Into<String>) -> Self {
+        Self::sender(StatusCode::BAD_REQUEST, "ValidationError", message)
+    }
+
+    fn access_denied(message: impl Into<String>) -> Self {
+        Self::sender(StatusCode::FORBIDDEN, "AccessDenied", message)
+    }
+
+    /// STS's answer to an authentication failure the verifier reported in S3's terms.
+    fn from_auth(e: S3Error) -> Self {
+        let mut out = Self::translate(&e);
+        out.cause = Some(Box::new(e));
+        out
+    }
+
+    fn translate(e: &S3Error) -> Self {
+        use ErrorCode::*;
+        let forbidden = StatusCode::FORBIDDEN;
+        match e.code {
+            InvalidAccessKeyId | InvalidToken => {
+                Self::sender(forbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+            }
+            ExpiredToken => Self::sender(forbidden, "ExpiredToken", "The security token included in the request is expired"),
+            SignatureDoesNotMatch => Self::sender(
+                forbidden,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+            ),
+            RequestTimeTooSkewed => {
+                let get = |n: &str| e.extras.iter().find(|(k, _)| *k == n).map(|(_, v)| v.as_str()).unwrap_or("");
+                Self::sender(
+                    forbidden,
+                    "SignatureDoesNotMatch",
+                    format!("Signature not yet current or expired: request time {}, server time {}", get("RequestTime"), get("ServerTime")),
+                )
+            }
+            InternalError => StsError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "InternalFailure",
+                message: "The request processing has failed because of an unknown error, exception or failure.".into(),
+                receiver: true,
+                cause: None,
+            },
+            _ => Self::sender(StatusCode::BAD_REQUEST, "IncompleteSignature", e.message.clone()),
+        }
+    }
+
+    fn into_response(self, request_id: &str) -> Response<Body> {
+        let mut w = XmlWriter::new();
+        w.open_with("ErrorResponse", &[("xmlns", NS)]);
+        w.open("Error");
+        w.elem("Type", if self.receiver { "Receiver" } else { "Sender" });
+        w.elem("Code", self.code);
+        w.elem("Message", &self.message);
+        w.close("Error");
+        w.elem("RequestId", request_id);
+        w.close("ErrorResponse");
+        xml(self.status, w)
+    }
+}
+
+fn xml(status: StatusCode, w: XmlWriter) -> Response<Body> {
+    let body = w.finish();
+    let len = body.len();
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    crate::s3::set_header(&mut resp, "content-type", "text/xml");
+    crate::s3::set_header(&mut resp, "content-length", &len.to_string());
+    resp
+}
+
+/// Decodes `application/x-www-form-urlencoded` pairs (`+` is a space).
+fn form_pairs(text: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| String::from_utf8_lossy(&auth::canonical::percent_decode(&s.replace('+', " "))).into_owned();
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (n, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(n), decode(v))
+        })
+        .collect()
+}
+
+/// A request's parameters, from the query string and the form body.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A required parameter; STS's validation error when it is missing.
+    fn required(&self, name: &str, member: &str) -> Result<&str, StsError> {
+        self.get(name).ok_or_else(|| {
+            StsError::validation(format!(
+                "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+            ))
+        })
+    }
+
+    /// `DurationSeconds`, between 900 and `max` (STS's own ceiling `ceiling`), or `default`.
+    fn duration(&self, default: i64, ceiling: i64) -> Result<i64, StsError> {
+        let Some(raw) = self.get("DurationSeconds") else { return Ok(default) };
+        let n: i64 = raw.parse().map_err(|_| {
+            StsError::sender(
+                StatusCode::BAD_REQUEST,
+                "MalformedInput",
+                format!("Invalid value for DurationSeconds: {raw}"),
+            )
+        })?;
+        let constraint = |c: &str| {
+            StsError::validation(format!(
+                "1 validation error detected: Value '{n}' at 'durationSeconds' failed to satisfy constraint: Member must have value {c}"
+            ))
+        };
+        if n < 900 {
+            return Err(constraint("greater than or equal to 900"));
+        }
+        if n > ceiling {
+            return Err(constraint(&format!("less than or equal to {ceiling}")));
+        }
+        Ok(n)
+    }
+}
+
+/// Serves one STS request; errors are STS's documents.
+pub async fn serve(state: &AppState, parts: http::request::Parts, body: Incoming, request_id: &str) -> Response<Body> {
+    let mut trace = AuthTrace::default();
+    let mut decision = Decision { request_id, method: parts.method.as_str(), ..Decision::default() };
+    let result = process(state, &parts, body, &mut trace, &mut decision).await;
+    let (resp, error) = match result {
+        Ok(w) => (xml(StatusCode::OK, w), None),
+        Err(mut e) => {
+            let cause = e.cause.take().map(|c| *c);
+            let log_error = cause.unwrap_or_else(|| S3Error::with_message(ErrorCode::AccessDenied, e.message.clone()));
+            (e.into_response(request_id), Some(log_error))
+        }
+    };
+    decision.error = error.as_ref();
+    let entry = AuthLogEntry::new(auth::clock::iso8601(state.auth.clock.now()), trace, decision);
+    state.auth_log.record(entry);
+    resp
+}
+
+type StsResult<T> = Result<T, StsError>;
+
+fn sts_err<T>(e: StsError) -> StsResult<T> {
+    Err(e)
+}
+
+async fn process(
+    state: &AppState,
+    parts: &http::request::Parts,
+    body: Incoming,
+    trace: &mut AuthTrace,
+    decision: &mut Decision<'_>,
+) -> StsResult<XmlWriter> {
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        // Our choice: STS's answer to an oversized form is unconfirmed.
+        Err(_) => {
+            return sts_err(StsError::sender(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "Request body is too large",
+            ))
+        }
+    };
+    let body_sha256 = hex::encode(Sha256::digest(&body));
+    let raw_query = parts.uri.query().unwrap_or("");
+    let query = auth::parse_query(raw_query);
+    let mut params = form_pairs(raw_query);
+    params.extend(form_pairs(&String::from_utf8_lossy(&body)));
+    let params = Params(params);
+    let mut req = AuthRequest::s3(&parts.method, parts.uri.path(), raw_query, &query, &parts.headers, None);
+    req.service = STS_SERVICE;
+    req.body_sha256 = Some(&body_sha256);
+    let verified = match auth::authenticate(&state.auth, &Presented::Request(req), trace) {
+        Ok(v) => v,
+        Err(e) => return Err(StsError::from_auth(e)),
+    };
+    let Some(principal) = state.iam().principal(verified.access_key.as_deref()) else {
+        return Err(StsError::from_auth(S3Error::new(ErrorCode::InvalidAccessKeyId)));
+    };
+    if principal.kind == PrincipalKind::Anonymous {
+        return sts_err(StsError::sender(
+            StatusCode::FORBIDDEN,
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        ));
+    }
+    decision.principal = principal.arn.clone();
+    let action = params.get("Action").unwrap_or("");
+    match action {
+        "GetCallerIdentity" => {
+            decision.action = Some("sts:GetCallerIdentity");
+            decision.decided_by = Some("anyone may ask who they are".into());
+            Ok(get_caller_identity(&principal, decision.request_id))
+        }
+        "GetSessionToken" => {
+            decision.action = Some("sts:GetSessionToken");
+            get_session_token(state, &principal, verified.access_key.as_deref(), &params, decision).await
+        }
+        "AssumeRole" => {
+            decision.action = Some("sts:AssumeRole");
+            let keys = request_keys(state, &verified, &principal, parts, &query);
+            assume_role(state, &principal, &keys, &params, decision).await
+        }
+        other => sts_err(StsError::sender(
+            StatusCode::BAD_REQUEST,
+            "InvalidAction",
+            format!("Could not find operation {other} for version 2011-06-15"),
+        )),
+    }
+}
+
+/// Starts `<{Action}Response><{Action}Result>`.
+fn result_doc(action: &str) -> XmlWriter {
+    let mut w = XmlWriter::new();
+    w.open_with(&format!("{action}Response"), &[("xmlns", NS)]);
+    w.open(&format!("{action}Result"));
+    w
+}
+
+/// Closes the result, adds `ResponseMetadata` and the root.
+fn finish_doc(mut w: XmlWriter, action: &str, request_id: &str) -> XmlWriter {
+    w.close(&format!("{action}Result"));
+    w.open("ResponseMetadata");
+    w.elem("RequestId", request_id);
+    w.close("ResponseMetadata");
+    w.close(&format!("{action}Response"));
+    w
+}
+
+fn get_caller_identity(p: &Principal, request_id: &str) -> XmlWriter {
+    let mut w = result_doc("GetCallerIdentity");
+    w.elem("Arn", p.arn.as_deref().unwrap_or_default());
+    w.elem("UserId", p.user_id.as_deref().unwrap_or_default());
+    w.elem("Account", p.account_id.as_deref().unwrap_or_default());
+    finish_doc(w, "GetCallerIdentity", request_id)
+}
+
+fn write_credentials(w: &mut XmlWriter, s: &crate::iam::Session) {
+    w.open("Credentials");
+    w.elem("AccessKeyId", &s.access_key);
+    w.elem("SecretAccessKey", &s.secret_key);
+    w.elem("SessionToken", &s.token);
+    w.elem("Expiration", &auth::clock::iso8601(s.expires_at));
+    w.close("Credentials");
+}
+
+/// Persists a new session, then makes it usable.
+async fn start_session(state: &AppState, session: &crate::iam::Session) -> StsResult<()> {
+    if let Err(e) = state.store.save_session(session.to_row()).await {
+        return Err(StsError::from_auth(e));
+    }
+    state.iam().add_session(session.clone());
+    Ok(())
+}
+
+async fn get_session_token(
+    state: &AppState,
+    p: &Principal,
+    access_key: Option<&str>,
+    params: &Params,
+    decision: &mut Decision<'_>,
+) -> StsResult<XmlWriter> {
+    let iam = state.iam();
+    if access_key.is_some_and(|k| iam.is_session_key(k)) {
+        return sts_err(StsError::access_denied("Cannot call GetSessionToken with session credentials"));
+    }
+    let account_id = p.account_id.clone().unwrap_or_default();
+    let (holder, default, ceiling) = match (p.kind, &p.username) {
+        (PrincipalKind::User, Some(name)) => {
+            (Holder::User { account_id, name: name.clone() }, 43_200, MAX_SESSION_SECS)
+        }
+        // The root user's sessions last at most an hour.
+        _ => (Holder::Root { account_id }, 3600, 3600),
+    };
+    let secs = params.duration(default, MAX_SESSION_SECS)?.min(ceiling);
+    let expires_at = state.auth.clock.now() + chrono::Duration::seconds(secs);
+    let session = iam.new_session(holder, None, expires_at);
+    start_session(state, &session).await?;
+    decision.decided_by = Some("GetSessionToken needs no permission".into());
+    let mut w = result_doc("GetSessionToken");
+    write_credentials(&mut w, &session);
+    Ok(finish_doc(w, "GetSessionToken", decision.request_id))
+}
+
+/// `[\w+=,.@-]{2,64}`, IAM's rule for session names.
+fn check_session_name(name: &str) -> Result<(), StsError> {
+    let failed = |c: &str| {
+        StsError::validation(format!(
+            "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must {c}"
+        ))
+    };
+    if !(2..=64).contains(&name.len()) {
+        return Err(failed(if name.len() < 2 {
+            "have length greater than or equal to 2"
+        } else {
+            "have length less than or equal to 64"
+        }));
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b)) {
+        return Err(failed("satisfy regular expression pattern: [\\w+=,.@-]*"));
+    }
+    Ok(())
+}
+
+/// Whether `p` may assume `role`: its trust policy must allow `p` and, unless it names `p`
+/// itself in the role's own account, `p`'s identity policies must allow `sts:AssumeRole` too.
+fn may_assume(p: &Principal, keys: &crate::policy::ConditionKeys, role: &Role) -> Result<String, String> {
+    let role_arn = role.arn();
+    let canonical = p.canonical_id();
+    let req = RequestContext {
+        action: "sts:AssumeRole",
+        resource: &role_arn,
+        principal: PrincipalRef {
+            account: p.account_id.as_deref(),
+            canonical_id: canonical.as_deref(),
+            arn: p.arn.as_deref(),
+            role_arn: p.role_arn.as_deref(),
+        },
+        keys,
+    };
+    let trust = role.trust.evaluate(&req);
+    if let Some(i) = trust.denied_by {
+        return Err(format!("explicit deny in trust policy, {}", role.trust.statement_name(i)));
+    }
+    let Some((i, how)) = trust.allowed_by else { return Err("no trust policy statement allows".into()) };
+    let same_account = p.account_id.as_deref() == Some(role.account_id.as_str());
+    if same_account && how == crate::policy::PrincipalMatch::Direct {
+        return Ok(format!("trust policy, {}", role.trust.statement_name(i)));
+    }
+    decide(p, keys, "sts:AssumeRole", &role_arn, None).map_err(|d| d.decided_by)
+}
+
+async fn assume_role(
+    state: &AppState,
+    p: &Principal,
+    keys: &crate::policy::ConditionKeys,
+    params: &Params,
+    decision: &mut Decision<'_>,
+) -> StsResult<XmlWriter> {
+    let role_arn = params.required("RoleArn", "roleArn")?.to_string();
+    let session_name = params.required("RoleSessionName", "roleSessionName")?.to_string();
+    check_session_name(&session_name)?;
+    decision.resource = Some(role_arn.clone());
+    if p.kind == PrincipalKind::Root {
+        return sts_err(StsError::access_denied("Roles may not be assumed by root accounts."));
+    }
+    let iam = state.iam();
+    let refused = || {
+        StsError::access_denied(format!(
+            "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+            p.arn.as_deref().unwrap_or_default()
+        ))
+    };
+    let Some(role) = iam.role_by_arn(&role_arn).cloned() else {
+        decision.decided_by = Some("no such role".into());
+        return sts_err(refused());
+    };
+    match may_assume(p, keys, &role) {
+        Ok(why) => decision.decided_by = Some(why),
+        Err(why) => {
+            decision.decided_by = Some(why);
+            return sts_err(refused());
+        }
+    }
+    let chained = p.kind == PrincipalKind::AssumedRole;
+    let secs = params.duration(3600, 43_200)?;
+    if secs > role.max_session_secs {
+        return sts_err(StsError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    if chained && secs > CHAINED_MAX_SECS {
+        return sts_err(StsError::validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        ));
+    }
+    let policy = match params.get("Policy") {
+        None => None,
+        Some(text) => match Policy::parse(text, &PolicyKind::Identity, &|_| true) {
+            Ok(policy) => Some(std::sync::Arc::new(policy)),
+            Err(e) => return sts_err(StsError::sender(StatusCode::BAD_REQUEST, "MalformedPolicyDocument", e.0)),
+        },
+    };
+    let packed = policy.as_ref().map(|p| (p.text.len() * 100).div_ceil(2048));
+    let expires_at = state.auth.clock.now() + chrono::Duration::seconds(secs);
+    let holder = Holder::Role {
+        account_id: role.account_id.clone(),
+        name: role.name.clone(),
+        session_name: session_name.clone(),
+    };
+    let session = iam.new_session(holder, policy, expires_at);
+    start_session(state, &session).await?;
+    let mut w = result_doc("AssumeRole");
+    w.open("AssumedRoleUser");
+    w.elem("AssumedRoleId", &format!("{}:{session_name}", role.role_id));
+    w.elem("Arn", &format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account_id, role.name));
+    w.close("AssumedRoleUser");
+    write_credentials(&mut w, &session);
+    // How full the session token is with the session policy, in percent: PackedPolicySize, and
+    // SessionTokenUtilization that newer SDK models read instead. Our tokens are not packed, so
+    // this is the policy's share of STS's 2048-character limit.
+    if let Some(size) = packed {
+        w.elem("PackedPolicySize", &size.to_string());
+        w.elem("SessionTokenUtilization", &size.to_string());
+    }
+    Ok(finish_doc(w, "AssumeRole", decision.request_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding() {
+        let p = form_pairs("Action=AssumeRole&Policy=%7B%22a%22%3A+1%7D&RoleSessionName=s+1");
+        assert_eq!(p[1], ("Policy".into(), "{\"a\": 1}".into()));
+        assert_eq!(p[2].1, "s 1");
+    }
+
+    #[test]
+    fn session_names() {
+        assert!(check_session_name("ci-run_42@x").is_ok());
+        assert!(check_session_name("a").unwrap_err().message.ends_with("have length greater than or equal to 2"));
+        assert!(check_session_name("a b").unwrap_err().message.contains("regular expression"));
+    }
+}

@@ -1,0 +1,266 @@
+//! STS on the same port, through the Rust SDK's own STS client: AssumeRole with trust policies
+//! and session policies, GetSessionToken, GetCallerIdentity, and STS's own errors.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sts::error::ProvideErrorMetadata;
+use s3strict::config::{PolicyText, RoleSettings, UserSettings};
+
+use crate::common::*;
+
+const ACCOUNT: &str = "123456789012";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/reader";
+
+fn user(name: &str, policies: &[&str]) -> UserSettings {
+    UserSettings {
+        name: name.into(),
+        account: None,
+        access_key: format!("AKIA{:0<16}", name.to_ascii_uppercase()),
+        secret_key: format!("{name}-secret"),
+        status: None,
+        policies: policies.iter().map(|p| PolicyText::Json(p.to_string())).collect(),
+    }
+}
+
+const MAY_ASSUME: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/reader"}]}"#;
+
+/// alice may assume `reader` (the trust policy names the account, her policy allows it); bob is
+/// named by the trust policy itself; carl has no permission of his own; the role reads and writes
+/// `data`.
+async fn server() -> TestServer {
+    let s = TestServer::start_with(|c| {
+        c.users = vec![user("alice", &[MAY_ASSUME]), user("bob", &[]), user("carl", &[])];
+        c.roles = vec![RoleSettings {
+            name: "reader".into(),
+            account: None,
+            trust_policy: PolicyText::Json(format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["arn:aws:iam::{ACCOUNT}:root","arn:aws:iam::{ACCOUNT}:user/bob"]}},"Action":"sts:AssumeRole"}}]}}"#
+            )),
+            policies: vec![PolicyText::Json(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::data/*"}]}"#.into(),
+            )],
+            max_session_duration: Some(7200),
+        }];
+    })
+    .await;
+    s.create_bucket("data").await;
+    s.client().put_object().bucket("data").key("k").body(ByteStream::from_static(b"hello")).send().await.unwrap();
+    s
+}
+
+fn sts(s: &TestServer, ak: &str, sk: &str, token: Option<&str>) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(REGION))
+        .endpoint_url(s.endpoint())
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(ak, sk, token.map(str::to_string), None, "test"))
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+fn sts_as(s: &TestServer, name: &str) -> aws_sdk_sts::Client {
+    sts(s, &format!("AKIA{:0<16}", name.to_ascii_uppercase()), &format!("{name}-secret"), None)
+}
+
+fn s3_with(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(REGION))
+        .endpoint_url(s.endpoint())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "sts",
+        ))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+fn sts_error<E: ProvideErrorMetadata>(
+    err: aws_sdk_sts::error::SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
+) -> (u16, String, String) {
+    let status = err.raw_response().map(|r| r.status().as_u16()).unwrap_or_default();
+    (status, err.code().unwrap_or_default().to_string(), err.message().unwrap_or_default().to_string())
+}
+
+#[tokio::test]
+async fn the_sdks_sts_client_assumes_a_role() {
+    let s = server().await;
+    let alice = sts_as(&s, "alice");
+    let me = alice.get_caller_identity().send().await.unwrap();
+    assert_eq!(me.arn(), Some("arn:aws:iam::123456789012:user/alice"));
+    assert_eq!(me.account(), Some(ACCOUNT));
+    assert!(me.user_id().unwrap().starts_with("AIDA"));
+
+    let out = alice.assume_role().role_arn(ROLE_ARN).role_session_name("ci-run").send().await.unwrap();
+    let user = out.assumed_role_user().unwrap();
+    assert_eq!(user.arn(), "arn:aws:sts::123456789012:assumed-role/reader/ci-run");
+    assert!(user.assumed_role_id().starts_with("AROA") && user.assumed_role_id().ends_with(":ci-run"));
+    let creds = out.credentials().unwrap();
+    assert!(creds.access_key_id().starts_with("ASIA"));
+    let as_role = s3_with(&s, creds);
+    let got = as_role.get_object().bucket("data").key("k").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
+    as_role.put_object().bucket("data").key("by-role").body(ByteStream::from_static(b"r")).send().await.unwrap();
+    // The role may do nothing else.
+    let (status, code, message) = sdk_error(as_role.list_buckets().send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(message, "User: arn:aws:sts::123456789012:assumed-role/reader/ci-run is not authorized to perform: s3:ListAllMyBuckets because no identity-based policy allows the s3:ListAllMyBuckets action");
+    let who = sts(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
+    let me = who.get_caller_identity().send().await.unwrap();
+    assert_eq!(me.arn(), Some("arn:aws:sts::123456789012:assumed-role/reader/ci-run"));
+
+    // A trust policy that names bob lets him in without a policy of his own.
+    sts_as(&s, "bob").assume_role().role_arn(ROLE_ARN).role_session_name("bob").send().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_session_policy_narrows_the_role() {
+    let s = server().await;
+    let only_get =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let out = sts_as(&s, "alice")
+        .assume_role()
+        .role_arn(ROLE_ARN)
+        .role_session_name("narrow")
+        .policy(only_get)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.session_token_utilization().is_some_and(|p| p > 0));
+    let c = s3_with(&s, out.credentials().unwrap());
+    c.get_object().bucket("data").key("k").send().await.unwrap();
+    // Its presigned URLs are narrowed alike.
+    let url = presigned_put(&c, "data", "x").await;
+    send_presigned(&s, &url, &[], b"x").await.assert_error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:sts::123456789012:assumed-role/reader/narrow is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::data/x\" because no session policy allows the s3:PutObject action",
+    );
+    let (status, code, message) = sts_error(
+        sts_as(&s, "alice")
+            .assume_role()
+            .role_arn(ROLE_ARN)
+            .role_session_name("bad")
+            .policy("{")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (400, "MalformedPolicyDocument", "This policy contains invalid Json")
+    );
+}
+
+#[tokio::test]
+async fn assume_role_refusals() {
+    let s = server().await;
+    let refused = |who: &str| {
+        format!("User: arn:aws:iam::123456789012:user/{who} is not authorized to perform: sts:AssumeRole on resource: {ROLE_ARN}")
+    };
+    // Trusted through the account, but carl's own policies do not allow it.
+    let (status, code, message) = sts_error(
+        sts_as(&s, "carl").assume_role().role_arn(ROLE_ARN).role_session_name("c1").send().await.unwrap_err(),
+    );
+    assert_eq!((status, code.as_str(), message), (403, "AccessDenied", refused("carl")));
+    let missing = "arn:aws:iam::123456789012:role/missing";
+    let (status, code, message) = sts_error(
+        sts_as(&s, "alice").assume_role().role_arn(missing).role_session_name("a1").send().await.unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(message, format!("User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: {missing}"));
+    let root = sts(&s, AK, SK, None);
+    let (status, code, message) =
+        sts_error(root.assume_role().role_arn(ROLE_ARN).role_session_name("r1").send().await.unwrap_err());
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (403, "AccessDenied", "Roles may not be assumed by root accounts.")
+    );
+    let alice = sts_as(&s, "alice");
+    let (status, code, message) =
+        sts_error(alice.assume_role().role_arn(ROLE_ARN).role_session_name("a b").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (400, "ValidationError"));
+    assert_eq!(message, "1 validation error detected: Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*");
+    let (status, code, message) = sts_error(
+        alice
+            .assume_role()
+            .role_arn(ROLE_ARN)
+            .role_session_name("long")
+            .duration_seconds(10_000)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (400, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    );
+    let (status, code, message) = sts_error(
+        alice
+            .assume_role()
+            .role_arn(ROLE_ARN)
+            .role_session_name("short")
+            .duration_seconds(60)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (400, "ValidationError"));
+    assert_eq!(message, "1 validation error detected: Value '60' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900");
+}
+
+#[tokio::test]
+async fn session_tokens_act_as_their_user_and_end_on_time() {
+    let s = server().await;
+    let out = sts_as(&s, "alice").get_session_token().duration_seconds(900).send().await.unwrap();
+    let creds = out.credentials().unwrap();
+    let who = sts(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
+    assert_eq!(who.get_caller_identity().send().await.unwrap().arn(), Some("arn:aws:iam::123456789012:user/alice"));
+    let (status, code, message) = sts_error(who.get_session_token().send().await.unwrap_err());
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
+    );
+    // A presigned URL made from the session stops when the session does, whatever X-Amz-Expires says.
+    let root_out = sts(&s, AK, SK, None).get_session_token().send().await.unwrap();
+    let c = s3_with(&s, root_out.credentials().unwrap());
+    let url = presigned_get(&c, "data", "k", 7200).await;
+    assert_eq!(send_presigned(&s, &url, &[], b"").await.status, 200);
+    s.set_clock(r#"{"offset_seconds": 3700}"#).await;
+    send_presigned(&s, &url, &[], b"").await.assert_error(400, "ExpiredToken", "The provided token has expired.");
+}
+
+#[tokio::test]
+async fn sts_errors_are_sts_documents() {
+    let s = server().await;
+    let (status, code, message) =
+        sts_error(sts(&s, "AKIANOBODY", "x", None).get_caller_identity().send().await.unwrap_err());
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+    );
+    let (status, code, _) = sts_error(
+        sts(&s, &format!("AKIA{:0<16}", "ALICE"), "wrong", None).get_caller_identity().send().await.unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (403, "SignatureDoesNotMatch"));
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let r = s.raw("POST", "/", &form, b"Action=GetCallerIdentity&Version=2011-06-15").await;
+    assert_eq!(r.status, 403);
+    let text = r.text();
+    assert!(text.contains("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code><Message>Request is missing Authentication Token</Message></Error><RequestId>"), "{text}");
+    let mut req = SignedRequest::new("POST", "/").body(b"Action=Nope&Version=2011-06-15");
+    req.service = "sts";
+    req.headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+    let r = s.signed(req).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains(
+            "<Code>InvalidAction</Code><Message>Could not find operation Nope for version 2011-06-15</Message>"
+        ),
+        "{}",
+        r.text()
+    );
+}
