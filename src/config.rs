@@ -96,6 +96,10 @@ pub struct ServeArgs {
     /// Flush every acknowledged write to the disk (survives power loss; slower).
     #[arg(long, env = "S3STRICT_FSYNC", num_args = 0..=1, default_missing_value = "true")]
     pub fsync: Option<bool>,
+    /// New buckets as before April 2023: ACLs enabled (no ownership controls, as ObjectWriter)
+    /// and Block Public Access off.
+    #[arg(long, env = "S3STRICT_LEGACY_BUCKET_DEFAULTS", num_args = 0..=1, default_missing_value = "true")]
+    pub legacy_bucket_defaults: Option<bool>,
     /// Account id of the access key above (its root user). [default: 123456789012]
     #[arg(long, env = "S3STRICT_ACCOUNT_ID")]
     pub account_id: Option<String>,
@@ -175,6 +179,7 @@ struct FileSettings {
     clock_frozen: Option<String>,
     admin_token: Option<String>,
     fsync: Option<bool>,
+    legacy_bucket_defaults: Option<bool>,
     account_id: Option<String>,
     #[serde(default)]
     accounts: Vec<AccountSettings>,
@@ -197,6 +202,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Flush writes to the disk before acknowledging them.
     pub fsync: bool,
+    /// New buckets with ACLs enabled and Block Public Access off (S3 before April 2023).
+    pub legacy_bucket_defaults: bool,
     /// The account of `access_key`, whose root user it is.
     pub account_id: String,
     /// Further accounts, users and roles (from the config file).
@@ -217,6 +224,7 @@ impl Default for Config {
             clock: ClockSetting::Real,
             admin_token: None,
             fsync: false,
+            legacy_bucket_defaults: false,
             account_id: crate::iam::DEFAULT_ACCOUNT_ID.into(),
             accounts: Vec::new(),
             users: Vec::new(),
@@ -258,6 +266,10 @@ impl Config {
             clock,
             admin_token: args.admin_token.or(file.admin_token),
             fsync: args.fsync.or(file.fsync).unwrap_or(d.fsync),
+            legacy_bucket_defaults: args
+                .legacy_bucket_defaults
+                .or(file.legacy_bucket_defaults)
+                .unwrap_or(d.legacy_bucket_defaults),
             account_id: args.account_id.or(file.account_id).unwrap_or(d.account_id),
             accounts: file.accounts,
             users: file.users,

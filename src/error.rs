@@ -65,6 +65,15 @@ pub enum ErrorCode {
     PreconditionFailed,
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
+    AccessControlListNotSupported,
+    InvalidBucketAclWithBlockPublicAccessError,
+    InvalidBucketAclWithObjectOwnership,
+    MalformedACLError,
+    MissingSecurityHeader,
+    NoSuchPublicAccessBlockConfiguration,
+    OwnershipControlsNotFoundError,
+    UnexpectedContent,
+    UnresolvableGrantByEmailAddress,
     XAmzContentSHA256Mismatch,
 }
 
@@ -120,6 +129,17 @@ impl ErrorCode {
             PreconditionFailed => ("PreconditionFailed", StatusCode::PRECONDITION_FAILED),
             RequestTimeTooSkewed => ("RequestTimeTooSkewed", StatusCode::FORBIDDEN),
             SignatureDoesNotMatch => ("SignatureDoesNotMatch", StatusCode::FORBIDDEN),
+            AccessControlListNotSupported => ("AccessControlListNotSupported", StatusCode::BAD_REQUEST),
+            InvalidBucketAclWithBlockPublicAccessError => {
+                ("InvalidBucketAclWithBlockPublicAccessError", StatusCode::BAD_REQUEST)
+            }
+            InvalidBucketAclWithObjectOwnership => ("InvalidBucketAclWithObjectOwnership", StatusCode::BAD_REQUEST),
+            MalformedACLError => ("MalformedACLError", StatusCode::BAD_REQUEST),
+            MissingSecurityHeader => ("MissingSecurityHeader", StatusCode::BAD_REQUEST),
+            NoSuchPublicAccessBlockConfiguration => ("NoSuchPublicAccessBlockConfiguration", StatusCode::NOT_FOUND),
+            OwnershipControlsNotFoundError => ("OwnershipControlsNotFoundError", StatusCode::NOT_FOUND),
+            UnexpectedContent => ("UnexpectedContent", StatusCode::BAD_REQUEST),
+            UnresolvableGrantByEmailAddress => ("UnresolvableGrantByEmailAddress", StatusCode::BAD_REQUEST),
             XAmzContentSHA256Mismatch => ("XAmzContentSHA256Mismatch", StatusCode::BAD_REQUEST),
         }
     }
@@ -184,6 +204,15 @@ impl ErrorCode {
             SignatureDoesNotMatch => {
                 "The request signature we calculated does not match the signature you provided. Check your key and signing method."
             }
+            AccessControlListNotSupported => "The bucket does not allow ACLs",
+            InvalidBucketAclWithBlockPublicAccessError => "Bucket cannot have public ACLs set with BlockPublicAccess enabled",
+            InvalidBucketAclWithObjectOwnership => "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+            MalformedACLError => "The XML you provided was not well-formed or did not validate against our published schema",
+            MissingSecurityHeader => "Your request was missing a required header",
+            NoSuchPublicAccessBlockConfiguration => "The public access block configuration was not found",
+            OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
+            UnexpectedContent => "This request does not support content",
+            UnresolvableGrantByEmailAddress => "The e-mail address you provided does not match any account on record.",
             XAmzContentSHA256Mismatch => {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             }
@@ -272,7 +301,10 @@ impl S3Error {
             let mut w = XmlWriter::new();
             w.open("Error");
             w.elem("Code", name);
-            w.elem("Message", &self.message);
+            // S3 sends some errors without a message (an unknown canned ACL, as recorded against AWS).
+            if !self.message.is_empty() {
+                w.elem("Message", &self.message);
+            }
             for (k, v) in &self.extras {
                 w.elem(k, v);
             }

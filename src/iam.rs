@@ -457,6 +457,11 @@ impl Iam {
         &self.default_account
     }
 
+    /// Every declared account's id.
+    pub fn accounts(&self) -> &[String] {
+        &self.accounts
+    }
+
     /// Whether `id` is a declared account.
     pub fn has_account(&self, id: &str) -> bool {
         self.accounts.iter().any(|a| a == id)

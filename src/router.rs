@@ -69,6 +69,14 @@ pub enum Op {
     PutBucketCors,
     GetBucketCors,
     DeleteBucketCors,
+    PutBucketAcl,
+    PutObjectAcl,
+    PutBucketOwnershipControls,
+    GetBucketOwnershipControls,
+    DeleteBucketOwnershipControls,
+    PutPublicAccessBlock,
+    GetPublicAccessBlock,
+    DeletePublicAccessBlock,
     PutBucketPolicy,
     GetBucketPolicy,
     DeleteBucketPolicy,
@@ -111,6 +119,12 @@ impl Op {
             Op::ListMultipartUploads => "s3:ListBucketMultipartUploads",
             Op::PutBucketCors | Op::DeleteBucketCors => "s3:PutBucketCORS",
             Op::GetBucketCors => "s3:GetBucketCORS",
+            Op::PutBucketAcl => "s3:PutBucketAcl",
+            Op::PutObjectAcl => "s3:PutObjectAcl",
+            Op::PutBucketOwnershipControls | Op::DeleteBucketOwnershipControls => "s3:PutBucketOwnershipControls",
+            Op::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",
+            Op::PutPublicAccessBlock | Op::DeletePublicAccessBlock => "s3:PutBucketPublicAccessBlock",
+            Op::GetPublicAccessBlock => "s3:GetBucketPublicAccessBlock",
             Op::PutBucketPolicy => "s3:PutBucketPolicy",
             Op::GetBucketPolicy => "s3:GetBucketPolicy",
             Op::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
@@ -253,7 +267,6 @@ pub fn parse_copy_source(value: &str) -> S3Result<CopySource> {
 /// `NotImplemented` instead of being mistaken for a plain object or bucket operation.
 const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "accelerate",
-    "acl",
     "analytics",
     "attributes",
     "encryption",
@@ -266,8 +279,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "metrics",
     "notification",
     "object-lock",
-    "ownershipControls",
-    "publicAccessBlock",
     "replication",
     "requestPayment",
     "restore",
@@ -314,7 +325,6 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
             if *method == Method::GET {
                 for (sub, op) in [
                     ("versioning", Op::GetBucketVersioning),
-                    ("acl", Op::GetBucketAcl),
                     ("tagging", Op::GetBucketTagging),
                     ("versions", Op::ListObjectVersions),
                 ] {
@@ -330,6 +340,30 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     Method::DELETE => Ok(Op::DeleteBucketCors),
                     _ => Err(not_allowed()),
                 };
+            }
+            for (sub, put, get, delete) in [
+                ("acl", Some(Op::PutBucketAcl), Op::GetBucketAcl, None),
+                (
+                    "ownershipControls",
+                    Some(Op::PutBucketOwnershipControls),
+                    Op::GetBucketOwnershipControls,
+                    Some(Op::DeleteBucketOwnershipControls),
+                ),
+                (
+                    "publicAccessBlock",
+                    Some(Op::PutPublicAccessBlock),
+                    Op::GetPublicAccessBlock,
+                    Some(Op::DeletePublicAccessBlock),
+                ),
+            ] {
+                if has(sub) {
+                    return match (method, put, delete) {
+                        (&Method::PUT, Some(op), _) => Ok(op),
+                        (&Method::GET, _, _) => Ok(get),
+                        (&Method::DELETE, _, Some(op)) => Ok(op),
+                        _ => Err(not_allowed()),
+                    };
+                }
             }
             if has("policy") {
                 return match *method {
@@ -359,8 +393,12 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
             }
         }
         (Some(_), Some(_)) => {
-            if *method == Method::GET && has("acl") {
-                return Ok(Op::GetObjectAcl);
+            if has("acl") {
+                return match *method {
+                    Method::GET => Ok(Op::GetObjectAcl),
+                    Method::PUT => Ok(Op::PutObjectAcl),
+                    _ => Err(not_allowed()),
+                };
             }
             if *method == Method::GET && has("tagging") {
                 return Ok(Op::GetObjectTagging);
@@ -467,6 +505,11 @@ mod tests {
         assert_eq!(route(&Method::PUT, &b, &q("versioning"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PUT, &b, &q("cors"), &h).unwrap(), Op::PutBucketCors);
         assert_eq!(route(&Method::DELETE, &b, &q("policy"), &h).unwrap(), Op::DeleteBucketPolicy);
+        assert_eq!(route(&Method::PUT, &b, &q("acl"), &h).unwrap(), Op::PutBucketAcl);
+        assert_eq!(route(&Method::DELETE, &b, &q("acl"), &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
+        assert_eq!(route(&Method::PUT, &o, &q("acl"), &h).unwrap(), Op::PutObjectAcl);
+        assert_eq!(route(&Method::DELETE, &b, &q("ownershipControls"), &h).unwrap(), Op::DeleteBucketOwnershipControls);
+        assert_eq!(route(&Method::GET, &b, &q("publicAccessBlock"), &h).unwrap(), Op::GetPublicAccessBlock);
         assert_eq!(route(&Method::GET, &b, &q("policyStatus"), &h).unwrap(), Op::GetBucketPolicyStatus);
         assert_eq!(route(&Method::OPTIONS, &o, &[], &h).unwrap(), Op::CorsPreflight);
         assert_eq!(route(&Method::POST, &b, &[], &h).unwrap(), Op::PostObject);

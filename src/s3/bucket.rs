@@ -3,11 +3,14 @@
 use http::{Response, StatusCode};
 use hyper::body::Incoming;
 
+use super::acl::requested_ownership;
 use super::payload::PayloadReader;
 use super::{empty_response, set_header, write_owner, xml_date, xml_response, Ctx};
+use crate::access::acl::Acl;
+use crate::access::BUCKET_OWNER_ENFORCED;
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::storage::{no_such_bucket, DeleteBucket};
+use crate::storage::{no_such_bucket, BucketRow, DeleteBucket, PublicAccessBlock};
 use crate::xml::{read_flat, XmlWriter};
 
 /// Checks a bucket name against S3's naming rules for new buckets.
@@ -55,6 +58,14 @@ async fn location_constraint(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Option<S
 
 pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
     validate_bucket_name(bucket)?;
+    let owner = ctx.owner_account().to_string();
+    let header = |n: &str| ctx.header(n).map(str::to_string);
+    let acl = Acl::from_request(&header, &owner, &owner, ctx.state.iam())?;
+    // New buckets have ACLs disabled and public access blocked, as on S3 since April 2023,
+    // unless the server keeps the older defaults.
+    let legacy = ctx.state.config.legacy_bucket_defaults;
+    let ownership = requested_ownership(ctx, (!legacy).then_some(BUCKET_OWNER_ENFORCED))?;
+    let public_access_block = (!legacy).then_some(PublicAccessBlock::ALL);
     let region = ctx.state.auth.region.as_str();
     let constraint = location_constraint(ctx, body).await?;
     match constraint.as_deref() {
@@ -76,8 +87,25 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -
             ))
         }
     }
-    let owner = ctx.owner_account();
-    if let Some(existing) = ctx.state.store.create_bucket(bucket, region, owner, ctx.now_ms()).await? {
+    if let Some(acl) = &acl {
+        if ownership.as_deref() == Some(BUCKET_OWNER_ENFORCED) && !acl.is_private(&owner) {
+            return Err(S3Error::new(ErrorCode::InvalidBucketAclWithObjectOwnership));
+        }
+        if acl.is_public() && public_access_block.is_some_and(|p| p.block_public_acls) {
+            return Err(S3Error::new(ErrorCode::InvalidBucketAclWithBlockPublicAccessError));
+        }
+    }
+    let row = BucketRow {
+        name: bucket.to_string(),
+        region: region.to_string(),
+        created_ms: ctx.now_ms(),
+        owner_account: owner.clone(),
+        policy: None,
+        ownership,
+        public_access_block,
+        acl: acl.filter(|a| !a.is_private(&owner)).map(|a| a.to_stored()),
+    };
+    if let Some(existing) = ctx.state.store.create_bucket(row).await? {
         if existing.owner_account == owner {
             return Err(S3Error::new(ErrorCode::BucketAlreadyOwnedByYou).extra("BucketName", bucket));
         }
@@ -139,33 +167,6 @@ pub async fn handle_get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> S3Resu
     w.open_root("VersioningConfiguration");
     w.close("VersioningConfiguration");
     Ok(xml_response(w))
-}
-
-/// GetBucketAcl / GetObjectAcl: the owner holds FULL_CONTROL, the only ACL s3strict has.
-pub fn owner_acl(ctx: &Ctx<'_>) -> Response<Body> {
-    let id = crate::iam::canonical_id(ctx.owner_account());
-    let mut w = XmlWriter::new();
-    w.open_root("AccessControlPolicy");
-    write_owner(&mut w, ctx.owner_account());
-    w.open("AccessControlList");
-    w.open("Grant");
-    w.open_with(
-        "Grantee",
-        &[("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"), ("xsi:type", "CanonicalUser")],
-    );
-    w.elem("ID", &id);
-    w.elem("DisplayName", "s3strict");
-    w.close("Grantee");
-    w.elem("Permission", "FULL_CONTROL");
-    w.close("Grant");
-    w.close("AccessControlList");
-    w.close("AccessControlPolicy");
-    xml_response(w)
-}
-
-pub async fn handle_get_bucket_acl(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.require_bucket(bucket).await?;
-    Ok(owner_acl(ctx))
 }
 
 /// GetBucketTagging: no bucket has tags.

@@ -6,6 +6,7 @@
 //! [`conditional`] evaluates `If-*` headers. Each `handle_*` takes the request context and
 //! returns a response or an [`S3Error`]; [`dispatch`] picks the handler of a routed operation.
 
+pub mod acl;
 pub mod bucket;
 pub mod conditional;
 pub mod cors;
@@ -156,9 +157,17 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::DeleteBucketPolicy => policy::handle_delete_bucket_policy(ctx, b).await,
         Op::GetBucketPolicyStatus => policy::handle_get_bucket_policy_status(ctx, b).await,
         Op::GetBucketVersioning => bucket::handle_get_bucket_versioning(ctx, b).await,
-        Op::GetBucketAcl => bucket::handle_get_bucket_acl(ctx, b).await,
+        Op::GetBucketAcl => acl::handle_get_bucket_acl(ctx, b).await,
+        Op::PutBucketAcl => acl::handle_put_bucket_acl(ctx, b, raw()?).await,
+        Op::PutObjectAcl => acl::handle_put_object_acl(ctx, b, k, raw()?).await,
+        Op::PutBucketOwnershipControls => acl::handle_put_bucket_ownership_controls(ctx, b, raw()?).await,
+        Op::GetBucketOwnershipControls => acl::handle_get_bucket_ownership_controls(ctx, b).await,
+        Op::DeleteBucketOwnershipControls => acl::handle_delete_bucket_ownership_controls(ctx, b).await,
+        Op::PutPublicAccessBlock => acl::handle_put_public_access_block(ctx, b, raw()?).await,
+        Op::GetPublicAccessBlock => acl::handle_get_public_access_block(ctx, b).await,
+        Op::DeletePublicAccessBlock => acl::handle_delete_public_access_block(ctx, b).await,
         Op::GetBucketTagging => bucket::handle_get_bucket_tagging(ctx, b).await,
-        Op::GetObjectAcl => object::handle_get_object_acl(ctx, b, k).await,
+        Op::GetObjectAcl => acl::handle_get_object_acl(ctx, b, k).await,
         Op::GetObjectTagging => object::handle_get_object_tagging(ctx, b, k).await,
         Op::ListObjectVersions => list::handle_list_object_versions(ctx, b).await,
         // Answered before authentication (a preflight is never signed) and above (the form).

@@ -10,6 +10,7 @@ use http::{Response, StatusCode};
 use hyper::body::Incoming;
 use md5::{Digest, Md5};
 
+use super::acl::request_write_acl;
 use super::payload::PayloadReader;
 use super::upload::{
     check_copy_source_conditions, copy_into_blob, headers_from_request, receive_body, set_checksum_headers,
@@ -95,6 +96,8 @@ fn part_algorithm(upload: &UploadRow) -> Algorithm {
 pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
     validate_key(key)?;
     let (checksum_algorithm, checksum_type) = upload_checksum(ctx)?;
+    ctx.state.store.require_bucket(bucket).await?;
+    let written = request_write_acl(ctx, "s3:PutObject", key)?;
     let row = UploadRow {
         upload_id: new_upload_id(),
         bucket: bucket.to_string(),
@@ -104,6 +107,8 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
         user_meta: ctx.user_metadata(),
         checksum_algorithm,
         checksum_type,
+        owner: written.owner,
+        acl: written.acl,
     };
     ctx.state.store.create_upload(row.clone()).await?;
     let mut w = XmlWriter::new();
@@ -332,6 +337,8 @@ pub async fn handle_complete_multipart_upload(
         headers: upload.headers,
         user_meta: upload.user_meta,
         checksum,
+        owner: upload.owner,
+        acl: upload.acl,
         ..Default::default()
     };
     let meta = ctx.state.store.complete_upload(bucket, upload_id, meta, chosen).await?;

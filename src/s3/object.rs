@@ -10,6 +10,7 @@ use hyper::body::{Frame, Incoming};
 use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use super::acl::request_write_acl;
 use super::conditional::{parse_range, ByteRange, Conditions};
 use super::payload::PayloadReader;
 use super::upload::{
@@ -47,6 +48,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
     validate_key(key)?;
     let cond = put_condition(ctx)?;
     ctx.state.store.require_bucket(bucket).await?;
+    let written = request_write_acl(ctx, "s3:PutObject", key)?;
     let (blob, sum) = receive_body(ctx, body, None).await?;
     let meta = ObjectMeta {
         key: key.to_string(),
@@ -55,6 +57,8 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
         headers: headers_from_request(ctx),
         user_meta: ctx.user_metadata(),
         checksum: Some(sum),
+        owner: written.owner,
+        acl: written.acl,
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, cond).await?;
@@ -104,7 +108,7 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
 /// S3 tells a missing key as `NoSuchKey` only to whoever may list the bucket; anyone else gets
 /// `AccessDenied`, so that a refusal does not reveal what the bucket holds.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions>
-fn hide_missing_key(ctx: &Ctx<'_>, bucket: &str, e: S3Error) -> S3Error {
+pub(super) fn hide_missing_key(ctx: &Ctx<'_>, bucket: &str, e: S3Error) -> S3Error {
     if e.code != ErrorCode::NoSuchKey {
         return e;
     }
@@ -233,6 +237,7 @@ pub async fn handle_copy_object(
         ));
     }
     ctx.state.store.require_bucket(bucket).await?;
+    let written = request_write_acl(ctx, "s3:PutObject", key)?;
     let (src, file) = ctx.state.store.open_object(src_bucket, src_key).await?;
     check_copy_source_conditions(ctx, &src)?;
     // The body is the same, so a full-object checksum carries over; a composite one cannot.
@@ -253,6 +258,8 @@ pub async fn handle_copy_object(
         headers,
         user_meta,
         checksum: Some(sum),
+        owner: written.owner,
+        acl: written.acl,
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
@@ -329,11 +336,6 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) 
     }
     w.close("DeleteResult");
     Ok(xml_response(w))
-}
-
-pub async fn handle_get_object_acl(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
-    Ok(super::bucket::owner_acl(ctx))
 }
 
 /// GetObjectTagging: objects have no tags in s3strict, so the set is empty.

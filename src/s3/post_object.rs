@@ -10,6 +10,7 @@ use http::{Response, StatusCode};
 use http_body_util::BodyDataStream;
 use hyper::body::Incoming;
 
+use super::acl::object_write_acl;
 use super::upload::{validate_key, DEFAULT_CONTENT_TYPE, STORED_HEADERS};
 use super::{set_header, xml_response, Ctx};
 use crate::auth::post_policy::missing_field;
@@ -90,6 +91,12 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
     };
     validate_key(&key)?;
     ctx.state.store.require_bucket(bucket).await?;
+    // The form's `acl` field is the canned ACL; grant fields have their header names.
+    let field = |name: &str| {
+        let field = if name == "x-amz-acl" { "acl" } else { name };
+        fields.iter().find(|(n, _)| n == field).map(|(_, v)| v.clone())
+    };
+    let written = object_write_acl(ctx, "s3:PutObject", &key, &field)?;
 
     let max = range.map_or(MAX_POST_BYTES, |(_, max)| max.min(MAX_POST_BYTES));
     let mut writer = ctx.state.store.new_blob().await?;
@@ -119,6 +126,8 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
             .filter_map(|(n, v)| n.strip_prefix("x-amz-meta-").map(|m| (m.to_string(), v.clone())))
             .collect(),
         checksum: Some(sums.finish(&[])?),
+        owner: written.owner,
+        acl: written.acl,
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;

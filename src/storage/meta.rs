@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::{Algorithm, Checksum, ChecksumType};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
 /// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
@@ -116,6 +116,22 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    if version < 6 {
+        // Buckets from before access control keep what they had: no ACLs, public access blocked.
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE buckets ADD COLUMN ownership TEXT;
+             ALTER TABLE buckets ADD COLUMN public_access_block TEXT;
+             ALTER TABLE buckets ADD COLUMN acl TEXT;
+             UPDATE buckets SET ownership = 'BucketOwnerEnforced',
+                 public_access_block = '{\"block_public_acls\":true,\"ignore_public_acls\":true,\"block_public_policy\":true,\"restrict_public_buckets\":true}';
+             ALTER TABLE objects ADD COLUMN owner_account TEXT;
+             ALTER TABLE objects ADD COLUMN acl TEXT;
+             ALTER TABLE uploads ADD COLUMN owner_account TEXT;
+             ALTER TABLE uploads ADD COLUMN acl TEXT;
+             COMMIT;",
+        )?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -139,8 +155,27 @@ fn checksum_from_sql(s: Option<String>) -> Option<Checksum> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
+/// A bucket's Block Public Access settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// Every setting on: what new buckets have had since April 2023.
+    pub const ALL: PublicAccessBlock = PublicAccessBlock {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+}
+
 /// A bucket row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct BucketRow {
     pub name: String,
     pub region: String,
@@ -149,18 +184,40 @@ pub struct BucketRow {
     pub owner_account: String,
     /// The bucket policy document, as it was put.
     pub policy: Option<String>,
+    /// The Object Ownership setting (`BucketOwnerEnforced`, …); `None`: no ownership controls.
+    pub ownership: Option<String>,
+    /// Block Public Access; `None`: no configuration.
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// The bucket ACL, as the access layer serialised it; `None`: the owner's FULL_CONTROL.
+    pub acl: Option<String>,
 }
 
-const BUCKET_COLUMNS: &str = "name, region, created_ms, COALESCE(owner_account, ''), policy";
+const BUCKET_COLUMNS: &str =
+    "name, region, created_ms, COALESCE(owner_account, ''), policy, ownership, public_access_block, acl";
 
 fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BucketRow> {
+    let pab: Option<String> = r.get(6)?;
+    let public_access_block = match pab {
+        Some(text) => Some(
+            serde_json::from_str(&text)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?,
+        ),
+        None => None,
+    };
     Ok(BucketRow {
         name: r.get(0)?,
         region: r.get(1)?,
         created_ms: r.get(2)?,
         owner_account: r.get(3)?,
         policy: r.get(4)?,
+        ownership: r.get(5)?,
+        public_access_block,
+        acl: r.get(7)?,
     })
+}
+
+fn pab_to_sql(pab: Option<PublicAccessBlock>) -> rusqlite::Result<Option<String>> {
+    pab.map(|p| serde_json::to_string(&p)).transpose().map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
 /// Everything stored about an object but its body.
@@ -180,6 +237,10 @@ pub struct ObjectMeta {
     pub part_sizes: Vec<u64>,
     /// The object's checksum (full-object, or composite for multipart objects).
     pub checksum: Option<Checksum>,
+    /// The owning account, when it is not the bucket's owner (ACLs enabled, another writer).
+    pub owner: Option<String>,
+    /// The object ACL, as the access layer serialised it; `None`: the owner's FULL_CONTROL.
+    pub acl: Option<String>,
 }
 
 impl ObjectMeta {
@@ -189,13 +250,47 @@ impl ObjectMeta {
     }
 }
 
-/// Inserts a bucket owned by `owner`; false when the name is taken.
-pub fn insert_bucket(conn: &Connection, name: &str, region: &str, owner: &str, now_ms: i64) -> rusqlite::Result<bool> {
+/// Inserts a bucket; false when the name is taken.
+pub fn insert_bucket(conn: &Connection, b: &BucketRow) -> rusqlite::Result<bool> {
     let n = conn.execute(
-        "INSERT OR IGNORE INTO buckets (name, region, created_ms, owner_account) VALUES (?1, ?2, ?3, ?4)",
-        params![name, region, now_ms, owner],
+        "INSERT OR IGNORE INTO buckets (name, region, created_ms, owner_account, ownership, public_access_block, acl)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            b.name,
+            b.region,
+            b.created_ms,
+            b.owner_account,
+            b.ownership,
+            pab_to_sql(b.public_access_block)?,
+            b.acl
+        ],
     )?;
     Ok(n == 1)
+}
+
+/// A bucket's access settings, each changed only when given (`Some`); false when there is no
+/// such bucket.
+#[derive(Debug, Clone, Default)]
+pub struct BucketSettings {
+    pub ownership: Option<Option<String>>,
+    pub public_access_block: Option<Option<PublicAccessBlock>>,
+    pub acl: Option<Option<String>>,
+}
+
+pub fn update_bucket_settings(conn: &Connection, bucket: &str, s: &BucketSettings) -> rusqlite::Result<bool> {
+    if get_bucket(conn, bucket)?.is_none() {
+        return Ok(false);
+    }
+    if let Some(v) = &s.ownership {
+        conn.execute("UPDATE buckets SET ownership = ?2 WHERE name = ?1", params![bucket, v])?;
+    }
+    if let Some(v) = s.public_access_block {
+        conn.execute("UPDATE buckets SET public_access_block = ?2 WHERE name = ?1", params![bucket, pab_to_sql(v)?])?;
+    }
+    if let Some(v) = &s.acl {
+        conn.execute("UPDATE buckets SET acl = ?2 WHERE name = ?1", params![bucket, v])?;
+    }
+    Ok(true)
 }
 
 pub fn get_bucket(conn: &Connection, name: &str) -> rusqlite::Result<Option<BucketRow>> {
@@ -245,7 +340,8 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<Dele
     Ok(DeleteBucket::Deleted)
 }
 
-const OBJECT_COLUMNS: &str = "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum";
+const OBJECT_COLUMNS: &str =
+    "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl";
 
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
     let key: Vec<u8> = r.get(0)?;
@@ -263,6 +359,8 @@ fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
         user_meta: serde_json::from_str(&user_meta).unwrap_or_default(),
         part_sizes: serde_json::from_str(&part_sizes).unwrap_or_default(),
         checksum: checksum_from_sql(r.get(8)?),
+        owner: r.get(9)?,
+        acl: r.get(10)?,
     })
 }
 
@@ -286,8 +384,8 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
         .optional()?;
     tx.execute(
         "INSERT OR REPLACE INTO objects
-         (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             bucket,
             meta.key.as_bytes(),
@@ -299,9 +397,18 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
             serde_json::to_string(&meta.user_meta).unwrap_or_else(|_| "[]".into()),
             serde_json::to_string(&meta.part_sizes).unwrap_or_else(|_| "[]".into()),
             checksum_to_sql(&meta.checksum),
+            meta.owner,
+            meta.acl,
         ],
     )?;
     Ok(old)
+}
+
+/// Replaces an object's ACL; false when there is no such object.
+pub fn set_object_acl(conn: &Connection, bucket: &str, key: &str, acl: Option<&str>) -> rusqlite::Result<bool> {
+    Ok(conn
+        .execute("UPDATE objects SET acl = ?3 WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes(), acl])?
+        == 1)
 }
 
 /// Deletes an object inside `tx`; returns its blob id if it existed.
@@ -364,6 +471,9 @@ pub struct UploadRow {
     /// `x-amz-checksum-algorithm` and `x-amz-checksum-type` given at creation.
     pub checksum_algorithm: Option<Algorithm>,
     pub checksum_type: Option<ChecksumType>,
+    /// The completed object's owner and ACL, decided at creation.
+    pub owner: Option<String>,
+    pub acl: Option<String>,
 }
 
 /// One uploaded part.
@@ -381,8 +491,9 @@ pub struct PartRow {
 
 pub fn insert_upload(conn: &Connection, u: &UploadRow) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type,
+                              owner_account, acl)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             u.upload_id,
             u.bucket,
@@ -392,13 +503,15 @@ pub fn insert_upload(conn: &Connection, u: &UploadRow) -> rusqlite::Result<()> {
             serde_json::to_string(&u.user_meta).unwrap_or_else(|_| "[]".into()),
             u.checksum_algorithm.map(Algorithm::name),
             u.checksum_type.map(ChecksumType::name),
+            u.owner,
+            u.acl,
         ],
     )?;
     Ok(())
 }
 
 const UPLOAD_COLUMNS: &str =
-    "upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type";
+    "upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type, owner_account, acl";
 
 fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
     let key: Vec<u8> = r.get(2)?;
@@ -413,6 +526,8 @@ fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
         user_meta: serde_json::from_str(&user_meta).unwrap_or_default(),
         checksum_algorithm: r.get::<_, Option<String>>(6)?.as_deref().and_then(Algorithm::from_name),
         checksum_type: r.get::<_, Option<String>>(7)?.as_deref().and_then(ChecksumType::from_name),
+        owner: r.get(8)?,
+        acl: r.get(9)?,
     })
 }
 

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
 pub use identities::{SessionRow, UserRow};
-pub use meta::{BucketRow, DeleteBucket, ObjectMeta, PartRow, UploadRow};
+pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
 
 /// Handle to the data directory; cheap to clone.
 #[derive(Debug, Clone)]
@@ -100,20 +100,40 @@ impl Store {
         .map_err(S3Error::internal)?
     }
 
-    /// Creates a bucket owned by `owner`; when the name is taken, the bucket that has it.
-    pub async fn create_bucket(
-        &self,
-        name: &str,
-        region: &str,
-        owner: &str,
-        now_ms: i64,
-    ) -> S3Result<Option<BucketRow>> {
-        let (name, region, owner) = (name.to_string(), region.to_string(), owner.to_string());
+    /// Creates a bucket; when the name is taken, the bucket that has it.
+    pub async fn create_bucket(&self, row: BucketRow) -> S3Result<Option<BucketRow>> {
         self.with_db(move |c, _| {
-            if meta::insert_bucket(c, &name, &region, &owner, now_ms)? {
+            if meta::insert_bucket(c, &row)? {
                 return Ok(None);
             }
-            Ok(meta::get_bucket(c, &name)?)
+            Ok(meta::get_bucket(c, &row.name)?)
+        })
+        .await
+    }
+
+    /// Changes a bucket's access settings (ownership, Block Public Access, ACL).
+    pub async fn update_bucket_settings(&self, name: &str, settings: BucketSettings) -> S3Result<()> {
+        let name = name.to_string();
+        self.with_db(move |c, _| {
+            if meta::update_bucket_settings(c, &name, &settings)? {
+                Ok(())
+            } else {
+                Err(no_such_bucket(&name))
+            }
+        })
+        .await
+    }
+
+    /// Replaces an object's ACL; `NoSuchKey` when it does not exist.
+    pub async fn set_object_acl(&self, bucket: &str, key: &str, acl: Option<String>) -> S3Result<()> {
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.with_db(move |c, _| {
+            ensure_bucket(c, &bucket)?;
+            if meta::set_object_acl(c, &bucket, &key, acl.as_deref())? {
+                Ok(())
+            } else {
+                Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key))
+            }
         })
         .await
     }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod acls;
 mod auth_header;
 mod buckets;
 mod checksums;

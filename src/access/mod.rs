@@ -12,10 +12,17 @@
 //!   policy (naming the principal or its account).
 //! - Anonymous requests are allowed only by a bucket policy statement for everyone.
 //!
+//! - Where Object Ownership leaves ACLs enabled, an ACL grant counts as the resource's allow; an
+//!   object another account owns is reached only through its ACL (the bucket policy can still
+//!   deny it). Block Public Access ignores public ACLs (`IgnorePublicAcls`) and keeps public bucket
+//!   policies to the owner's account (`RestrictPublicBuckets`).
+//!
 //! Denials carry the messages S3 gives for same-account requests ("User: … is not authorized to
 //! perform: … because no identity-based policy allows …"); cross-account and anonymous denials
 //! say only "Access Denied", as S3 does.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html>
+
+pub mod acl;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -26,13 +33,26 @@ use crate::iam::{Principal, PrincipalKind};
 use crate::policy::{ConditionKeys, Evaluation, Policy, PolicyKind, PrincipalMatch, PrincipalRef, RequestContext};
 use crate::router::{Op, Routed};
 use crate::state::AppState;
+use crate::storage::PublicAccessBlock;
+use acl::{Acl, Permission};
 
-/// What authorization needs of a bucket: its owner and its policy.
+/// The Object Ownership setting that disables ACLs.
+pub const BUCKET_OWNER_ENFORCED: &str = "BucketOwnerEnforced";
+/// The Object Ownership settings S3 knows.
+pub const OWNERSHIPS: [&str; 3] = ["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"];
+
+/// What authorization needs of a bucket: its owner, policy, Object Ownership, Block Public
+/// Access and ACL.
 #[derive(Debug, Clone)]
 pub struct BucketAccess {
     pub name: String,
     pub owner: String,
     pub policy: Option<Arc<Policy>>,
+    /// `None`: no ownership controls, which S3 treats as `ObjectWriter`.
+    pub ownership: Option<String>,
+    /// No configuration blocks nothing.
+    pub public_access_block: PublicAccessBlock,
+    pub acl: Acl,
 }
 
 impl BucketAccess {
@@ -46,8 +66,28 @@ impl BucketAccess {
             )),
             None => None,
         };
-        Ok(Some(BucketAccess { name: row.name, owner: row.owner_account, policy }))
+        let acl = Acl::from_stored(row.acl.as_deref(), &row.owner_account)?;
+        Ok(Some(BucketAccess {
+            name: row.name,
+            owner: row.owner_account,
+            policy,
+            ownership: row.ownership,
+            public_access_block: row.public_access_block.unwrap_or_default(),
+            acl,
+        }))
     }
+
+    /// Whether Object Ownership leaves ACLs in force.
+    pub fn acls_enabled(&self) -> bool {
+        self.ownership.as_deref() != Some(BUCKET_OWNER_ENFORCED)
+    }
+}
+
+/// What authorization needs of an object when ACLs are in force: its owner and ACL.
+#[derive(Debug, Clone)]
+pub struct ObjectAccess {
+    pub owner: String,
+    pub acl: Acl,
 }
 
 /// An authorized request: who sent it and what its policies see, so that handlers can ask
@@ -59,6 +99,8 @@ pub struct Authorization {
     keys: ConditionKeys,
     /// The addressed bucket, when it exists.
     pub bucket: Option<BucketAccess>,
+    /// The addressed object, when ACLs are in force and it exists.
+    pub object: Option<ObjectAccess>,
     /// Which rule decided, for the auth log.
     pub decided_by: String,
 }
@@ -71,6 +113,10 @@ pub enum Reason {
     ExplicitResource,
     NoIdentityAllow,
     NoSessionAllow,
+    /// A public ACL where Block Public Access blocks them.
+    BlockedPublicAcls,
+    /// A public bucket policy where Block Public Access blocks them.
+    BlockedPublicPolicy,
     /// Cross-account or anonymous: S3 says no more than "Access Denied".
     Opaque,
 }
@@ -94,6 +140,13 @@ pub fn access_denied(principal: &Principal, action: &str, resource: &str, reason
         Reason::ExplicitResource => "with an explicit deny in a resource-based policy".to_string(),
         Reason::NoIdentityAllow => format!("because no identity-based policy allows the {action} action"),
         Reason::NoSessionAllow => format!("because no session policy allows the {action} action"),
+        Reason::BlockedPublicAcls => {
+            "because public access control lists (ACLs) are blocked by the BlockPublicAcls block public access setting."
+                .to_string()
+        }
+        Reason::BlockedPublicPolicy => {
+            "because public policies are blocked by the BlockPublicPolicy block public access setting.".to_string()
+        }
         Reason::Opaque => String::new(),
     };
     S3Error::with_message(
@@ -123,14 +176,35 @@ fn evaluate_all<'p>(
     (deny, allow)
 }
 
-/// The resource's side of a decision: the account that owns it and its resource-based policy
-/// (a bucket policy, a role's trust policy).
+/// The resource's side of a decision: who owns it, the resource-based policy of its container (a
+/// bucket policy, a role's trust policy) and who owns that, the ACL that applies and Block
+/// Public Access.
 #[derive(Debug, Clone, Copy)]
 pub struct ResourceSide<'a> {
+    /// The resource's owner (an object's may differ from its bucket's).
     pub owner: &'a str,
     pub policy: Option<&'a Policy>,
+    /// The account the policy belongs to; its `Allow`s reach only what that account owns.
+    pub policy_owner: &'a str,
     /// What the policy is called in the auth log: `bucket`, `trust`.
     pub policy_name: &'static str,
+    /// The ACL that may grant the action, and the permission it must grant.
+    pub acl: Option<(&'a Acl, Permission)>,
+    pub public_access_block: PublicAccessBlock,
+}
+
+impl<'a> ResourceSide<'a> {
+    /// A resource governed by `policy` alone.
+    pub fn with_policy(owner: &'a str, policy: &'a Policy, policy_name: &'static str) -> Self {
+        ResourceSide {
+            owner,
+            policy: Some(policy),
+            policy_owner: owner,
+            policy_name,
+            acl: None,
+            public_access_block: PublicAccessBlock::default(),
+        }
+    }
 }
 
 /// Whether `p` may perform `action` on `resource`, given the request's condition `keys` and the
@@ -161,7 +235,7 @@ pub fn decide(
     let deny = |reason, decided_by: String| Err(Denial { reason, decided_by });
     let (identity_deny, identity_allow) = evaluate_all(p.identity_policies.iter().map(|p| &**p), &req);
     let (session_deny, session_allow) = evaluate_all(p.session_policy.as_deref(), &req);
-    let (resource_deny, resource_allow) = evaluate_all(side.and_then(|s| s.policy), &req);
+    let (resource_deny, policy_allow) = evaluate_all(side.and_then(|s| s.policy), &req);
     let name = side.map_or("resource", |s| s.policy_name);
     if let Some(s) = identity_deny {
         return deny(Reason::ExplicitIdentity, format!("explicit deny in identity-based {s}"));
@@ -172,13 +246,30 @@ pub fn decide(
     if let Some(s) = resource_deny {
         return deny(Reason::ExplicitResource, format!("explicit deny in {name} {s}"));
     }
+    // The resource side's allow: a policy statement (for what its account owns; not for outsiders
+    // when RestrictPublicBuckets meets a public policy), or an ACL grant.
+    let outsider = side.is_some_and(|s| p.account_id.as_deref() != Some(s.policy_owner));
+    let mut resource_allow = policy_allow.filter(|_| {
+        let side = side.as_ref();
+        let restricted = side.is_some_and(|s| {
+            s.public_access_block.restrict_public_buckets && outsider && s.policy.is_some_and(|p| p.is_public())
+        });
+        side.is_none_or(|s| s.owner == s.policy_owner) && !restricted
+    });
+    if let Some((acl, permission)) = side.and_then(|s| s.acl) {
+        let ignore_public = side.is_some_and(|s| s.public_access_block.ignore_public_acls);
+        let m = acl.grants_to(p, permission, ignore_public);
+        if m != PrincipalMatch::None && resource_allow.as_ref().is_none_or(|(_, best)| m > *best) {
+            resource_allow = Some((format!("ACL grant of {}", permission.name()), m));
+        }
+    }
     let is_root = p.kind == PrincipalKind::Root;
     let identity = if is_root { Some("account root user".to_string()) } else { identity_allow.map(|(s, _)| s) };
     let session_ok = p.session_policy.is_none() || session_allow.is_some();
     if p.kind == PrincipalKind::Anonymous {
         return match resource_allow {
             Some((s, PrincipalMatch::Direct)) => Ok(format!("{name} {s} (public)")),
-            _ => deny(Reason::Opaque, format!("anonymous: no {name} policy statement allows everyone")),
+            _ => deny(Reason::Opaque, format!("anonymous: nothing on the {name} side allows everyone")),
         };
     }
     let same_account = side.is_none_or(|s| Some(s.owner) == p.account_id.as_deref());
@@ -196,28 +287,59 @@ pub fn decide(
         (Some(i), true, Some((r, _))) => Ok(format!("cross-account: identity-based {i} and {name} {r}")),
         (None, _, _) => deny(Reason::Opaque, "cross-account: no identity-based policy statement allows".into()),
         (_, false, _) => deny(Reason::Opaque, "cross-account: no session policy statement allows".into()),
-        (_, _, None) => deny(Reason::Opaque, format!("cross-account: no {name} policy statement allows")),
+        (_, _, None) => deny(Reason::Opaque, format!("cross-account: nothing on the {name} side allows")),
     }
 }
 
 impl BucketAccess {
-    /// The bucket's side of a decision.
-    fn side(&self) -> ResourceSide<'_> {
-        ResourceSide { owner: &self.owner, policy: self.policy.as_deref(), policy_name: "bucket" }
+    /// The side of a decision about `action` on this bucket or, with `object`, on one of its
+    /// objects.
+    pub fn side<'a>(&'a self, action: &str, object: Option<&'a ObjectAccess>) -> ResourceSide<'a> {
+        let acls = self.acls_enabled();
+        // Object reads and ACL operations are the object ACL's; the rest the bucket ACL's. Setting
+        // the ACL of an object a write creates is part of the write: the bucket's WRITE grant.
+        let acl = match (acls, object, Permission::for_action(action, true)) {
+            (false, _, _) => None,
+            (true, Some(o), Some(perm)) => Some((&o.acl, perm)),
+            (true, None, Some(Permission::WriteAcp)) => Some((&self.acl, Permission::Write)),
+            (true, _, _) => Permission::for_action(action, false).map(|perm| (&self.acl, perm)),
+        };
+        ResourceSide {
+            owner: object.map_or(&self.owner, |o| &o.owner),
+            policy: self.policy.as_deref(),
+            policy_owner: &self.owner,
+            policy_name: "bucket",
+            acl,
+            public_access_block: self.public_access_block,
+        }
     }
 }
 
 impl Authorization {
-    /// Whether the principal may perform `action` on `resource` (an ARN in `bucket`, or `*`).
-    pub fn check(&self, action: &str, resource: &str, bucket: Option<&BucketAccess>) -> Result<String, Denial> {
-        decide(&self.principal, &self.keys, action, resource, bucket.map(BucketAccess::side))
+    /// Whether the principal may perform `action` on `resource` (an ARN in `bucket`, or `*`),
+    /// with `object`'s owner and ACL when ACLs are in force.
+    pub fn check(
+        &self,
+        action: &str,
+        resource: &str,
+        bucket: Option<&BucketAccess>,
+        object: Option<&ObjectAccess>,
+    ) -> Result<String, Denial> {
+        decide(&self.principal, &self.keys, action, resource, bucket.map(|b| b.side(action, object)))
     }
 
     /// [`Authorization::check`] for the request's own bucket, as S3's error.
     pub fn require(&self, action: &str, resource: &str) -> S3Result<()> {
-        self.check(action, resource, self.bucket.as_ref())
+        self.check(action, resource, self.bucket.as_ref(), None)
             .map(|_| ())
             .map_err(|d| access_denied(&self.principal, action, resource, d.reason))
+    }
+
+    /// S3's refusal of `action` on `resource` for a Block Public Access `reason`: the full message
+    /// within the bucket owner's account, "Access Denied" to anyone else.
+    pub fn blocked(&self, action: &str, resource: &str, reason: Reason) -> S3Error {
+        let insider = self.bucket.as_ref().is_some_and(|b| Some(&b.owner) == self.principal.account_id.as_ref());
+        access_denied(&self.principal, action, resource, if insider { reason } else { Reason::Opaque })
     }
 
     /// The account that owns what the request creates or lists: the bucket's owner, or the
@@ -355,6 +477,55 @@ fn check_expected_owner_format(parts: &http::request::Parts) -> S3Result<()> {
     Ok(())
 }
 
+/// The further permissions an operation needs for what its headers ask: ACL headers need the
+/// ACL permission, Object Ownership at creation needs `s3:PutBucketOwnershipControls`.
+fn extra_actions(op: &Op, parts: &http::request::Parts) -> Vec<&'static str> {
+    let has = |n: &str| parts.headers.contains_key(n);
+    let acl_headers = [
+        "x-amz-acl",
+        "x-amz-grant-read",
+        "x-amz-grant-write",
+        "x-amz-grant-read-acp",
+        "x-amz-grant-write-acp",
+        "x-amz-grant-full-control",
+    ]
+    .iter()
+    .any(|h| has(h));
+    let mut out = Vec::new();
+    match op {
+        Op::PutObject | Op::CopyObject { .. } | Op::CreateMultipartUpload if acl_headers => out.push("s3:PutObjectAcl"),
+        Op::CreateBucket => {
+            if acl_headers {
+                out.push("s3:PutBucketAcl");
+            }
+            if has("x-amz-object-ownership") {
+                out.push("s3:PutBucketOwnershipControls");
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+impl ObjectAccess {
+    /// The object's owner and ACL, when they matter: ACLs in force and `action` one the object
+    /// ACL governs. `None` when the object does not exist.
+    async fn load(state: &AppState, bucket: &BucketAccess, key: &str, action: &str) -> S3Result<Option<ObjectAccess>> {
+        if !bucket.acls_enabled() || Permission::for_action(action, true).is_none() {
+            return Ok(None);
+        }
+        match state.store.head_object(&bucket.name, key).await {
+            Ok(meta) => {
+                let owner = meta.owner.unwrap_or_else(|| bucket.owner.clone());
+                let acl = Acl::from_stored(meta.acl.as_deref(), &owner)?;
+                Ok(Some(ObjectAccess { owner, acl }))
+            }
+            Err(e) if e.code == ErrorCode::NoSuchKey => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Decides whether `verified` may perform `routed`. A request whose routing failed is judged
 /// too, so that an anonymous one is refused before its routing error is told, as S3 does. On
 /// success the [`Authorization`] goes to the handler; either way `decided_by` says why, for the
@@ -372,7 +543,7 @@ pub async fn authorize(
         return Err((S3Error::new(ErrorCode::InvalidAccessKeyId).extra("AWSAccessKeyId", key), "unknown key".into()));
     };
     let keys = request_keys(state, verified, &principal, parts, query);
-    let mut auth = Authorization { principal, keys, bucket: None, decided_by: String::new() };
+    let mut auth = Authorization { principal, keys, bucket: None, object: None, decided_by: String::new() };
     let fail = |e: S3Error, why: &str| Err((e, why.to_string()));
     let op = match &routed.op {
         Ok(op) => op,
@@ -424,9 +595,18 @@ pub async fn authorize(
         return Ok(auth);
     }
     let action = op.action();
-    match auth.check(action, &resource, auth.bucket.as_ref()) {
-        Ok(why) => auth.decided_by = why,
-        Err(d) => return fail(access_denied(&auth.principal, action, &resource, d.reason), &d.decided_by),
+    if let (Some(b), Some(key)) = (&auth.bucket, routed.key()) {
+        match ObjectAccess::load(state, b, key, action).await {
+            Ok(o) => auth.object = o,
+            Err(e) => return fail(e, "object lookup failed"),
+        }
+    }
+    for action in std::iter::once(action).chain(extra_actions(op, parts)) {
+        let decision = auth.check(action, &resource, auth.bucket.as_ref(), auth.object.as_ref());
+        match decision {
+            Ok(why) => auth.decided_by = why,
+            Err(d) => return fail(access_denied(&auth.principal, action, &resource, d.reason), &d.decided_by),
+        }
     }
     if manages_policy && !own_account {
         let e = S3Error::new(ErrorCode::MethodNotAllowed)
@@ -453,7 +633,11 @@ pub async fn authorize(
                 return fail(e, "expected source bucket owner differs");
             }
             let source_arn = format!("arn:aws:s3:::{}/{}", source.bucket, source.key);
-            if let Err(d) = auth.check("s3:GetObject", &source_arn, Some(b)) {
+            let object = match ObjectAccess::load(state, b, &source.key, "s3:GetObject").await {
+                Ok(o) => o,
+                Err(e) => return fail(e, "object lookup failed"),
+            };
+            if let Err(d) = auth.check("s3:GetObject", &source_arn, Some(b), object.as_ref()) {
                 let e = access_denied(&auth.principal, "s3:GetObject", &source_arn, d.reason);
                 return fail(e, &format!("copy source: {}", d.decided_by));
             }

@@ -1,0 +1,274 @@
+//! Who may reach a bucket and its objects, as settings: ACLs (PutBucketAcl, GetBucketAcl,
+//! PutObjectAcl, GetObjectAcl, and the ACL headers of writes), Object Ownership
+//! (Put/Get/DeleteBucketOwnershipControls) and Block Public Access (Put/Get/DeletePublicAccessBlock).
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html>
+//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html>
+//!
+//! New buckets have ACLs disabled (`BucketOwnerEnforced`) and every Block Public Access setting on,
+//! as S3 has since April 2023, unless the server runs with the legacy bucket defaults.
+
+use http::{Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::payload::PayloadReader;
+use super::{empty_response, xml_response, Ctx};
+use crate::access::acl::Acl;
+use crate::access::{Reason, BUCKET_OWNER_ENFORCED, OWNERSHIPS};
+use crate::body::Body;
+use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::storage::{no_such_bucket, BucketSettings, PublicAccessBlock};
+use crate::xml::{read_flat, XmlWriter};
+
+/// The largest settings document accepted.
+const MAX_DOC: usize = 64 * 1024;
+
+/// A header of the request as an owned string (ACL parsing looks headers up by name).
+fn header_fn<'a>(ctx: &'a Ctx<'_>) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name: &str| ctx.header(name).map(str::to_string)
+}
+
+fn acls_not_supported() -> S3Error {
+    S3Error::new(ErrorCode::AccessControlListNotSupported)
+}
+
+/// The owner and stored ACL of an object a write creates.
+#[derive(Debug, Default, Clone)]
+pub struct WriteAcl {
+    /// The owning account, when it is not the bucket's.
+    pub owner: Option<String>,
+    /// The ACL to store, when it is not the owner's FULL_CONTROL.
+    pub acl: Option<String>,
+}
+
+/// The owner and ACL of object `key` written by `action` with the ACL `header`s ask for, as the
+/// bucket's Object Ownership and Block Public Access decide; S3's error when they refuse it.
+pub fn object_write_acl(
+    ctx: &Ctx<'_>,
+    action: &str,
+    key: &str,
+    header: &dyn Fn(&str) -> Option<String>,
+) -> S3Result<WriteAcl> {
+    let Some(bucket) = &ctx.access.bucket else { return Ok(WriteAcl::default()) };
+    let writer = ctx.access.principal.account_id.clone().unwrap_or_else(|| bucket.owner.clone());
+    let canned = header("x-amz-acl");
+    let full_control = canned.as_deref() == Some("bucket-owner-full-control");
+    let owner = match bucket.ownership.as_deref() {
+        Some(BUCKET_OWNER_ENFORCED) => bucket.owner.clone(),
+        Some("BucketOwnerPreferred") if full_control => bucket.owner.clone(),
+        _ => writer,
+    };
+    let iam = ctx.state.iam();
+    let Some(acl) = Acl::from_request(header, &owner, &bucket.owner, iam)? else {
+        return Ok(WriteAcl { owner: (owner != bucket.owner).then_some(owner), acl: None });
+    };
+    // With ACLs disabled only bucket-owner-full-control, or its equivalent, is accepted.
+    if !bucket.acls_enabled() && !acl.is_private(&bucket.owner) {
+        return Err(acls_not_supported());
+    }
+    if acl.is_public() && bucket.public_access_block.block_public_acls {
+        let resource = format!("arn:aws:s3:::{}/{key}", bucket.name);
+        return Err(ctx.access.blocked(action, &resource, Reason::BlockedPublicAcls));
+    }
+    let stored = (!acl.is_private(&owner)).then(|| acl.to_stored());
+    Ok(WriteAcl { owner: (owner != bucket.owner).then_some(owner), acl: stored })
+}
+
+/// [`object_write_acl`] with the request's own headers.
+pub fn request_write_acl(ctx: &Ctx<'_>, action: &str, key: &str) -> S3Result<WriteAcl> {
+    object_write_acl(ctx, action, key, &header_fn(ctx))
+}
+
+/// The Object Ownership a CreateBucket asks for (`x-amz-object-ownership`), or `default`.
+pub fn requested_ownership(ctx: &Ctx<'_>, default: Option<&str>) -> S3Result<Option<String>> {
+    match ctx.header("x-amz-object-ownership") {
+        None => Ok(default.map(str::to_string)),
+        Some(v) if OWNERSHIPS.contains(&v) => Ok(Some(v.to_string())),
+        Some(v) => Err(S3Error::with_message(
+            ErrorCode::InvalidArgument,
+            format!("Invalid x-amz-object-ownership header: {v}"),
+        )
+        .extra("ArgumentName", "x-amz-object-ownership")),
+    }
+}
+
+/// The ACL of a PutBucketAcl or PutObjectAcl: from the headers or from the body, never both.
+async fn requested_acl(ctx: &Ctx<'_>, body: Incoming, owner: &str, bucket_owner: &str) -> S3Result<Acl> {
+    let reader = PayloadReader::new(body, &ctx.verified.payload);
+    let (doc, _) = reader.read_all(MAX_DOC, || S3Error::new(ErrorCode::MalformedACLError)).await?;
+    let iam = ctx.state.iam();
+    let from_headers = Acl::from_request(&header_fn(ctx), owner, bucket_owner, iam)?;
+    let has_body = !doc.iter().all(u8::is_ascii_whitespace);
+    match (from_headers, has_body) {
+        (Some(_), true) => Err(S3Error::new(ErrorCode::UnexpectedContent)),
+        (Some(acl), false) => Ok(acl),
+        (None, true) => Ok(Acl::from_xml(&doc, iam)?.1),
+        (None, false) => Err(S3Error::new(ErrorCode::MissingSecurityHeader).extra("MissingHeaderName", "x-amz-acl")),
+    }
+}
+
+fn acl_response(acl: &Acl, owner: &str) -> Response<Body> {
+    let mut w = XmlWriter::new();
+    acl.write_xml(&mut w, owner);
+    xml_response(w)
+}
+
+/// The request's bucket, which the pipeline loaded.
+fn bucket<'a>(ctx: &'a Ctx<'_>, name: &str) -> S3Result<&'a crate::access::BucketAccess> {
+    ctx.access.bucket.as_ref().ok_or_else(|| no_such_bucket(name))
+}
+
+pub async fn handle_put_bucket_acl(ctx: &Ctx<'_>, name: &str, body: Incoming) -> S3Result<Response<Body>> {
+    let b = bucket(ctx, name)?;
+    if !b.acls_enabled() {
+        return Err(acls_not_supported());
+    }
+    let acl = requested_acl(ctx, body, &b.owner, &b.owner).await?;
+    if acl.is_public() && b.public_access_block.block_public_acls {
+        return Err(ctx.access.blocked("s3:PutBucketAcl", &format!("arn:aws:s3:::{name}"), Reason::BlockedPublicAcls));
+    }
+    let stored = (!acl.is_private(&b.owner)).then(|| acl.to_stored());
+    let settings = BucketSettings { acl: Some(stored), ..Default::default() };
+    ctx.state.store.update_bucket_settings(name, settings).await?;
+    Ok(empty_response(StatusCode::OK))
+}
+
+pub async fn handle_get_bucket_acl(ctx: &Ctx<'_>, name: &str) -> S3Result<Response<Body>> {
+    let b = bucket(ctx, name)?;
+    Ok(acl_response(&b.acl, &b.owner))
+}
+
+pub async fn handle_put_object_acl(ctx: &Ctx<'_>, name: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
+    let b = bucket(ctx, name)?;
+    if !b.acls_enabled() {
+        return Err(acls_not_supported());
+    }
+    let meta = ctx.state.store.head_object(name, key).await?;
+    let owner = meta.owner.unwrap_or_else(|| b.owner.clone());
+    let acl = requested_acl(ctx, body, &owner, &b.owner).await?;
+    if acl.is_public() && b.public_access_block.block_public_acls {
+        return Err(ctx.access.blocked(
+            "s3:PutObjectAcl",
+            &format!("arn:aws:s3:::{name}/{key}"),
+            Reason::BlockedPublicAcls,
+        ));
+    }
+    let stored = (!acl.is_private(&owner)).then(|| acl.to_stored());
+    ctx.state.store.set_object_acl(name, key, stored).await?;
+    Ok(empty_response(StatusCode::OK))
+}
+
+pub async fn handle_get_object_acl(ctx: &Ctx<'_>, name: &str, key: &str) -> S3Result<Response<Body>> {
+    let b = bucket(ctx, name)?;
+    let meta =
+        ctx.state.store.head_object(name, key).await.map_err(|e| super::object::hide_missing_key(ctx, name, e))?;
+    let owner = meta.owner.unwrap_or_else(|| b.owner.clone());
+    let acl = Acl::from_stored(meta.acl.as_deref(), &owner)?;
+    Ok(acl_response(&acl, &owner))
+}
+
+/// Reads a small settings document.
+async fn read_doc(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<(String, String)>> {
+    let reader = PayloadReader::new(body, &ctx.verified.payload);
+    let (doc, _) = reader.read_all(MAX_DOC, || S3Error::new(ErrorCode::MalformedXML)).await?;
+    Ok(read_flat(&doc)?)
+}
+
+pub async fn handle_put_bucket_ownership_controls(
+    ctx: &Ctx<'_>,
+    name: &str,
+    body: Incoming,
+) -> S3Result<Response<Body>> {
+    let b = bucket(ctx, name)?;
+    let flat = read_doc(ctx, body).await?;
+    let malformed = || S3Error::new(ErrorCode::MalformedXML);
+    if flat.last().is_none_or(|(p, _)| p != "OwnershipControls") {
+        return Err(malformed());
+    }
+    let rules = flat.iter().filter(|(p, _)| p == "OwnershipControls/Rule").count();
+    let values: Vec<&str> =
+        flat.iter().filter(|(p, _)| p == "OwnershipControls/Rule/ObjectOwnership").map(|(_, v)| v.trim()).collect();
+    let ownership = match (rules, values.as_slice()) {
+        (1, [v]) if OWNERSHIPS.contains(v) => v.to_string(),
+        _ => return Err(malformed()),
+    };
+    if ownership == BUCKET_OWNER_ENFORCED && !b.acl.is_private(&b.owner) {
+        return Err(S3Error::new(ErrorCode::InvalidBucketAclWithObjectOwnership));
+    }
+    let settings = BucketSettings { ownership: Some(Some(ownership)), ..Default::default() };
+    ctx.state.store.update_bucket_settings(name, settings).await?;
+    Ok(empty_response(StatusCode::OK))
+}
+
+pub async fn handle_get_bucket_ownership_controls(ctx: &Ctx<'_>, name: &str) -> S3Result<Response<Body>> {
+    let b = bucket(ctx, name)?;
+    let Some(ownership) = &b.ownership else {
+        return Err(S3Error::new(ErrorCode::OwnershipControlsNotFoundError).extra("BucketName", name));
+    };
+    let mut w = XmlWriter::new();
+    w.open_root("OwnershipControls");
+    w.open("Rule");
+    w.elem("ObjectOwnership", ownership);
+    w.close("Rule");
+    w.close("OwnershipControls");
+    Ok(xml_response(w))
+}
+
+pub async fn handle_delete_bucket_ownership_controls(ctx: &Ctx<'_>, name: &str) -> S3Result<Response<Body>> {
+    bucket(ctx, name)?;
+    let settings = BucketSettings { ownership: Some(None), ..Default::default() };
+    ctx.state.store.update_bucket_settings(name, settings).await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+/// The four settings of a `PublicAccessBlockConfiguration`, in S3's order.
+const PAB_FIELDS: [&str; 4] = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
+
+pub async fn handle_put_public_access_block(ctx: &Ctx<'_>, name: &str, body: Incoming) -> S3Result<Response<Body>> {
+    bucket(ctx, name)?;
+    let flat = read_doc(ctx, body).await?;
+    let malformed = || S3Error::new(ErrorCode::MalformedXML);
+    if flat.last().is_none_or(|(p, _)| p != "PublicAccessBlockConfiguration") {
+        return Err(malformed());
+    }
+    let mut values = [false; 4];
+    for (path, value) in &flat {
+        let Some(field) = path.strip_prefix("PublicAccessBlockConfiguration/") else { continue };
+        let i = PAB_FIELDS.iter().position(|f| *f == field).ok_or_else(malformed)?;
+        values[i] = match value.trim() {
+            "true" => true,
+            "false" => false,
+            _ => return Err(malformed()),
+        };
+    }
+    let pab = PublicAccessBlock {
+        block_public_acls: values[0],
+        ignore_public_acls: values[1],
+        block_public_policy: values[2],
+        restrict_public_buckets: values[3],
+    };
+    let settings = BucketSettings { public_access_block: Some(Some(pab)), ..Default::default() };
+    ctx.state.store.update_bucket_settings(name, settings).await?;
+    Ok(empty_response(StatusCode::OK))
+}
+
+pub async fn handle_get_public_access_block(ctx: &Ctx<'_>, name: &str) -> S3Result<Response<Body>> {
+    let row = ctx.state.store.require_bucket(name).await?;
+    let Some(pab) = row.public_access_block else {
+        return Err(S3Error::new(ErrorCode::NoSuchPublicAccessBlockConfiguration).extra("BucketName", name));
+    };
+    let values = [pab.block_public_acls, pab.ignore_public_acls, pab.block_public_policy, pab.restrict_public_buckets];
+    let mut w = XmlWriter::new();
+    w.open_root("PublicAccessBlockConfiguration");
+    for (field, value) in PAB_FIELDS.iter().zip(values) {
+        w.elem(field, if value { "true" } else { "false" });
+    }
+    w.close("PublicAccessBlockConfiguration");
+    Ok(xml_response(w))
+}
+
+pub async fn handle_delete_public_access_block(ctx: &Ctx<'_>, name: &str) -> S3Result<Response<Body>> {
+    bucket(ctx, name)?;
+    let settings = BucketSettings { public_access_block: Some(None), ..Default::default() };
+    ctx.state.store.update_bucket_settings(name, settings).await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
