@@ -382,6 +382,10 @@ async fn bucket_policy_crud() {
     let text = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}"#;
     put_policy(&s, "data", text).await;
     assert_eq!(root.get_bucket_policy().bucket("data").send().await.unwrap().policy(), Some(text));
+    // Bucket policies survive a restart.
+    let s = s.restart().await;
+    let root = s.client();
+    assert_eq!(root.get_bucket_policy().bucket("data").send().await.unwrap().policy(), Some(text));
     let status = root.get_bucket_policy_status().bucket("data").send().await.unwrap();
     assert_eq!(status.policy_status().and_then(|p| p.is_public()), Some(false));
     // A bucket policy naming bob allows him directly, with no identity policy of his own.
