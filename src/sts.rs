@@ -369,6 +369,7 @@ fn may_assume(p: &Principal, keys: &crate::policy::ConditionKeys, role: &Role) -
             role_arn: p.role_arn.as_deref(),
         },
         keys,
+        resource_account: Some(&role.account_id),
     };
     let trust = role.trust.evaluate(&req);
     if let Some(i) = trust.denied_by {

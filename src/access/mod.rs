@@ -23,11 +23,13 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html>
 
 pub mod acl;
+mod keys;
 
-use std::net::IpAddr;
+pub use keys::{request_keys, PeerAddr};
+
 use std::sync::Arc;
 
-use crate::auth::{AuthType, Verified};
+use crate::auth::Verified;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::iam::{Principal, PrincipalKind};
 use crate::policy::{ConditionKeys, Evaluation, Policy, PolicyKind, PrincipalMatch, PrincipalRef, RequestContext};
@@ -216,10 +218,6 @@ pub fn decide(
     resource: &str,
     side: Option<ResourceSide<'_>>,
 ) -> Result<String, Denial> {
-    let mut keys = keys.clone();
-    if let Some(side) = side {
-        keys.insert("s3:resourceaccount".into(), vec![side.owner.to_string()]);
-    }
     let canonical = p.canonical_id();
     let req = RequestContext {
         action,
@@ -230,7 +228,8 @@ pub fn decide(
             arn: p.arn.as_deref(),
             role_arn: p.role_arn.as_deref(),
         },
-        keys: &keys,
+        keys,
+        resource_account: side.map(|s| s.owner),
     };
     let deny = |reason, decided_by: String| Err(Denial { reason, decided_by });
     let (identity_deny, identity_allow) = evaluate_all(p.identity_policies.iter().map(|p| &**p), &req);
@@ -351,104 +350,6 @@ impl Authorization {
         }
     }
 }
-
-/// The condition keys of a request, before the bucket is known.
-/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>
-/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html>
-pub fn request_keys(
-    state: &AppState,
-    verified: &Verified,
-    principal: &Principal,
-    parts: &http::request::Parts,
-    query: &[(String, String)],
-) -> ConditionKeys {
-    let mut keys = ConditionKeys::new();
-    let mut put = |k: &str, v: String| {
-        keys.entry(k.to_string()).or_default().push(v);
-    };
-    let now = state.auth.clock.now();
-    put("aws:currenttime", crate::auth::clock::iso8601(now));
-    put("aws:epochtime", now.timestamp().to_string());
-    put("aws:securetransport", "false".into());
-    if let Some(peer) = parts.extensions.get::<PeerAddr>() {
-        let ip = match peer.0 {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
-            v4 => v4,
-        };
-        put("aws:sourceip", ip.to_string());
-    }
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    if let Some(ua) = header("user-agent") {
-        put("aws:useragent", ua);
-    }
-    if let Some(referer) = header("referer") {
-        put("aws:referer", referer);
-    }
-    if principal.kind != PrincipalKind::Anonymous {
-        put("aws:principaltype", principal.type_name().into());
-        for (k, v) in [
-            ("aws:principalaccount", &principal.account_id),
-            ("aws:principalarn", &principal.arn),
-            ("aws:userid", &principal.user_id),
-            ("aws:username", &principal.username),
-        ] {
-            if let Some(v) = v {
-                put(k, v.clone());
-            }
-        }
-    }
-    if let Some(t) = verified.auth_type.policy_value() {
-        put("s3:authtype", t.into());
-    }
-    if let Some(v) = verified.signature_version {
-        put("s3:signatureversion", v.policy_value().into());
-    }
-    if let Some(at) = verified.signed_at {
-        put("s3:signatureage", (now - at).num_milliseconds().max(0).to_string());
-    }
-    // Headers, or for presigned URLs the signed query parameters that stand in for them.
-    let value = |name: &str| {
-        header(name).or_else(|| {
-            (verified.auth_type == AuthType::Query)
-                .then(|| query.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()))
-                .flatten()
-        })
-    };
-    match value("x-amz-content-sha256") {
-        Some(v) => put("s3:x-amz-content-sha256", v),
-        None if verified.auth_type == AuthType::Query => put("s3:x-amz-content-sha256", "UNSIGNED-PAYLOAD".into()),
-        None => {}
-    }
-    for name in [
-        "x-amz-acl",
-        "x-amz-grant-full-control",
-        "x-amz-grant-read",
-        "x-amz-grant-read-acp",
-        "x-amz-grant-write",
-        "x-amz-grant-write-acp",
-        "x-amz-copy-source",
-        "x-amz-metadata-directive",
-        "x-amz-server-side-encryption",
-        "x-amz-storage-class",
-        "x-amz-object-ownership",
-        "x-amz-website-redirect-location",
-    ] {
-        if let Some(v) = value(name) {
-            put(&format!("s3:{name}"), v);
-        }
-    }
-    for name in ["prefix", "delimiter", "max-keys"] {
-        if let Some((_, v)) = query.iter().find(|(n, _)| n == name) {
-            put(&format!("s3:{name}"), v.clone());
-        }
-    }
-    keys
-}
-
-/// The address of the client a request came from (`aws:SourceIp`), put into each request's
-/// extensions by the server.
-#[derive(Debug, Clone, Copy)]
-pub struct PeerAddr(pub IpAddr);
 
 /// Checks `x-amz-expected-bucket-owner` (and the copy source's) against the bucket's owner.
 fn check_expected_owner(parts: &http::request::Parts, header: &str, owner: &str) -> S3Result<()> {
