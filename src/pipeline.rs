@@ -11,7 +11,7 @@ use crate::access;
 use crate::auth::log::{AuthLogEntry, Decision};
 use crate::auth::{self, AuthRequest, AuthTrace, Presented};
 use crate::body::Body;
-use crate::error::{S3Error, S3Result};
+use crate::error::S3Result;
 use crate::router::{self, Op, Routed};
 use crate::s3::{cors, dispatch, post_object, Ctx, RequestBody};
 use crate::state::AppState;
@@ -82,23 +82,41 @@ async fn process(
         };
         auth::authenticate(&state.auth, &presented, &mut trace)
     };
-    let decision = match &verified {
-        Ok(v) => Some(access::authorize(state, v, &routed, parts, query).await),
-        Err(_) => None,
+    let verified = match verified {
+        Ok(v) => v,
+        Err(error) => {
+            log_decision(
+                state,
+                request_id,
+                &parts.method,
+                &routed,
+                trace,
+                Decision { error: Some(&error), ..Decision::default() },
+            );
+            return Err(error);
+        }
     };
-    let (principal, decided_by, denied) = match (&verified, &decision) {
-        (Err(e), _) => (None, None, Some(e)),
-        (Ok(_), Some(Ok(a))) => (a.principal.arn.clone(), Some(a.decided_by.clone()), None),
-        (Ok(_), Some(Err((e, why)))) => (None, Some(why.clone()), Some(e)),
-        (Ok(_), None) => (None, None, None),
-    };
-    let decision_log = Decision { principal, decided_by, error: denied, ..Decision::default() };
-    log_decision(state, request_id, &parts.method, &routed, trace, decision_log);
-    let verified = verified?;
-    let access = match decision {
-        Some(Ok(a)) => a,
-        Some(Err((e, _))) => return Err(e),
-        None => return Err(S3Error::internal("authorization did not run")),
+    let access = match access::authorize(state, &verified, &routed, parts, query).await {
+        Ok(a) => {
+            let d = Decision {
+                principal: a.principal.arn.clone(),
+                decided_by: Some(a.decided_by.clone()),
+                ..Decision::default()
+            };
+            log_decision(state, request_id, &parts.method, &routed, trace, d);
+            a
+        }
+        Err(refusal) => {
+            let refusal = *refusal;
+            let d = Decision {
+                principal: refusal.principal,
+                decided_by: Some(refusal.decided_by),
+                error: Some(&refusal.error),
+                ..Decision::default()
+            };
+            log_decision(state, request_id, &parts.method, &routed, trace, d);
+            return Err(refusal.error);
+        }
     };
     let target = routed.target?;
     let op = routed.op?;

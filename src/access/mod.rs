@@ -427,6 +427,14 @@ impl ObjectAccess {
     }
 }
 
+/// A refused request: S3's error, the rule that refused it and who asked, for the auth log.
+#[derive(Debug)]
+pub struct Refusal {
+    pub error: S3Error,
+    pub decided_by: String,
+    pub principal: Option<String>,
+}
+
 /// Decides whether `verified` may perform `routed`. A request whose routing failed is judged
 /// too, so that an anonymous one is refused before its routing error is told, as S3 does. On
 /// success the [`Authorization`] goes to the handler; either way `decided_by` says why, for the
@@ -437,15 +445,19 @@ pub async fn authorize(
     routed: &Routed,
     parts: &http::request::Parts,
     query: &[(String, String)],
-) -> Result<Authorization, (S3Error, String)> {
+) -> Result<Authorization, Box<Refusal>> {
     let iam = state.auth.credentials.iam();
     let Some(principal) = iam.principal(verified.access_key.as_deref()) else {
         let key = verified.access_key.clone().unwrap_or_default();
-        return Err((S3Error::new(ErrorCode::InvalidAccessKeyId).extra("AWSAccessKeyId", key), "unknown key".into()));
+        let error = S3Error::new(ErrorCode::InvalidAccessKeyId).extra("AWSAccessKeyId", key);
+        return Err(Box::new(Refusal { error, decided_by: "unknown key".into(), principal: None }));
     };
     let keys = request_keys(state, verified, &principal, parts, query);
+    let arn = principal.arn.clone();
     let mut auth = Authorization { principal, keys, bucket: None, object: None, decided_by: String::new() };
-    let fail = |e: S3Error, why: &str| Err((e, why.to_string()));
+    let fail = |error: S3Error, why: &str| {
+        Err(Box::new(Refusal { error, decided_by: why.to_string(), principal: arn.clone() }))
+    };
     let op = match &routed.op {
         Ok(op) => op,
         Err(_) if auth.principal.kind == PrincipalKind::Anonymous => {
