@@ -378,20 +378,11 @@ fn check_expected_owner_format(parts: &http::request::Parts) -> S3Result<()> {
     Ok(())
 }
 
-/// The further permissions an operation needs for what its headers ask: ACL headers need the
-/// ACL permission, Object Ownership at creation needs `s3:PutBucketOwnershipControls`.
-fn extra_actions(op: &Op, parts: &http::request::Parts) -> Vec<&'static str> {
-    let has = |n: &str| parts.headers.contains_key(n);
-    let acl_headers = [
-        "x-amz-acl",
-        "x-amz-grant-read",
-        "x-amz-grant-write",
-        "x-amz-grant-read-acp",
-        "x-amz-grant-write-acp",
-        "x-amz-grant-full-control",
-    ]
-    .iter()
-    .any(|h| has(h));
+/// The further permissions an operation needs for what its headers (or, presigned, its signed
+/// query) ask: ACL headers need the ACL permission, Object Ownership at creation needs
+/// `s3:PutBucketOwnershipControls`. The condition keys already hold those headers.
+fn extra_actions(op: &Op, keys: &ConditionKeys) -> Vec<&'static str> {
+    let acl_headers = keys.keys().any(|k| k == "s3:x-amz-acl" || k.starts_with("s3:x-amz-grant-"));
     let mut out = Vec::new();
     match op {
         Op::PutObject | Op::CopyObject { .. } | Op::CreateMultipartUpload if acl_headers => out.push("s3:PutObjectAcl"),
@@ -399,7 +390,7 @@ fn extra_actions(op: &Op, parts: &http::request::Parts) -> Vec<&'static str> {
             if acl_headers {
                 out.push("s3:PutBucketAcl");
             }
-            if has("x-amz-object-ownership") {
+            if keys.contains_key("s3:x-amz-object-ownership") {
                 out.push("s3:PutBucketOwnershipControls");
             }
         }
@@ -514,7 +505,7 @@ pub async fn authorize(
             Err(e) => return fail(e, "object lookup failed"),
         }
     }
-    for action in std::iter::once(action).chain(extra_actions(op, parts)) {
+    for action in std::iter::once(action).chain(extra_actions(op, &auth.keys)) {
         let decision = auth.check(action, &resource, auth.bucket.as_ref(), auth.object.as_ref());
         match decision {
             Ok(why) => auth.decided_by = why,
