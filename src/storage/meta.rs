@@ -305,6 +305,13 @@ pub fn list_buckets(conn: &Connection, owner: &str) -> rusqlite::Result<Vec<Buck
     rows.collect()
 }
 
+/// Every bucket.
+pub fn all_buckets(conn: &Connection) -> rusqlite::Result<Vec<BucketRow>> {
+    let mut stmt = conn.prepare(&format!("SELECT {BUCKET_COLUMNS} FROM buckets"))?;
+    let rows = stmt.query_map([], bucket_from_row)?;
+    rows.collect()
+}
+
 /// Gives every bucket without an owner (made before accounts existed) to `owner`.
 pub fn adopt_buckets(conn: &Connection, owner: &str) -> rusqlite::Result<usize> {
     conn.execute("UPDATE buckets SET owner_account = ?1 WHERE owner_account IS NULL", [owner])

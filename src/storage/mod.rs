@@ -10,8 +10,9 @@ pub mod blobs;
 pub mod identities;
 pub mod meta;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::Connection;
 
@@ -26,6 +27,32 @@ pub struct Store {
     db: Arc<Mutex<Connection>>,
     blobs: blobs::Blobs,
     root: PathBuf,
+    /// Every bucket row, in memory: each request reads its bucket (authorization does), and every
+    /// change to a bucket row is made here, so the copy is refreshed under the database lock by
+    /// the write that changed it.
+    buckets: Arc<RwLock<HashMap<String, BucketRow>>>,
+}
+
+/// The in-memory copy of the bucket rows.
+type BucketCache = Arc<RwLock<HashMap<String, BucketRow>>>;
+
+fn cache_write(cache: &BucketCache) -> std::sync::RwLockWriteGuard<'_, HashMap<String, BucketRow>> {
+    match cache.write() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+/// Re-reads bucket `name` into the cache (removing it when it is gone); call with the database
+/// lock held, after the change committed.
+fn refresh_bucket(cache: &BucketCache, c: &Connection, name: &str) -> S3Result<()> {
+    let row = meta::get_bucket(c, name)?;
+    let mut map = cache_write(cache);
+    match row {
+        Some(r) => map.insert(name.to_string(), r),
+        None => map.remove(name),
+    };
+    Ok(())
 }
 
 /// A condition a PUT must meet against the current object, checked in the publishing transaction.
@@ -70,7 +97,8 @@ impl Store {
             if removed > 0 {
                 tracing::info!(removed, "recovery removed files no object refers to");
             }
-            Ok(Store { db: Arc::new(Mutex::new(conn)), blobs, root })
+            let buckets = meta::all_buckets(&conn)?.into_iter().map(|b| (b.name.clone(), b)).collect();
+            Ok(Store { db: Arc::new(Mutex::new(conn)), blobs, root, buckets: Arc::new(RwLock::new(buckets)) })
         })
         .await
         .map_err(S3Error::internal)?
@@ -102,8 +130,10 @@ impl Store {
 
     /// Creates a bucket; when the name is taken, the bucket that has it.
     pub async fn create_bucket(&self, row: BucketRow) -> S3Result<Option<BucketRow>> {
+        let cache = self.buckets.clone();
         self.with_db(move |c, _| {
             if meta::insert_bucket(c, &row)? {
+                refresh_bucket(&cache, c, &row.name)?;
                 return Ok(None);
             }
             Ok(meta::get_bucket(c, &row.name)?)
@@ -114,12 +144,12 @@ impl Store {
     /// Changes a bucket's access settings (ownership, Block Public Access, ACL).
     pub async fn update_bucket_settings(&self, name: &str, settings: BucketSettings) -> S3Result<()> {
         let name = name.to_string();
+        let cache = self.buckets.clone();
         self.with_db(move |c, _| {
-            if meta::update_bucket_settings(c, &name, &settings)? {
-                Ok(())
-            } else {
-                Err(no_such_bucket(&name))
+            if !meta::update_bucket_settings(c, &name, &settings)? {
+                return Err(no_such_bucket(&name));
             }
+            refresh_bucket(&cache, c, &name)
         })
         .await
     }
@@ -141,25 +171,35 @@ impl Store {
     /// Gives every bucket made before accounts existed to `owner`.
     pub async fn adopt_buckets(&self, owner: &str) -> S3Result<usize> {
         let owner = owner.to_string();
-        self.with_db(move |c, _| Ok(meta::adopt_buckets(c, &owner)?)).await
+        let cache = self.buckets.clone();
+        self.with_db(move |c, _| {
+            let n = meta::adopt_buckets(c, &owner)?;
+            *cache_write(&cache) = meta::all_buckets(c)?.into_iter().map(|b| (b.name.clone(), b)).collect();
+            Ok(n)
+        })
+        .await
     }
 
     /// Stores (or with `None` removes) the bucket's policy document.
     pub async fn set_bucket_policy(&self, name: &str, policy: Option<String>) -> S3Result<()> {
         let name = name.to_string();
+        let cache = self.buckets.clone();
         self.with_db(move |c, _| {
-            if meta::set_bucket_policy(c, &name, policy.as_deref())? {
-                Ok(())
-            } else {
-                Err(no_such_bucket(&name))
+            if !meta::set_bucket_policy(c, &name, policy.as_deref())? {
+                return Err(no_such_bucket(&name));
             }
+            refresh_bucket(&cache, c, &name)
         })
         .await
     }
 
+    /// The bucket `name`, if it exists (from memory: no database round trip).
     pub async fn bucket(&self, name: &str) -> S3Result<Option<BucketRow>> {
-        let name = name.to_string();
-        self.with_db(move |c, _| Ok(meta::get_bucket(c, &name)?)).await
+        let map = match self.buckets.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        Ok(map.get(name).cloned())
     }
 
     /// The bucket, or `NoSuchBucket`.
@@ -199,7 +239,13 @@ impl Store {
 
     pub async fn delete_bucket(&self, name: &str) -> S3Result<DeleteBucket> {
         let name = name.to_string();
-        self.with_db(move |c, _| Ok(meta::delete_bucket(c, &name)?)).await
+        let cache = self.buckets.clone();
+        self.with_db(move |c, _| {
+            let outcome = meta::delete_bucket(c, &name)?;
+            refresh_bucket(&cache, c, &name)?;
+            Ok(outcome)
+        })
+        .await
     }
 
     /// Starts writing a new body.
@@ -303,8 +349,10 @@ impl Store {
 impl Store {
     /// Removes every bucket and object (`POST /_s3strict/reset`).
     pub async fn reset(&self) -> S3Result<()> {
-        self.with_db(|c, blobs| {
+        let cache = self.buckets.clone();
+        self.with_db(move |c, blobs| {
             let ids = meta::reset(c)?;
+            cache_write(&cache).clear();
             for id in ids {
                 blobs.remove(&id);
             }
