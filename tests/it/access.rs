@@ -492,3 +492,37 @@ async fn copies_need_read_permission_on_the_source() {
         )
     );
 }
+
+#[tokio::test]
+async fn conditions_on_the_payload_hash_and_the_listing_prefix() {
+    let s = server().await;
+    put_policy(
+        &s,
+        "data",
+        r#"{"Version":"2012-10-17","Statement":[
+            {"Sid":"SignedBodies","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*",
+             "Condition":{"StringEquals":{"s3:x-amz-content-sha256":"UNSIGNED-PAYLOAD"}}},
+            {"Sid":"ReportsOnly","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob"},"Action":"s3:ListBucket",
+             "Resource":"arn:aws:s3:::data","Condition":{"StringLike":{"s3:prefix":"reports/*"}}}]}"#,
+    )
+    .await;
+    // A presigned PUT carries no payload hash: UNSIGNED-PAYLOAD.
+    let url = presigned_put(&s.client(), "data", "unsigned").await;
+    send_presigned(&s, &url, &[], b"x").await.assert_error(
+        403,
+        "AccessDenied",
+        &denied(
+            "root",
+            "s3:PutObject",
+            "arn:aws:s3:::data/unsigned",
+            "with an explicit deny in a resource-based policy",
+        ),
+    );
+    let r = s.signed(SignedRequest::new("PUT", "/data/signed").body(b"x")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let bob = as_user(&s, "bob");
+    bob.list_objects_v2().bucket("data").prefix("reports/2026").send().await.unwrap();
+    let (status, code, message) = sdk_error(bob.list_objects_v2().bucket("data").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(message, denied("bob", "s3:ListBucket", "arn:aws:s3:::data", &no_identity_allows("s3:ListBucket")));
+}

@@ -295,4 +295,11 @@ async fn legacy_bucket_defaults() {
     // A public-read bucket lists to anyone.
     let r = s.raw("GET", "/oldpublic?list-type=2", &[], b"").await;
     assert_eq!(r.status, 200, "{}", r.text());
+    // A public-read-write bucket takes anonymous writes; a private one does not.
+    c.create_bucket().bucket("dropbox").acl(BucketCannedAcl::PublicReadWrite).send().await.unwrap();
+    let r = s.raw("PUT", "/dropbox/anon.txt", &[], b"from anyone").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = c.get_object().bucket("dropbox").key("anon.txt").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"from anyone");
+    s.raw("PUT", "/old/anon.txt", &[], b"x").await.assert_error(403, "AccessDenied", "Access Denied");
 }
