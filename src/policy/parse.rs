@@ -121,7 +121,9 @@ fn parse_principals(v: &Value, principal_exists: &dyn Fn(&str) -> bool) -> Resul
     Ok(out)
 }
 
-/// Checks an action pattern for a policy of `kind`.
+/// Checks an action pattern for a policy of `kind`. A bucket policy may name only S3 actions S3
+/// knows, as S3 checks; identity, session and trust policies need only the `service:Action` form,
+/// as IAM accepts actions it does not know (a team's real policies may name newer ones).
 fn valid_action(pattern: &str, kind: &PolicyKind) -> bool {
     if pattern == "*" {
         return true;
@@ -130,12 +132,9 @@ fn valid_action(pattern: &str, kind: &PolicyKind) -> bool {
     if service.is_empty() || name.is_empty() || !service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return false;
     }
-    if service.eq_ignore_ascii_case("s3") {
-        return actions::expand(pattern).next().is_some();
-    }
     match kind {
         PolicyKind::Identity | PolicyKind::Trust => true,
-        PolicyKind::Bucket(_) => false,
+        PolicyKind::Bucket(_) => service.eq_ignore_ascii_case("s3") && actions::expand(pattern).next().is_some(),
     }
 }
 
@@ -251,15 +250,23 @@ fn parse_statement(
     }
     let conditions = match obj.get("Condition") {
         None => Vec::new(),
-        Some(c) => parse_conditions(c, &named_s3, not_action || !only_s3)?,
+        Some(c) => {
+            // Which keys apply to which actions is S3's check at PutBucketPolicy; IAM accepts any
+            // key in identity, session and trust policies.
+            let bucket = matches!(kind, PolicyKind::Bucket(_));
+            let applies_to = (bucket && !not_action && only_s3).then_some(named_s3.as_slice());
+            parse_conditions(c, bucket, applies_to)?
+        }
     };
     Ok(Statement { sid, effect, principals, not_principal, actions, not_action, resources, not_resource, conditions })
 }
 
+/// Parses a `Condition` block; with `known_keys_only`, every key must be one S3 knows, and with
+/// `applies_to`, apply to one of those S3 actions.
 fn parse_conditions(
     v: &Value,
-    named_s3: &[(&str, ResourceKind)],
-    any_action: bool,
+    known_keys_only: bool,
+    applies_to: Option<&[(&str, ResourceKind)]>,
 ) -> Result<Vec<Condition>, PolicyError> {
     let Some(block) = v.as_object() else { return err("This policy contains invalid Json") };
     let mut out = Vec::new();
@@ -268,10 +275,10 @@ fn parse_conditions(
             Operator::parse(op_name).ok_or_else(|| PolicyError(format!("Invalid Condition type : {op_name}")))?;
         let Some(entries) = entries.as_object() else { return err("This policy contains invalid Json") };
         for (key, values) in entries {
-            if !actions::is_known_key(key) {
+            if known_keys_only && !actions::is_known_key(key) {
                 return err("Policy has an invalid condition key");
             }
-            if !any_action && !named_s3.iter().any(|(a, _)| actions::key_applies(key, a)) {
+            if applies_to.is_some_and(|named| !named.iter().any(|(a, _)| actions::key_applies(key, a))) {
                 return err("Conditions do not apply to combination of actions and resources in statement");
             }
             let values =
@@ -384,7 +391,10 @@ mod tests {
             Policy::parse(text, &PolicyKind::Identity, &|_| false).unwrap_err().0,
             "Policy document should not specify a principal."
         );
-        let ok = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:Get*","sts:GetCallerIdentity"],"Resource":"*"}}"#;
+        let ok = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:Get*","sts:GetCallerIdentity","s3:SomeNewerAction"],"Resource":"*"}}"#;
         assert!(Policy::parse(ok, &PolicyKind::Identity, &|_| false).is_ok());
+        // IAM takes keys and combinations S3's bucket-policy check would refuse.
+        let keys = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"s3:prefix":"a/","s3:SomeNewKey":"x"}}}}"#;
+        assert!(Policy::parse(keys, &PolicyKind::Identity, &|_| false).is_ok());
     }
 }
