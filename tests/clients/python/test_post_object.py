@@ -145,3 +145,21 @@ def test_policy_errors(server, s3, presign):
     assert (dict(elements)["ProposedSize"], dict(elements)["MinSizeAllowed"]) == ("1", "5")
     assert post(server, fields, data=b"x" * 7).status == 204
     assert stored_keys(s3) == ["sized.bin"]
+
+
+def test_form_acls_follow_object_ownership(server, s3, presign, record):
+    # The new bucket has ACLs disabled: a public-read form is refused, bucket-owner-full-control kept.
+    fields = presign(key="a.txt", fields={"acl": "public-read"}, conditions=[{"acl": "public-read"}])
+    post(server, fields).assert_error(400, "AccessControlListNotSupported", "The bucket does not allow ACLs")
+    fields = presign(key="b.txt", fields={"acl": "bucket-owner-full-control"}, conditions=[{"acl": "bucket-owner-full-control"}])
+    assert post(server, fields).status == 204
+    # With ACLs enabled and public access allowed, the form's public-read ACL is stored and honoured.
+    s3.put_bucket_ownership_controls(Bucket="forms", OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_public_access_block(Bucket="forms")
+    fields = presign(key="c.txt", fields={"acl": "public-read"}, conditions=[{"acl": "public-read"}])
+    assert post(server, fields, data=b"for everyone").status == 204
+    grants = s3.get_object_acl(Bucket="forms", Key="c.txt")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/AllUsers") and g["Permission"] == "READ" for g in grants), grants
+    r = server.request("GET", "/forms/c.txt")
+    assert (r.status, r.body) == (200, b"for everyone")
+    record("botocore", "generate_presigned_post with an acl field", "refused, then public-read honoured")
