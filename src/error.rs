@@ -74,6 +74,8 @@ pub enum ErrorCode {
     OwnershipControlsNotFoundError,
     UnexpectedContent,
     UnresolvableGrantByEmailAddress,
+    MalformedTrailerError,
+    NoSuchVersion,
     XAmzContentSHA256Mismatch,
 }
 
@@ -140,6 +142,8 @@ impl ErrorCode {
             OwnershipControlsNotFoundError => ("OwnershipControlsNotFoundError", StatusCode::NOT_FOUND),
             UnexpectedContent => ("UnexpectedContent", StatusCode::BAD_REQUEST),
             UnresolvableGrantByEmailAddress => ("UnresolvableGrantByEmailAddress", StatusCode::BAD_REQUEST),
+            MalformedTrailerError => ("MalformedTrailerError", StatusCode::BAD_REQUEST),
+            NoSuchVersion => ("NoSuchVersion", StatusCode::NOT_FOUND),
             XAmzContentSHA256Mismatch => ("XAmzContentSHA256Mismatch", StatusCode::BAD_REQUEST),
         }
     }
@@ -213,6 +217,8 @@ impl ErrorCode {
             OwnershipControlsNotFoundError => "The bucket ownership controls were not found",
             UnexpectedContent => "This request does not support content",
             UnresolvableGrantByEmailAddress => "The e-mail address you provided does not match any account on record.",
+            MalformedTrailerError => "The request contained trailing data that was not well-formed or did not conform to our published schema.",
+            NoSuchVersion => "The specified version does not exist.",
             XAmzContentSHA256Mismatch => {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             }

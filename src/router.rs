@@ -16,7 +16,29 @@ pub const MAX_PART_NUMBER: u32 = 10_000;
 pub struct CopySource {
     pub bucket: String,
     pub key: String,
-    pub version_id: Option<String>,
+    pub version_id: Option<VersionId>,
+}
+
+/// A `versionId` a request names. Buckets here are never versioned, so every object has exactly
+/// one version, `null`; any other well-formed id names a version that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionId {
+    Null,
+    Other(String),
+}
+
+/// Parses a version id. S3's ids are 32 characters of letters, digits and `._-`; anything else is
+/// `InvalidArgument` "Invalid version id specified" (the form is inferred from ids S3 issues).
+pub fn parse_version_id(raw: &str) -> S3Result<VersionId> {
+    if raw == "null" {
+        return Ok(VersionId::Null);
+    }
+    let well_formed = raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if well_formed {
+        Ok(VersionId::Other(raw.to_string()))
+    } else {
+        Err(S3Error::invalid_argument("Invalid version id specified", "versionId", raw))
+    }
 }
 
 /// An S3 operation s3strict serves, with its typed arguments.
@@ -35,14 +57,18 @@ pub enum Op {
     CopyObject {
         source: CopySource,
     },
-    /// GET, with `?partNumber=N` reading one part.
+    /// GET, with `?partNumber=N` reading one part, `?versionId=` one version.
     GetObject {
         part_number: Option<u32>,
+        version_id: Option<VersionId>,
     },
     HeadObject {
         part_number: Option<u32>,
+        version_id: Option<VersionId>,
     },
-    DeleteObject,
+    DeleteObject {
+        version_id: Option<VersionId>,
+    },
     CreateMultipartUpload,
     UploadPart {
         upload_id: String,
@@ -105,7 +131,8 @@ impl Op {
             Op::HeadBucket | Op::ListObjectsV2 | Op::ListObjectsV1 => "s3:ListBucket",
             Op::DeleteBucket => "s3:DeleteBucket",
             Op::GetBucketLocation => "s3:GetBucketLocation",
-            Op::DeleteObjects | Op::DeleteObject => "s3:DeleteObject",
+            Op::DeleteObject { version_id: Some(_) } => "s3:DeleteObjectVersion",
+            Op::DeleteObjects | Op::DeleteObject { .. } => "s3:DeleteObject",
             Op::PutObject
             | Op::CopyObject { .. }
             | Op::CreateMultipartUpload
@@ -113,6 +140,9 @@ impl Op {
             | Op::UploadPartCopy { .. }
             | Op::CompleteMultipartUpload { .. }
             | Op::PostObject => "s3:PutObject",
+            Op::GetObject { version_id: Some(_), .. } | Op::HeadObject { version_id: Some(_), .. } => {
+                "s3:GetObjectVersion"
+            }
             Op::GetObject { .. } | Op::HeadObject { .. } => "s3:GetObject",
             Op::AbortMultipartUpload { .. } => "s3:AbortMultipartUpload",
             Op::ListParts { .. } => "s3:ListMultipartUploadParts",
@@ -250,7 +280,7 @@ pub fn parse_copy_source(value: &str) -> S3Result<CopySource> {
         )
     };
     let (path, version_id) = match value.split_once("?versionId=") {
-        Some((p, v)) => (p, Some(v.to_string())),
+        Some((p, v)) => (p, Some(parse_version_id(v)?)),
         None => (value, None),
     };
     let decoded = String::from_utf8(percent_decode(path)).map_err(|_| invalid())?;
@@ -299,6 +329,7 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
         None => Ok(None),
     };
     let part_number = value("partNumber").map(|v| parse_part_number(&v)).transpose();
+    let version_id = value("versionId").map(|v| parse_version_id(&v)).transpose();
     let unsupported = query.iter().any(|(n, _)| UNSUPPORTED_SUBRESOURCES.contains(&n.as_str()));
     let not_allowed = || S3Error::new(ErrorCode::MethodNotAllowed);
     let not_implemented = || S3Error::new(ErrorCode::NotImplemented);
@@ -429,9 +460,9 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     Some(source) => Ok(Op::CopyObject { source }),
                     None => Ok(Op::PutObject),
                 },
-                Method::GET => Ok(Op::GetObject { part_number: part_number? }),
-                Method::HEAD => Ok(Op::HeadObject { part_number: part_number? }),
-                Method::DELETE => Ok(Op::DeleteObject),
+                Method::GET => Ok(Op::GetObject { part_number: part_number?, version_id: version_id? }),
+                Method::HEAD => Ok(Op::HeadObject { part_number: part_number?, version_id: version_id? }),
+                Method::DELETE => Ok(Op::DeleteObject { version_id: version_id? }),
                 Method::POST => Err(not_implemented()),
                 _ => Err(not_allowed()),
             }
@@ -470,13 +501,10 @@ mod tests {
 
     #[test]
     fn copy_source_forms() {
-        let cs = |b: &str, k: &str, v: Option<&str>| CopySource {
-            bucket: b.into(),
-            key: k.into(),
-            version_id: v.map(Into::into),
-        };
+        let cs = |b: &str, k: &str, v: Option<VersionId>| CopySource { bucket: b.into(), key: k.into(), version_id: v };
         assert_eq!(parse_copy_source("/b/k%20x").unwrap(), cs("b", "k x", None));
-        assert_eq!(parse_copy_source("b/a/b?versionId=1").unwrap(), cs("b", "a/b", Some("1")));
+        assert_eq!(parse_copy_source("b/a/b?versionId=null").unwrap(), cs("b", "a/b", Some(VersionId::Null)));
+        assert_eq!(parse_copy_source("b/a/b?versionId=1").unwrap_err().message, "Invalid version id specified");
         assert_eq!(parse_copy_source("b").unwrap_err().code, ErrorCode::InvalidArgument);
     }
 
@@ -520,7 +548,7 @@ mod tests {
         assert_eq!(route(&Method::PUT, &o, &[], &copy).unwrap(), Op::CopyObject { source: source.clone() });
         assert_eq!(
             route(&Method::GET, &o, &q("response-content-type=x"), &h).unwrap(),
-            Op::GetObject { part_number: None }
+            Op::GetObject { part_number: None, version_id: None }
         );
         assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap(), Op::GetObjectTagging);
         assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap_err().code, ErrorCode::NotImplemented);
@@ -544,12 +572,22 @@ mod tests {
         );
         assert_eq!(route(&Method::GET, &o, &q("uploadId=u"), &h).unwrap(), Op::ListParts { upload_id: "u".into() });
         assert_eq!(route(&Method::GET, &b, &q("uploads&prefix=x"), &h).unwrap(), Op::ListMultipartUploads);
-        assert_eq!(route(&Method::GET, &o, &q("partNumber=1"), &h).unwrap(), Op::GetObject { part_number: Some(1) });
+        assert_eq!(
+            route(&Method::GET, &o, &q("partNumber=1"), &h).unwrap(),
+            Op::GetObject { part_number: Some(1), version_id: None }
+        );
+        let e = route(&Method::DELETE, &o, &q("versionId=garbage"), &h).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), (ErrorCode::InvalidArgument, "Invalid version id specified"));
+        assert_eq!(
+            route(&Method::GET, &o, &q("versionId=null"), &h).unwrap(),
+            Op::GetObject { part_number: None, version_id: Some(VersionId::Null) }
+        );
+        assert_eq!(Op::DeleteObject { version_id: Some(VersionId::Null) }.action(), "s3:DeleteObjectVersion");
         assert_eq!(
             route(&Method::PUT, &o, &q("partNumber=0&uploadId=u"), &h).unwrap_err().code,
             ErrorCode::InvalidArgument
         );
-        assert_eq!(Op::GetObject { part_number: None }.action(), "s3:GetObject");
+        assert_eq!(Op::GetObject { part_number: None, version_id: None }.action(), "s3:GetObject");
         assert_eq!(t(Some("b"), Some("k/x")).resource_arn(), "arn:aws:s3:::b/k/x");
         assert_eq!(b.resource_arn(), "arn:aws:s3:::b");
     }

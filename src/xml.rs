@@ -101,36 +101,66 @@ impl XmlWriter {
     }
 }
 
+/// The deepest nesting accepted in a request document; S3's documents are at most five deep.
+pub const MAX_DEPTH: usize = 32;
+/// The most elements accepted in a request document (a CompleteMultipartUpload of 10 000 parts
+/// with a checksum each has 40 001).
+pub const MAX_ELEMENTS: usize = 100_000;
+
 /// Reads a document into a flat list of (element path, text) pairs, e.g.
 /// `("Delete/Object/Key", "a")`. Request documents are small and flat, so this is all the
-/// structure the handlers need. Fails with [`Malformed`] on anything not well-formed.
+/// structure the handlers need. Fails with [`Malformed`] on anything not well-formed, nested
+/// deeper than [`MAX_DEPTH`] or with more than [`MAX_ELEMENTS`] elements, so that memory stays
+/// linear in the document and bounded.
 pub fn read_flat(body: &[u8]) -> Result<Vec<(String, String)>, Malformed> {
     let malformed = || Malformed;
     let mut reader = Reader::from_reader(body);
-    let mut path: Vec<String> = Vec::new();
+    // The current path, and where each open element's name starts in it.
+    let mut path = String::new();
+    let mut starts: Vec<usize> = Vec::new();
     let mut out = Vec::new();
     let mut text = String::new();
     let mut saw_root = false;
+    let push = |path: &str, name: &str, text: String, out: &mut Vec<(String, String)>| {
+        if out.len() == MAX_ELEMENTS {
+            return Err(Malformed);
+        }
+        let mut full = String::with_capacity(path.len() + name.len() + 1);
+        full.push_str(path);
+        if !path.is_empty() {
+            full.push('/');
+        }
+        full.push_str(name);
+        out.push((full, text));
+        Ok(())
+    };
     loop {
         match reader.read_event().map_err(|_| malformed())? {
             Event::Start(e) => {
-                if path.is_empty() && saw_root {
+                if starts.is_empty() && saw_root {
+                    return Err(malformed());
+                }
+                if starts.len() == MAX_DEPTH {
                     return Err(malformed());
                 }
                 saw_root = true;
-                let name = String::from_utf8(e.local_name().as_ref().to_vec()).map_err(|_| malformed())?;
-                path.push(name);
+                let name = std::str::from_utf8(e.local_name().as_ref()).map_err(|_| malformed())?.to_string();
+                starts.push(path.len());
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(&name);
                 text.clear();
             }
             Event::Empty(e) => {
-                let name = String::from_utf8(e.local_name().as_ref().to_vec()).map_err(|_| malformed())?;
-                if path.is_empty() {
+                let name = std::str::from_utf8(e.local_name().as_ref()).map_err(|_| malformed())?.to_string();
+                if starts.is_empty() {
                     if saw_root {
                         return Err(malformed());
                     }
                     saw_root = true;
                 }
-                out.push((join(&path, &name), String::new()));
+                push(&path, &name, String::new(), &mut out)?;
             }
             Event::Text(t) => {
                 let t = t.unescape().map_err(|_| malformed())?;
@@ -140,26 +170,21 @@ pub fn read_flat(body: &[u8]) -> Result<Vec<(String, String)>, Malformed> {
                 text.push_str(std::str::from_utf8(&t).map_err(|_| malformed())?);
             }
             Event::End(_) => {
-                let name = path.pop().ok_or_else(malformed)?;
-                out.push((join(&path, &name), std::mem::take(&mut text)));
+                let start = starts.pop().ok_or_else(malformed)?;
+                let full = std::mem::take(&mut path);
+                let (parent, own) = full.split_at(start);
+                let own = own.strip_prefix('/').unwrap_or(own);
+                push(parent, own, std::mem::take(&mut text), &mut out)?;
+                path = parent.to_string();
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if !path.is_empty() || !saw_root {
+    if !starts.is_empty() || !saw_root {
         return Err(malformed());
     }
     Ok(out)
-}
-
-fn join(path: &[String], name: &str) -> String {
-    let mut s = path.join("/");
-    if !s.is_empty() {
-        s.push('/');
-    }
-    s.push_str(name);
-    s
 }
 
 #[cfg(test)]
@@ -181,6 +206,19 @@ mod tests {
         let keys: Vec<_> = flat.iter().filter(|(p, _)| p == "Delete/Object/Key").map(|(_, v)| v.as_str()).collect();
         assert_eq!(keys, ["a&b", "c"]);
         assert!(flat.contains(&("Delete/Quiet".to_string(), "true".to_string())));
+    }
+
+    #[test]
+    fn bounded_depth_and_size() {
+        let deep = |n: usize| format!("{}{}", "<a>".repeat(n), "</a>".repeat(n));
+        assert!(read_flat(deep(MAX_DEPTH).as_bytes()).is_ok());
+        assert_eq!(read_flat(deep(MAX_DEPTH + 1).as_bytes()).unwrap_err(), Malformed);
+        assert_eq!(read_flat(deep(100_000).as_bytes()).unwrap_err(), Malformed);
+        let wide = format!("<r>{}</r>", "<k/>".repeat(MAX_ELEMENTS));
+        assert_eq!(read_flat(wide.as_bytes()).unwrap_err(), Malformed);
+        let flat = read_flat(b"<r><a><b>x</b></a><c/></r>").unwrap();
+        let paths: Vec<&str> = flat.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["r/a/b", "r/a", "r/c", "r"]);
     }
 
     #[test]

@@ -537,12 +537,14 @@ pub async fn authorize(
                 return fail(e, "expected source bucket owner differs");
             }
             let source_arn = format!("arn:aws:s3:::{}/{}", source.bucket, source.key);
-            let object = match ObjectAccess::load(state, b, &source.key, "s3:GetObject").await {
+            // A copy of a named version reads that version.
+            let read = if source.version_id.is_some() { "s3:GetObjectVersion" } else { "s3:GetObject" };
+            let object = match ObjectAccess::load(state, b, &source.key, read).await {
                 Ok(o) => o,
                 Err(e) => return fail(e, "object lookup failed"),
             };
-            if let Err(d) = auth.check("s3:GetObject", &source_arn, Some(b), object.as_ref()) {
-                let e = access_denied(&auth.principal, "s3:GetObject", &source_arn, d.reason);
+            if let Err(d) = auth.check(read, &source_arn, Some(b), object.as_ref()) {
+                let e = access_denied(&auth.principal, read, &source_arn, d.reason);
                 return fail(e, &format!("copy source: {}", d.decided_by));
             }
         }

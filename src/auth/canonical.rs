@@ -119,6 +119,11 @@ pub fn canonical_request(
     format!("{method}\n{uri}\n{query}\n{headers}\n{signed_headers}\n{payload_hash}")
 }
 
+/// Bytes as ISO-8859-1 text: each byte the character of the same number.
+pub fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| b as char).collect()
+}
+
 /// `date/region/service/aws4_request`.
 pub fn scope(date: &str, region: &str, service: &str) -> String {
     format!("{date}/{region}/{service}/{TERMINAL}")

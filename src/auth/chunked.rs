@@ -13,6 +13,10 @@ use sha2::{Digest, Sha256};
 use super::canonical::{sha256_hex, sign, signatures_equal, EMPTY_SHA256};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
+/// The most trailer lines accepted; S3 expects the one checksum `x-amz-trailer` declares, and its
+/// limit is unconfirmed: past this many, `MalformedTrailerError`.
+const MAX_TRAILERS: usize = 16;
+
 /// The longest chunk-header or trailer line accepted.
 const MAX_LINE: usize = 4096;
 
@@ -157,6 +161,9 @@ impl ChunkedDecoder {
                     if name == "x-amz-trailer-signature" {
                         self.trailer_signature = Some(value.trim().to_string());
                     } else {
+                        if self.trailers.len() == MAX_TRAILERS {
+                            return Err(S3Error::new(ErrorCode::MalformedTrailerError));
+                        }
                         self.trailers.push((name, value.trim().to_string()));
                     }
                 }

@@ -362,7 +362,15 @@ fn check_signed_headers(req: &AuthRequest<'_>, signed: &[&str]) -> S3Result<()> 
     Ok(())
 }
 
-/// The values of header `name` as UTF-8 strings, in order.
+/// The values of header `name` as S3 signs them: each byte a character of ISO-8859-1, so bytes
+/// outside ASCII are canonicalised as received, never replaced (S3's string to sign shows UTF-8
+/// sent in a header as Latin-1 re-encoded, fog/fog#2942: such requests fail there, and here).
+pub(crate) fn signed_header_values(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers.get_all(name).iter().map(|v| canonical::latin1(v.as_bytes())).collect()
+}
+
+/// The values of header `name` as UTF-8 strings, in order (empty when not UTF-8): for the headers
+/// authentication parses (dates, tokens), never for what it signs.
 fn header_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a str> {
     headers.get_all(name).iter().map(|v| std::str::from_utf8(v.as_bytes()).unwrap_or("")).collect()
 }
@@ -384,14 +392,21 @@ struct SignatureInput<'a> {
 /// returns the signing key, which aws-chunked bodies need.
 fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>) -> S3Result<[u8; 32]> {
     let signed: Vec<&str> = input.signed_headers.split(';').collect();
-    let headers = canonical_headers(&signed, |name| {
-        let vals = header_values(input.req.headers, name);
-        match (vals.is_empty(), input.hoisted) {
-            (true, Some(params)) => {
-                params.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    let values: Vec<Vec<String>> = signed
+        .iter()
+        .map(|name| {
+            let vals = signed_header_values(input.req.headers, name);
+            match (vals.is_empty(), input.hoisted) {
+                (true, Some(params)) => {
+                    params.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
+                }
+                _ => vals,
             }
-            _ => vals,
-        }
+        })
+        .collect();
+    let headers = canonical_headers(&signed, |name| {
+        let i = signed.iter().position(|n| *n == name).unwrap_or(0);
+        values.get(i).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default()
     });
     let creq = canonical_request(
         input.req.method.as_str(),

@@ -137,8 +137,8 @@ pub fn sign(secret: &str, string_to_sign: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn first_header<'a>(req: &'a AuthRequest<'_>, name: &str) -> &'a str {
-    header_values(req.headers, name).first().copied().unwrap_or("")
+fn first_header(req: &AuthRequest<'_>, name: &str) -> String {
+    super::signed_header_values(req.headers, name).into_iter().next().unwrap_or_default()
 }
 
 /// `x-amz-*` request headers, and for query auth also `x-amz-*` query parameters (botocore moves
@@ -148,7 +148,7 @@ fn amz_headers(req: &AuthRequest<'_>, include_query: bool) -> Vec<(String, Strin
         .headers
         .iter()
         .filter(|(n, _)| n.as_str().starts_with("x-amz-"))
-        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| (n.as_str().to_string(), super::canonical::latin1(v.as_bytes())))
         .collect();
     if include_query {
         for (n, v) in req.query {
@@ -166,8 +166,8 @@ fn amz_headers(req: &AuthRequest<'_>, include_query: bool) -> Vec<(String, Strin
 fn request_string_to_sign(req: &AuthRequest<'_>, date_or_expires: &str, query_auth: bool) -> String {
     string_to_sign(
         req.method.as_str(),
-        first_header(req, "content-md5"),
-        first_header(req, "content-type"),
+        &first_header(req, "content-md5"),
+        &first_header(req, "content-type"),
         date_or_expires,
         &amz_headers(req, query_auth),
         &canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),

@@ -60,7 +60,8 @@ impl Ctx<'_> {
         let mut out: Vec<(String, String)> = Vec::new();
         for (name, value) in &self.parts.headers {
             if let Some(n) = name.as_str().strip_prefix("x-amz-meta-") {
-                let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                // Bytes as S3 reads headers (ISO-8859-1), never a lossy substitute.
+                let v = crate::auth::canonical::latin1(value.as_bytes());
                 match out.iter_mut().find(|(k, _)| k == n) {
                     Some((_, existing)) => {
                         existing.push(',');
@@ -133,9 +134,13 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::DeleteObjects => object::handle_delete_objects(ctx, b, raw()?).await,
         Op::PutObject => object::handle_put_object(ctx, b, k, raw()?).await,
         Op::CopyObject { source } => object::handle_copy_object(ctx, b, k, &source).await,
-        Op::GetObject { part_number } => object::handle_get_object(ctx, b, k, part_number, false).await,
-        Op::HeadObject { part_number } => object::handle_get_object(ctx, b, k, part_number, true).await,
-        Op::DeleteObject => object::handle_delete_object(ctx, b, k).await,
+        Op::GetObject { part_number, version_id } => {
+            object::handle_get_object(ctx, b, k, part_number, version_id.as_ref(), false).await
+        }
+        Op::HeadObject { part_number, version_id } => {
+            object::handle_get_object(ctx, b, k, part_number, version_id.as_ref(), true).await
+        }
+        Op::DeleteObject { version_id } => object::handle_delete_object(ctx, b, k, version_id.as_ref()).await,
         Op::CreateMultipartUpload => multipart::handle_create_multipart_upload(ctx, b, k).await,
         Op::UploadPart { upload_id, part_number } => {
             multipart::handle_upload_part(ctx, b, k, &upload_id, part_number, raw()?).await

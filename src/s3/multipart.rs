@@ -206,6 +206,7 @@ pub async fn handle_upload_part_copy(
     source: &CopySource,
 ) -> S3Result<Response<Body>> {
     let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
+    super::object::require_version(ctx, &source.bucket, &source.key, source.version_id.as_ref()).await?;
     let (src, file) = ctx.state.store.open_object(&source.bucket, &source.key).await?;
     check_copy_source_conditions(ctx, &src)?;
     let (start, len) = copy_range(ctx.header("x-amz-copy-source-range"), src.size)?;

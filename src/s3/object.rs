@@ -21,7 +21,7 @@ use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, ChecksumType};
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::router::CopySource;
+use crate::router::{CopySource, VersionId};
 use crate::storage::{ObjectMeta, PutCondition};
 use crate::xml::{read_flat, XmlWriter};
 
@@ -118,13 +118,30 @@ pub(super) fn hide_missing_key(ctx: &Ctx<'_>, bucket: &str, e: S3Error) -> S3Err
     }
 }
 
+/// `NoSuchVersion` for a version other than `null` (the one version of every object here), once
+/// the bucket is known to exist.
+pub(super) async fn require_version(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> S3Result<()> {
+    if let Some(VersionId::Other(id)) = version {
+        ctx.state.store.require_bucket(bucket).await?;
+        return Err(S3Error::new(ErrorCode::NoSuchVersion).extra("Key", key).extra("VersionId", id.as_str()));
+    }
+    Ok(())
+}
+
 pub async fn handle_get_object(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,
     part_number: Option<u32>,
+    version: Option<&VersionId>,
     head: bool,
 ) -> S3Result<Response<Body>> {
+    require_version(ctx, bucket, key, version).await?;
     let (meta, mut file) =
         ctx.state.store.open_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
     match request_conditions(ctx).check(&meta) {
@@ -209,8 +226,14 @@ fn part_range(ctx: &Ctx<'_>, meta: &ObjectMeta, n: u32) -> S3Result<(Option<Byte
     Ok((range, Some(count)))
 }
 
-pub async fn handle_delete_object(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
+pub async fn handle_delete_object(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> S3Result<Response<Body>> {
     validate_key(key)?;
+    require_version(ctx, bucket, key, version).await?;
     ctx.state.store.delete_object(bucket, key).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
@@ -238,6 +261,7 @@ pub async fn handle_copy_object(
     }
     ctx.state.store.require_bucket(bucket).await?;
     let written = request_write_acl(ctx, "s3:PutObject", key)?;
+    require_version(ctx, src_bucket, src_key, source.version_id.as_ref()).await?;
     let (src, file) = ctx.state.store.open_object(src_bucket, src_key).await?;
     check_copy_source_conditions(ctx, &src)?;
     // The body is the same, so a full-object checksum carries over; a composite one cannot.

@@ -61,11 +61,21 @@ pub async fn read_form(headers: &http::HeaderMap, body: Incoming) -> S3Result<Po
             file = Some(field);
             break;
         }
-        let text = field.text().await.map_err(|_| bad_form())?;
-        pre_data += name.len() + text.len();
+        // Read the field as it streams, stopping at the limit: never more than it in memory.
+        pre_data += name.len();
+        let mut value = Vec::new();
+        let mut field = field;
+        while let Some(chunk) = field.chunk().await.map_err(|_| bad_form())? {
+            pre_data += chunk.len();
+            if pre_data > MAX_PRE_DATA {
+                return Err(S3Error::new(ErrorCode::MaxPostPreDataLengthExceededError));
+            }
+            value.extend_from_slice(&chunk);
+        }
         if pre_data > MAX_PRE_DATA {
             return Err(S3Error::new(ErrorCode::MaxPostPreDataLengthExceededError));
         }
+        let text = String::from_utf8(value).map_err(|_| bad_form())?;
         fields.push((name, text));
     }
     let Some(file) = file else {

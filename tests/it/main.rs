@@ -11,6 +11,7 @@ mod checksums;
 mod common;
 mod cors;
 mod errors;
+mod hardening;
 mod listing;
 mod multipart;
 mod objects;

@@ -212,6 +212,15 @@ pub async fn raw(addr: SocketAddr, method: &str, target: &str, headers: &[(&str,
     parse_response(&resp, method == "HEAD")
 }
 
+/// Sends `bytes` as they are (a whole request, any bytes) and reads the response.
+pub async fn send_bytes(addr: SocketAddr, bytes: &[u8], head: bool) -> RawResponse {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(bytes).await.expect("write");
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.expect("read");
+    parse_response(&resp, head)
+}
+
 fn parse_response(resp: &[u8], head: bool) -> RawResponse {
     let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
     let head_text = String::from_utf8_lossy(&resp[..split]).into_owned();
