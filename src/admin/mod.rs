@@ -1,8 +1,11 @@
 //! The server's own endpoints under `/_s3strict/` (never a valid bucket name, since `_` cannot
 //! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `users` ([`users`]), `reset`.
 //! Open on loopback; on any other address they require `Authorization: Bearer <admin token>`.
-//! A browser page on another site can never change anything here: state-changing requests that
-//! a browser marks as cross-site, or whose `Origin` is not this server, are refused.
+//! A browser page on another site can never use them: without the token a request must name this
+//! server in `Host` (its address, `localhost`, or the configured domain), which defeats DNS
+//! rebinding; and a state-changing request must be JSON (`Content-Type: application/json`,
+//! which a page can only send after a CORS preflight that is never granted) and must not come
+//! from another `Origin` or be marked cross-site by the browser.
 
 mod users;
 
@@ -57,13 +60,47 @@ fn clock_json(state: &AppState) -> serde_json::Value {
     serde_json::json!({ "mode": mode, "offset_seconds": offset, "frozen_at": frozen, "now": iso8601(state.auth.clock.now()) })
 }
 
-fn authorised(state: &AppState, req: &Request<Incoming>) -> bool {
-    if state.config.addr.ip().is_loopback() {
-        return true;
-    }
-    let Some(token) = &state.config.admin_token else { return false };
+/// How a request may use the admin endpoints.
+#[derive(Debug, PartialEq, Eq)]
+enum Admission {
+    /// With the admin token.
+    Token,
+    /// On loopback, without a token.
+    Loopback,
+    Refused,
+}
+
+fn admission(state: &AppState, req: &Request<Incoming>) -> Admission {
     let given = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    given.and_then(|v| v.strip_prefix("Bearer ")).is_some_and(|t| crate::auth::canonical::signatures_equal(t, token))
+    let token = given.and_then(|v| v.strip_prefix("Bearer "));
+    if let (Some(expected), Some(token)) = (&state.config.admin_token, token) {
+        if crate::auth::canonical::signatures_equal(token, expected) {
+            return Admission::Token;
+        }
+    }
+    if state.config.addr.ip().is_loopback() {
+        Admission::Loopback
+    } else {
+        Admission::Refused
+    }
+}
+
+/// Whether `Host` names this server: a loopback name or its bound address, or the configured
+/// domain, with the bound port (or none). A page that rebinds its own name to 127.0.0.1 sends
+/// its own name here.
+fn own_host(state: &AppState, req: &Request<Incoming>) -> bool {
+    let Some(host) = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let (name, port) = match host.rsplit_once(':') {
+        Some((n, p)) if !n.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !n.ends_with(':') => (n, Some(p)),
+        _ => (host, None),
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let addr = state.config.addr;
+    let port_ok = port.is_none_or(|p| p == addr.port().to_string());
+    let name_ok = matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
+        || name == addr.ip().to_string()
+        || state.config.domain.as_deref().is_some_and(|d| name == d.to_ascii_lowercase());
+    port_ok && name_ok
 }
 
 /// Whether a browser sent this request from another site: `Sec-Fetch-Site` says so, or the
@@ -97,12 +134,27 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
 
 /// Serves one admin request.
 pub async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Body> {
-    if !authorised(state, &req) {
+    let admission = admission(state, &req);
+    if admission == Admission::Refused {
         return error(StatusCode::UNAUTHORIZED, "admin token required");
+    }
+    if admission == Admission::Loopback && !own_host(state, &req) {
+        return error(StatusCode::FORBIDDEN, "the Host header does not name this server");
     }
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && cross_site(&req) {
         return error(StatusCode::FORBIDDEN, "cross-site request refused");
+    }
+    let is_json = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !safe && !is_json {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "state-changing requests must be Content-Type: application/json",
+        );
     }
     let path = req.uri().path().strip_prefix(PREFIX).unwrap_or("").to_string();
     if path == "/users" || path.starts_with("/users/") {

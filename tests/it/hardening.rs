@@ -102,3 +102,28 @@ async fn version_ids_are_checked() {
     c.delete_object().bucket("hard").key("k").version_id("null").send().await.unwrap();
     assert_eq!(s.signed(SignedRequest::new("HEAD", "/hard/k")).await.status, 404);
 }
+
+#[tokio::test]
+async fn admin_endpoints_refuse_what_a_web_page_can_send() {
+    let s = TestServer::start().await;
+    s.create_bucket("keep").await;
+    // A form-like POST (no preflight needed) wipes nothing.
+    let r = s.raw("POST", "/_s3strict/reset", &[("content-type", "text/plain")], b"{}").await;
+    assert_eq!(r.status, 415, "{}", r.text());
+    let r = s.raw("POST", "/_s3strict/sessions", &[], b"").await;
+    assert_eq!(r.status, 415, "{}", r.text());
+    // DNS rebinding: the page's own name in Host, even with JSON.
+    let rebound = [("host", "attacker.example:80"), ("content-type", "application/json")];
+    assert_eq!(s.raw("POST", "/_s3strict/reset", &rebound, b"").await.status, 403);
+    assert_eq!(s.raw("GET", "/_s3strict/clock", &[("host", "attacker.example")], b"").await.status, 403);
+    let port = s.addr.port().to_string();
+    let wrong_port = format!("localhost:{}", s.addr.port() + 1);
+    assert_eq!(s.raw("GET", "/_s3strict/health", &[("host", &wrong_port)], b"").await.status, 403);
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), "localhost".to_string()] {
+        assert_eq!(s.raw("GET", "/_s3strict/health", &[("host", &host)], b"").await.status, 200, "{host}");
+    }
+    let foreign = [("origin", "http://attacker.example"), ("content-type", "application/json")];
+    assert_eq!(s.raw("POST", "/_s3strict/reset", &foreign, b"").await.status, 403);
+    s.client().head_bucket().bucket("keep").send().await.unwrap();
+    assert_eq!(s.raw("POST", "/_s3strict/reset", JSON, b"").await.status, 200);
+}

@@ -326,7 +326,7 @@ async fn signed_query_parameters_are_applied() {
 #[tokio::test]
 async fn auth_log_records_each_decision() {
     let s = server_with_object("log").await;
-    assert_eq!(s.raw("DELETE", "/_s3strict/auth-log", &[], b"").await.status, 200);
+    assert_eq!(s.raw("DELETE", "/_s3strict/auth-log", JSON, b"").await.status, 200);
     let get = presign_get(&s, "log", 60).await;
     assert_eq!(send_presigned(&s, &get, &[], b"").await.status, 200);
     let (target, headers) = presigned_parts(&get);
@@ -362,7 +362,7 @@ async fn auth_log_records_each_decision() {
         "no signatures or secrets: {text}"
     );
     assert_eq!(s.raw("GET", "/_s3strict/auth-log?limit=x", &[], b"").await.status, 400);
-    s.raw("DELETE", "/_s3strict/auth-log", &[], b"").await;
+    s.raw("DELETE", "/_s3strict/auth-log", JSON, b"").await;
     let r = s.raw("GET", "/_s3strict/auth-log", &[], b"").await;
     assert_eq!(r.text(), "[]");
 }

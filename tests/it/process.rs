@@ -168,7 +168,7 @@ async fn admin_clock_api() {
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["offset_seconds"], 61);
     for bad in [r#"{"offset_seconds": 1, "real": true}"#, r#"{"frozen_at": "yesterday"}"#, "not json", "{}"] {
-        let r = s.raw("PUT", "/_s3strict/clock", &[], bad.as_bytes()).await;
+        let r = s.raw("PUT", "/_s3strict/clock", JSON, bad.as_bytes()).await;
         assert_eq!(r.status, 400, "{bad}");
     }
     assert_eq!(s.raw("GET", "/_s3strict/nothing", &[], b"").await.status, 404);
@@ -177,7 +177,7 @@ async fn admin_clock_api() {
     s.set_clock(r#"{"real": true}"#).await;
     s.create_bucket("gone").await;
     s.client().put_object().bucket("gone").key("k").body(b"x".to_vec().into()).send().await.unwrap();
-    assert_eq!(s.raw("POST", "/_s3strict/reset", &[], b"").await.status, 200);
+    assert_eq!(s.raw("POST", "/_s3strict/reset", JSON, b"").await.status, 200);
     assert!(s.client().list_buckets().send().await.unwrap().buckets().is_empty());
 }
 

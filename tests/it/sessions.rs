@@ -15,7 +15,7 @@ struct Minted {
 }
 
 async fn mint(s: &TestServer, secs: i64) -> Minted {
-    let r = s.raw("POST", "/_s3strict/sessions", &[], format!(r#"{{"duration_seconds": {secs}}}"#).as_bytes()).await;
+    let r = s.raw("POST", "/_s3strict/sessions", JSON, format!(r#"{{"duration_seconds": {secs}}}"#).as_bytes()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert!(v["expiration"].as_str().unwrap().ends_with('Z'));
@@ -119,7 +119,7 @@ async fn bad_tokens() {
     assert_eq!(doc.get("AWSAccessKeyId"), Some(m.access_key.as_str()));
     // Bad requests to the admin endpoint.
     for body in [r#"{"duration_seconds": 0}"#, r#"{"duration_seconds": 200000}"#, r#"{"ttl": 5}"#] {
-        assert_eq!(s.raw("POST", "/_s3strict/sessions", &[], body.as_bytes()).await.status, 400, "{body}");
+        assert_eq!(s.raw("POST", "/_s3strict/sessions", JSON, body.as_bytes()).await.status, 400, "{body}");
     }
 }
 

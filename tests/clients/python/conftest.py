@@ -73,7 +73,7 @@ class Server:
         return self.request(method, target, headers, body)
 
     def clock(self, **setting):
-        r = self.request("PUT", "/_s3strict/clock", {}, json.dumps(setting).encode())
+        r = self.request("PUT", "/_s3strict/clock", {"Content-Type": "application/json"}, json.dumps(setting).encode())
         assert r.status == 200, r.body
         return json.loads(r.body)
 

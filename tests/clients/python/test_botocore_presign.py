@@ -186,7 +186,7 @@ def test_sigv2_header_auth(server, bucket):
 
 def test_session_token_shorter_than_url(server, bucket):
     """Gotcha 12: a presigned URL stops working when its session expires (ExpiredToken)."""
-    creds = json.loads(server.request("POST", "/_s3strict/sessions", body=b'{"duration_seconds": 60}').body)
+    creds = json.loads(server.request("POST", "/_s3strict/sessions", {"Content-Type": "application/json"}, b'{"duration_seconds": 60}').body)
     temp = server.client(ak=creds["access_key_id"], sk=creds["secret_access_key"], token=creds["session_token"])
     u = temp.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"}, ExpiresIn=3600)
     assert "X-Amz-Security-Token=" in u

@@ -16,6 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const AK: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SK: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 pub const REGION: &str = "us-east-1";
+/// The content type the admin endpoints require of state-changing requests.
+pub const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
 /// A server running in this test's runtime; stopped when dropped.
 pub struct TestServer {
