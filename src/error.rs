@@ -76,6 +76,8 @@ pub enum ErrorCode {
     UnresolvableGrantByEmailAddress,
     MalformedTrailerError,
     NoSuchVersion,
+    MetadataTooLarge,
+    RequestHeaderSectionTooLarge,
     XAmzContentSHA256Mismatch,
 }
 
@@ -144,6 +146,8 @@ impl ErrorCode {
             UnresolvableGrantByEmailAddress => ("UnresolvableGrantByEmailAddress", StatusCode::BAD_REQUEST),
             MalformedTrailerError => ("MalformedTrailerError", StatusCode::BAD_REQUEST),
             NoSuchVersion => ("NoSuchVersion", StatusCode::NOT_FOUND),
+            MetadataTooLarge => ("MetadataTooLarge", StatusCode::BAD_REQUEST),
+            RequestHeaderSectionTooLarge => ("RequestHeaderSectionTooLarge", StatusCode::BAD_REQUEST),
             XAmzContentSHA256Mismatch => ("XAmzContentSHA256Mismatch", StatusCode::BAD_REQUEST),
         }
     }
@@ -219,6 +223,8 @@ impl ErrorCode {
             UnresolvableGrantByEmailAddress => "The e-mail address you provided does not match any account on record.",
             MalformedTrailerError => "The request contained trailing data that was not well-formed or did not conform to our published schema.",
             NoSuchVersion => "The specified version does not exist.",
+            MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
+            RequestHeaderSectionTooLarge => "The request header and query parameters used to make the request exceed the maximum allowed size.",
             XAmzContentSHA256Mismatch => {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             }
@@ -286,6 +292,14 @@ impl S3Error {
         Self::with_message(ErrorCode::InvalidArgument, message)
             .extra("ArgumentName", name)
             .extra("ArgumentValue", value)
+    }
+
+    /// What went wrong, for an operator: the cause when there is one, else the message.
+    pub fn detail(&self) -> String {
+        match &self.source {
+            Some(source) => source.to_string(),
+            None => self.message.clone(),
+        }
     }
 
     /// The S3 name of the code.

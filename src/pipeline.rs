@@ -11,14 +11,26 @@ use crate::access;
 use crate::auth::log::{AuthLogEntry, Decision};
 use crate::auth::{self, AuthRequest, AuthTrace, Presented};
 use crate::body::Body;
-use crate::error::S3Result;
+use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::{self, Op, Routed};
 use crate::s3::{cors, dispatch, post_object, Ctx, RequestBody};
 use crate::state::AppState;
 
+/// The largest request line and header section S3 accepts: 8 KiB.
+pub const MAX_HEADER_SECTION: usize = 8192;
+
+/// The size of the request line and header section, as sent.
+fn header_section_size(parts: &http::request::Parts) -> usize {
+    let line = parts.method.as_str().len() + parts.uri.to_string().len() + 12;
+    parts.headers.iter().map(|(n, v)| n.as_str().len() + v.len() + 4).sum::<usize>() + line
+}
+
 /// Serves one S3 request and returns S3's response for it, success or error.
 pub async fn serve(state: &AppState, req: Request<Incoming>, request_id: &str) -> Response<Body> {
     let (parts, body) = req.into_parts();
+    if header_section_size(&parts) > MAX_HEADER_SECTION {
+        return S3Error::new(ErrorCode::RequestHeaderSectionTooLarge).into_response(&parts.method, request_id);
+    }
     let query = auth::parse_query(parts.uri.query().unwrap_or(""));
     let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
     let routed = router::route_request(

@@ -23,6 +23,9 @@ use crate::iam::Iam;
 pub use crate::state::AppState;
 use crate::storage::Store;
 
+/// The most a connection buffers of a request's head.
+const MAX_BUF: usize = 64 * 1024;
+
 /// A server bound to its address, not yet serving.
 pub struct Server {
     listener: TcpListener,
@@ -32,7 +35,7 @@ pub struct Server {
 impl Server {
     /// Opens the data directory, loads the identities and binds the address of `config`.
     pub async fn bind(config: Config) -> std::io::Result<Server> {
-        let store = Store::open(&config.data, config.fsync).await.map_err(std::io::Error::other)?;
+        let store = Store::open(&config.data, config.fsync).await.map_err(|e| std::io::Error::other(e.detail()))?;
         let iam = load_identities(&config, &store).await.map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(config.addr).await?;
         let mut config = config;
@@ -70,7 +73,8 @@ impl Server {
                         req.extensions_mut().insert(PeerAddr(peer.ip()));
                         async move { Ok::<_, Infallible>(handle(state, req).await) }
                     });
-                    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    // Headers beyond 64 KiB get hyper's bare 431; up to that, S3's own error (8 KiB).
+                    let conn = http1::Builder::new().max_buf_size(MAX_BUF).serve_connection(TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         if let Err(e) = conn.await {

@@ -96,6 +96,8 @@ fn part_algorithm(upload: &UploadRow) -> Algorithm {
 pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
     validate_key(key)?;
     let (checksum_algorithm, checksum_type) = upload_checksum(ctx)?;
+    let user_meta = ctx.user_metadata();
+    super::upload::check_metadata_size(&user_meta)?;
     ctx.state.store.require_bucket(bucket).await?;
     let written = request_write_acl(ctx, "s3:PutObject", key)?;
     let row = UploadRow {
@@ -104,7 +106,7 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
         key: key.to_string(),
         initiated_ms: ctx.now_ms(),
         headers: headers_from_request(ctx),
-        user_meta: ctx.user_metadata(),
+        user_meta,
         checksum_algorithm,
         checksum_type,
         owner: written.owner,

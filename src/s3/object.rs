@@ -14,8 +14,8 @@ use super::acl::request_write_acl;
 use super::conditional::{parse_range, ByteRange, Conditions};
 use super::payload::PayloadReader;
 use super::upload::{
-    check_copy_source_conditions, check_md5, content_md5, copy_into_blob, headers_from_request, receive_body,
-    set_checksum_headers, validate_key,
+    check_copy_source_conditions, check_md5, check_metadata_size, content_md5, copy_into_blob, headers_from_request,
+    receive_body, set_checksum_headers, validate_key,
 };
 use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
 use crate::body::Body;
@@ -47,6 +47,8 @@ fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
 pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
     validate_key(key)?;
     let cond = put_condition(ctx)?;
+    let user_meta = ctx.user_metadata();
+    check_metadata_size(&user_meta)?;
     ctx.state.store.require_bucket(bucket).await?;
     let written = request_write_acl(ctx, "s3:PutObject", key)?;
     let (blob, sum) = receive_body(ctx, body, None).await?;
@@ -55,7 +57,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Inc
         etag: blob.etag(),
         last_modified_ms: ctx.now_ms(),
         headers: headers_from_request(ctx),
-        user_meta: ctx.user_metadata(),
+        user_meta,
         checksum: Some(sum),
         owner: written.owner,
         acl: written.acl,
@@ -271,7 +273,9 @@ pub async fn handle_copy_object(
     };
     let (blob, sum) = copy_into_blob(ctx, file, 0, src.size, algorithm).await?;
     let (headers, user_meta) = if replace {
-        (headers_from_request(ctx), ctx.user_metadata())
+        let user_meta = ctx.user_metadata();
+        check_metadata_size(&user_meta)?;
+        (headers_from_request(ctx), user_meta)
     } else {
         (src.headers.clone(), src.user_meta.clone())
     };

@@ -100,6 +100,9 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
         _ => None,
     };
     validate_key(&key)?;
+    let user_meta: Vec<(String, String)> =
+        fields.iter().filter_map(|(n, v)| n.strip_prefix("x-amz-meta-").map(|m| (m.to_string(), v.clone()))).collect();
+    super::upload::check_metadata_size(&user_meta)?;
     ctx.state.store.require_bucket(bucket).await?;
     // The form's `acl` field is the canned ACL; grant fields have their header names.
     let field = |name: &str| {
@@ -131,10 +134,7 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
         etag: blob.etag(),
         last_modified_ms: ctx.now_ms(),
         headers: stored_headers(&fields),
-        user_meta: fields
-            .iter()
-            .filter_map(|(n, v)| n.strip_prefix("x-amz-meta-").map(|m| (m.to_string(), v.clone())))
-            .collect(),
+        user_meta,
         checksum: Some(sums.finish(&[])?),
         owner: written.owner,
         acl: written.acl,

@@ -30,6 +30,21 @@ pub const STORED_HEADERS: [&str; 6] =
 /// The `Content-Type` of an object uploaded without one.
 pub const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
+/// The most bytes of user metadata (names without `x-amz-meta-`, and values) S3 stores: 2 KB.
+pub const MAX_METADATA_BYTES: usize = 2048;
+
+/// `MetadataTooLarge` when user metadata exceeds what S3 stores.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html#UserMetadata>
+pub fn check_metadata_size(meta: &[(String, String)]) -> S3Result<()> {
+    let size: usize = meta.iter().map(|(n, v)| n.len() + v.len()).sum();
+    if size > MAX_METADATA_BYTES {
+        return Err(S3Error::new(ErrorCode::MetadataTooLarge)
+            .extra("Size", size.to_string())
+            .extra("MaxSizeAllowed", MAX_METADATA_BYTES.to_string()));
+    }
+    Ok(())
+}
+
 /// Rejects keys S3 cannot store.
 pub fn validate_key(key: &str) -> S3Result<()> {
     if key.len() > MAX_KEY_BYTES {

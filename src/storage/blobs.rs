@@ -17,10 +17,10 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    /// The layout rooted at `root`, creating its folders.
+    /// The layout rooted at `root`, creating its folders (owner-only).
     pub fn open(root: &Path, fsync: bool) -> io::Result<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
-        std::fs::create_dir_all(root.join("blobs"))?;
+        super::private_dir(&root.join("tmp"))?;
+        super::private_dir(&root.join("blobs"))?;
         Ok(Blobs { root: root.to_path_buf(), fsync })
     }
 
@@ -38,7 +38,7 @@ impl Blobs {
     pub async fn create(&self) -> io::Result<BlobWriter> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.tmp_path(&id);
-        let file = tokio::fs::File::create(&tmp).await?;
+        let file = super::private_file_async(&tmp).await?;
         Ok(BlobWriter {
             id,
             fsync: self.fsync,
@@ -53,7 +53,7 @@ impl Blobs {
     pub fn publish(&self, blob: &impl Staged) -> io::Result<()> {
         let dest = self.path(blob.id());
         let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
-        std::fs::create_dir_all(&parent)?;
+        super::private_dir(&parent)?;
         std::fs::rename(blob.tmp(), &dest)?;
         if self.fsync {
             // The rename is durable once the directory holding the new entry is.
@@ -68,7 +68,7 @@ impl Blobs {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.tmp_path(&id);
         let guard = TmpGuard(Some(tmp.clone()));
-        let mut out = std::fs::File::create(&tmp)?;
+        let mut out = super::private_file(&tmp)?;
         let mut size = 0;
         for source in ids {
             let mut part = std::fs::File::open(self.path(source))?;

@@ -31,6 +31,80 @@ pub struct Store {
     /// change to a bucket row is made here, so the copy is refreshed under the database lock by
     /// the write that changed it.
     buckets: Arc<RwLock<HashMap<String, BucketRow>>>,
+    /// The exclusive lock on the data directory, held while the store lives.
+    _lock: Arc<std::fs::File>,
+}
+
+/// Creates `path` (and its parents) readable by the owner only, and makes an existing one so.
+pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)?;
+    restrict(path, 0o700)
+}
+
+/// Sets owner-only permissions (Unix).
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Creates a new file readable and writable by the owner only.
+pub(crate) fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// [`private_file`] for the executor.
+pub(crate) async fn private_file_async(path: &Path) -> std::io::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path).await
+}
+
+/// Takes the exclusive lock on the data directory (`s3strict.lock`, holding the owner's process
+/// id), so that a second server on the same directory stops instead of sweeping the first one's
+/// work as leftovers.
+fn lock_data_dir(root: &Path) -> S3Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = root.join("s3strict.lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
+            return Err(S3Error::internal(format!(
+                "the data directory {} is in use by another s3strict{who}",
+                root.display()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+    }
+    file.set_len(0)?;
+    file.seek(std::io::SeekFrom::Start(0))?;
+    write!(file, "{}", std::process::id())?;
+    file.flush()?;
+    Ok(file)
 }
 
 /// The in-memory copy of the bucket rows.
@@ -90,15 +164,28 @@ impl Store {
     pub async fn open(root: &Path, fsync: bool) -> S3Result<Store> {
         let root = root.to_path_buf();
         tokio::task::spawn_blocking(move || -> S3Result<Store> {
-            std::fs::create_dir_all(&root)?;
+            private_dir(&root)?;
+            let lock = lock_data_dir(&root)?;
             let blobs = blobs::Blobs::open(&root, fsync)?;
-            let conn = meta::open(&root.join("s3strict.db"), fsync)?;
+            let db_path = root.join("s3strict.db");
+            // SQLite creates its -wal and -shm files with the database file's permissions.
+            if !db_path.exists() {
+                drop(private_file(&db_path)?);
+            }
+            restrict(&db_path, 0o600)?;
+            let conn = meta::open(&db_path, fsync)?;
             let removed = blobs.sweep(|id| meta::blob_is_live(&conn, id).unwrap_or(true))?;
             if removed > 0 {
                 tracing::info!(removed, "recovery removed files no object refers to");
             }
             let buckets = meta::all_buckets(&conn)?.into_iter().map(|b| (b.name.clone(), b)).collect();
-            Ok(Store { db: Arc::new(Mutex::new(conn)), blobs, root, buckets: Arc::new(RwLock::new(buckets)) })
+            Ok(Store {
+                db: Arc::new(Mutex::new(conn)),
+                blobs,
+                root,
+                buckets: Arc::new(RwLock::new(buckets)),
+                _lock: Arc::new(lock),
+            })
         })
         .await
         .map_err(S3Error::internal)?

@@ -127,3 +127,61 @@ async fn admin_endpoints_refuse_what_a_web_page_can_send() {
     s.client().head_bucket().bucket("keep").send().await.unwrap();
     assert_eq!(s.raw("POST", "/_s3strict/reset", JSON, b"").await.status, 200);
 }
+
+#[tokio::test]
+async fn s3_size_limits() {
+    let s = TestServer::start().await;
+    s.create_bucket("hard").await;
+    let c = s.client();
+    // 2 KB of user metadata (names without the prefix, and values) is the most S3 stores.
+    c.put_object().bucket("hard").key("fits").metadata("k", "v".repeat(2047)).send().await.unwrap();
+    let r = s.signed(SignedRequest::new("PUT", "/hard/big").header("x-amz-meta-k", "v".repeat(2048)).body(b"x")).await;
+    let doc = r.assert_error(400, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size");
+    assert_eq!((doc.get("Size"), doc.get("MaxSizeAllowed")), (Some("2049"), Some("2048")));
+    let r = s
+        .signed(SignedRequest::new("POST", "/hard/mpu").query("uploads").header("x-amz-meta-k", "v".repeat(3000)))
+        .await;
+    r.assert_error(400, "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size");
+    // A header section over 8 KiB gets S3's error document, not a bare 431.
+    let r = s.raw("GET", "/hard/fits", &[("x-filler", &"f".repeat(9000))], b"").await;
+    r.assert_error(
+        400,
+        "RequestHeaderSectionTooLarge",
+        "The request header and query parameters used to make the request exceed the maximum allowed size.",
+    );
+    let long = format!("/hard/fits?{}", "q".repeat(9000));
+    s.raw("GET", &long, &[], b"").await.assert_error(
+        400,
+        "RequestHeaderSectionTooLarge",
+        "The request header and query parameters used to make the request exceed the maximum allowed size.",
+    );
+}
+
+#[tokio::test]
+async fn data_is_owner_only_and_one_server_has_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = TestServer::start().await;
+    s.create_bucket("hard").await;
+    s.client().put_object().bucket("hard").key("k").body(b"secret".to_vec().into()).send().await.unwrap();
+    let data = s.data_dir();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("s3strict.db")), 0o600);
+    for dir in ["blobs", "tmp"] {
+        assert_eq!(mode(&data.join(dir)), 0o700, "{dir}");
+    }
+    let shard = std::fs::read_dir(data.join("blobs")).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(mode(&shard), 0o700);
+    let blob = std::fs::read_dir(&shard).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(mode(&blob), 0o600);
+    // A second server on the same directory stops at once, naming the directory and the holder.
+    let config =
+        s3strict::config::Config { addr: "127.0.0.1:0".parse().unwrap(), data: data.clone(), ..Default::default() };
+    let err = s3strict::server::Server::bind(config).await.err().expect("refused");
+    assert_eq!(
+        err.to_string(),
+        format!("the data directory {} is in use by another s3strict (process {})", data.display(), std::process::id())
+    );
+    // The first is untouched.
+    assert_eq!(s.signed(SignedRequest::new("HEAD", "/hard/k")).await.status, 200);
+}

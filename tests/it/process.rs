@@ -101,7 +101,8 @@ async fn clock_flags() {
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["mode"], "frozen");
     assert_eq!(v["now"], "2026-01-01T00:00:00Z");
-    let p2 = Proc::spawn(&["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap(), "--clock-offset", "-120"], &[]);
+    let data2 = dir.path().join("d2");
+    let p2 = Proc::spawn(&["--addr", "127.0.0.1:0", "--data", data2.to_str().unwrap(), "--clock-offset", "-120"], &[]);
     let r = raw(p2.addr, "GET", "/_s3strict/clock", &[], b"").await;
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!((v["mode"].as_str(), v["offset_seconds"].as_i64()), (Some("offset"), Some(-120)));
