@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
@@ -103,6 +104,18 @@ pub struct ServeArgs {
     /// Account id of the access key above (its root user). [default: 123456789012]
     #[arg(long, env = "S3STRICT_ACCOUNT_ID")]
     pub account_id: Option<String>,
+    /// Seconds a connection may wait for a complete request head: idle keep-alive connections
+    /// and clients sending headers slowly are closed after it. [default: 30]
+    #[arg(long, env = "S3STRICT_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<u64>,
+    /// Seconds a request body or a response may go without a byte moving before the request
+    /// fails with `RequestTimeout` or the connection is closed. [default: 20]
+    #[arg(long, env = "S3STRICT_STALL_TIMEOUT")]
+    pub stall_timeout: Option<u64>,
+    /// Connections served at once; more wait to be accepted. [default: 1024, or fewer when the
+    /// open-file limit is lower]
+    #[arg(long, env = "S3STRICT_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// TOML file with any of the settings above (snake_case names), and the identities:
     /// `[[accounts]]`, `[[users]]`, `[[roles]]`.
     #[arg(long, env = "S3STRICT_CONFIG")]
@@ -181,6 +194,9 @@ struct FileSettings {
     fsync: Option<bool>,
     legacy_bucket_defaults: Option<bool>,
     account_id: Option<String>,
+    idle_timeout: Option<u64>,
+    stall_timeout: Option<u64>,
+    max_connections: Option<usize>,
     #[serde(default)]
     accounts: Vec<AccountSettings>,
     #[serde(default)]
@@ -206,6 +222,12 @@ pub struct Config {
     pub legacy_bucket_defaults: bool,
     /// The account of `access_key`, whose root user it is.
     pub account_id: String,
+    /// How long a connection may wait for a whole request head (idle or slow headers).
+    pub idle_timeout: Duration,
+    /// How long a request body or response may go without progress.
+    pub stall_timeout: Duration,
+    /// Connections served at once; `None` derives it from the open-file limit.
+    pub max_connections: Option<usize>,
     /// Further accounts, users and roles (from the config file).
     pub accounts: Vec<AccountSettings>,
     pub users: Vec<UserSettings>,
@@ -226,6 +248,9 @@ impl Default for Config {
             fsync: false,
             legacy_bucket_defaults: false,
             account_id: crate::iam::DEFAULT_ACCOUNT_ID.into(),
+            idle_timeout: Duration::from_secs(30),
+            stall_timeout: Duration::from_secs(20),
+            max_connections: None,
             accounts: Vec::new(),
             users: Vec::new(),
             roles: Vec::new(),
@@ -271,6 +296,9 @@ impl Config {
                 .or(file.legacy_bucket_defaults)
                 .unwrap_or(d.legacy_bucket_defaults),
             account_id: args.account_id.or(file.account_id).unwrap_or(d.account_id),
+            idle_timeout: args.idle_timeout.or(file.idle_timeout).map_or(d.idle_timeout, Duration::from_secs),
+            stall_timeout: args.stall_timeout.or(file.stall_timeout).map_or(d.stall_timeout, Duration::from_secs),
+            max_connections: args.max_connections.or(file.max_connections),
             accounts: file.accounts,
             users: file.users,
             roles: file.roles,
@@ -283,6 +311,12 @@ impl Config {
         }
         if config.secret_key.is_empty() {
             return Err("the secret key must be non-empty".into());
+        }
+        if config.idle_timeout.is_zero() || config.stall_timeout.is_zero() {
+            return Err("the idle and stall timeouts must be at least one second".into());
+        }
+        if config.max_connections == Some(0) {
+            return Err("--max-connections must be at least 1".into());
         }
         if config.region.is_empty() {
             return Err("the region must be non-empty".into());

@@ -78,6 +78,7 @@ pub enum ErrorCode {
     NoSuchVersion,
     MetadataTooLarge,
     RequestHeaderSectionTooLarge,
+    RequestTimeout,
     XAmzContentSHA256Mismatch,
 }
 
@@ -148,6 +149,7 @@ impl ErrorCode {
             NoSuchVersion => ("NoSuchVersion", StatusCode::NOT_FOUND),
             MetadataTooLarge => ("MetadataTooLarge", StatusCode::BAD_REQUEST),
             RequestHeaderSectionTooLarge => ("RequestHeaderSectionTooLarge", StatusCode::BAD_REQUEST),
+            RequestTimeout => ("RequestTimeout", StatusCode::BAD_REQUEST),
             XAmzContentSHA256Mismatch => ("XAmzContentSHA256Mismatch", StatusCode::BAD_REQUEST),
         }
     }
@@ -225,6 +227,9 @@ impl ErrorCode {
             NoSuchVersion => "The specified version does not exist.",
             MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
             RequestHeaderSectionTooLarge => "The request header and query parameters used to make the request exceed the maximum allowed size.",
+            RequestTimeout => {
+                "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
+            }
             XAmzContentSHA256Mismatch => {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             }

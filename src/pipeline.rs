@@ -4,8 +4,8 @@
 //! CORS wraps all of it: a cross-origin request gets the bucket's `Access-Control-*` headers on
 //! whatever the pipeline answered, errors included.
 
+use crate::body::ReqBody;
 use http::{Request, Response};
-use hyper::body::Incoming;
 
 use crate::access;
 use crate::auth::log::{AuthLogEntry, Decision};
@@ -26,7 +26,7 @@ fn header_section_size(parts: &http::request::Parts) -> usize {
 }
 
 /// Serves one S3 request and returns S3's response for it, success or error.
-pub async fn serve(state: &AppState, req: Request<Incoming>, request_id: &str) -> Response<Body> {
+pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) -> Response<Body> {
     let (parts, body) = req.into_parts();
     if header_section_size(&parts) > MAX_HEADER_SECTION {
         return S3Error::new(ErrorCode::RequestHeaderSectionTooLarge).into_response(&parts.method, request_id);
@@ -64,7 +64,7 @@ async fn process(
     state: &AppState,
     parts: &http::request::Parts,
     query: &[(String, String)],
-    body: Incoming,
+    body: ReqBody,
     routed: Routed,
     request_id: &str,
 ) -> S3Result<Response<Body>> {

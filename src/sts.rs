@@ -7,9 +7,9 @@
 //! session as the role, narrowed by the session policy given with it. A presigned URL made from
 //! session credentials stops working when the session ends.
 
+use crate::body::{BodyError, ReqBody};
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use sha2::{Digest, Sha256};
 
 use crate::access::{decide, request_keys};
@@ -171,7 +171,7 @@ impl Params {
 }
 
 /// Serves one STS request; errors are STS's documents.
-pub async fn serve(state: &AppState, parts: http::request::Parts, body: Incoming, request_id: &str) -> Response<Body> {
+pub async fn serve(state: &AppState, parts: http::request::Parts, body: ReqBody, request_id: &str) -> Response<Body> {
     let mut trace = AuthTrace::default();
     let mut decision = Decision { request_id, method: parts.method.as_str(), ..Decision::default() };
     let result = process(state, &parts, body, &mut trace, &mut decision).await;
@@ -198,12 +198,19 @@ fn sts_err<T>(e: StsError) -> StsResult<T> {
 async fn process(
     state: &AppState,
     parts: &http::request::Parts,
-    body: Incoming,
+    body: ReqBody,
     trace: &mut AuthTrace,
     decision: &mut Decision<'_>,
 ) -> StsResult<XmlWriter> {
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
+        Err(e) if BodyError::is_stall(e.as_ref()) => {
+            return sts_err(StsError::sender(
+                StatusCode::BAD_REQUEST,
+                "RequestTimeout",
+                ErrorCode::RequestTimeout.default_message(),
+            ))
+        }
         // Our choice: STS's answer to an oversized form is unconfirmed.
         Err(_) => {
             return sts_err(StsError::sender(

@@ -9,10 +9,10 @@
 
 mod users;
 
+use crate::body::ReqBody;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
 use serde::Deserialize;
 
 use crate::auth::clock::{iso8601, ClockSetting};
@@ -70,7 +70,7 @@ enum Admission {
     Refused,
 }
 
-fn admission(state: &AppState, req: &Request<Incoming>) -> Admission {
+fn admission(state: &AppState, req: &Request<ReqBody>) -> Admission {
     let given = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let token = given.and_then(|v| v.strip_prefix("Bearer "));
     if let (Some(expected), Some(token)) = (&state.config.admin_token, token) {
@@ -88,7 +88,7 @@ fn admission(state: &AppState, req: &Request<Incoming>) -> Admission {
 /// Whether `Host` names this server: a loopback name or its bound address, or the configured
 /// domain, with the bound port (or none). A page that rebinds its own name to 127.0.0.1 sends
 /// its own name here.
-fn own_host(state: &AppState, req: &Request<Incoming>) -> bool {
+fn own_host(state: &AppState, req: &Request<ReqBody>) -> bool {
     let Some(host) = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()) else { return false };
     let (name, port) = match host.rsplit_once(':') {
         Some((n, p)) if !n.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !n.ends_with(':') => (n, Some(p)),
@@ -105,7 +105,7 @@ fn own_host(state: &AppState, req: &Request<Incoming>) -> bool {
 
 /// Whether a browser sent this request from another site: `Sec-Fetch-Site` says so, or the
 /// `Origin` is not the host the request was sent to.
-fn cross_site(req: &Request<Incoming>) -> bool {
+fn cross_site(req: &Request<ReqBody>) -> bool {
     let header = |n: http::header::HeaderName| req.headers().get(n).and_then(|v| v.to_str().ok());
     if matches!(header(http::header::HeaderName::from_static("sec-fetch-site")), Some("cross-site" | "same-site")) {
         return true;
@@ -121,7 +121,7 @@ fn cross_site(req: &Request<Incoming>) -> bool {
 
 /// Reads a small JSON body (at most `limit` bytes); the error response when it cannot.
 pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
     limit: usize,
     what: &str,
 ) -> Result<T, Response<Body>> {
@@ -133,7 +133,7 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
 }
 
 /// Serves one admin request.
-pub async fn handle(state: &AppState, req: Request<Incoming>) -> Response<Body> {
+pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
     let admission = admission(state, &req);
     if admission == Admission::Refused {
         return error(StatusCode::UNAUTHORIZED, "admin token required");

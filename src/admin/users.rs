@@ -13,8 +13,8 @@
 
 use std::sync::Arc;
 
+use crate::body::ReqBody;
 use http::{Method, Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde::Deserialize;
 
 use super::{error, json, read_json};
@@ -73,7 +73,7 @@ fn parse_policies(name: &str, docs: &[serde_json::Value]) -> Result<Vec<Arc<Poli
 }
 
 /// `?account_id=` or the default account.
-fn account_param(state: &AppState, req: &Request<Incoming>) -> String {
+fn account_param(state: &AppState, req: &Request<ReqBody>) -> String {
     req.uri()
         .query()
         .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("account_id=")))
@@ -82,7 +82,7 @@ fn account_param(state: &AppState, req: &Request<Incoming>) -> String {
 }
 
 /// Serves `/users` (`rest` is what follows it in the path).
-pub async fn handle(state: &AppState, req: Request<Incoming>, rest: &str) -> Response<Body> {
+pub async fn handle(state: &AppState, req: Request<ReqBody>, rest: &str) -> Response<Body> {
     let iam = state.iam();
     match (req.method().clone(), rest) {
         (Method::GET, "") => {

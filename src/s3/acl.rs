@@ -7,8 +7,8 @@
 //! New buckets have ACLs disabled (`BucketOwnerEnforced`) and every Block Public Access setting on,
 //! as S3 has since April 2023, unless the server runs with the legacy bucket defaults.
 
+use crate::body::ReqBody;
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 
 use super::payload::PayloadReader;
 use super::{empty_response, xml_response, Ctx};
@@ -92,7 +92,7 @@ pub fn requested_ownership(ctx: &Ctx<'_>, default: Option<&str>) -> S3Result<Opt
 }
 
 /// The ACL of a PutBucketAcl or PutObjectAcl: from the headers or from the body, never both.
-async fn requested_acl(ctx: &Ctx<'_>, body: Incoming, owner: &str, bucket_owner: &str) -> S3Result<Acl> {
+async fn requested_acl(ctx: &Ctx<'_>, body: ReqBody, owner: &str, bucket_owner: &str) -> S3Result<Acl> {
     let reader = PayloadReader::new(body, &ctx.verified.payload);
     let (doc, _) = reader.read_all(MAX_DOC, || S3Error::new(ErrorCode::MalformedACLError)).await?;
     let iam = ctx.state.iam();
@@ -117,7 +117,7 @@ fn bucket<'a>(ctx: &'a Ctx<'_>, name: &str) -> S3Result<&'a crate::access::Bucke
     ctx.access.bucket.as_ref().ok_or_else(|| no_such_bucket(name))
 }
 
-pub async fn handle_put_bucket_acl(ctx: &Ctx<'_>, name: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_put_bucket_acl(ctx: &Ctx<'_>, name: &str, body: ReqBody) -> S3Result<Response<Body>> {
     let b = bucket(ctx, name)?;
     if !b.acls_enabled() {
         return Err(acls_not_supported());
@@ -137,7 +137,7 @@ pub async fn handle_get_bucket_acl(ctx: &Ctx<'_>, name: &str) -> S3Result<Respon
     Ok(acl_response(&b.acl, &b.owner))
 }
 
-pub async fn handle_put_object_acl(ctx: &Ctx<'_>, name: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_put_object_acl(ctx: &Ctx<'_>, name: &str, key: &str, body: ReqBody) -> S3Result<Response<Body>> {
     let b = bucket(ctx, name)?;
     if !b.acls_enabled() {
         return Err(acls_not_supported());
@@ -167,7 +167,7 @@ pub async fn handle_get_object_acl(ctx: &Ctx<'_>, name: &str, key: &str) -> S3Re
 }
 
 /// Reads a small settings document.
-async fn read_doc(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<(String, String)>> {
+async fn read_doc(ctx: &Ctx<'_>, body: ReqBody) -> S3Result<Vec<(String, String)>> {
     let reader = PayloadReader::new(body, &ctx.verified.payload);
     let (doc, _) = reader.read_all(MAX_DOC, || S3Error::new(ErrorCode::MalformedXML)).await?;
     Ok(read_flat(&doc)?)
@@ -176,7 +176,7 @@ async fn read_doc(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Vec<(String, String
 pub async fn handle_put_bucket_ownership_controls(
     ctx: &Ctx<'_>,
     name: &str,
-    body: Incoming,
+    body: ReqBody,
 ) -> S3Result<Response<Body>> {
     let b = bucket(ctx, name)?;
     let flat = read_doc(ctx, body).await?;
@@ -223,7 +223,7 @@ pub async fn handle_delete_bucket_ownership_controls(ctx: &Ctx<'_>, name: &str) 
 /// The four settings of a `PublicAccessBlockConfiguration`, in S3's order.
 const PAB_FIELDS: [&str; 4] = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"];
 
-pub async fn handle_put_public_access_block(ctx: &Ctx<'_>, name: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_put_public_access_block(ctx: &Ctx<'_>, name: &str, body: ReqBody) -> S3Result<Response<Body>> {
     bucket(ctx, name)?;
     let flat = read_doc(ctx, body).await?;
     let malformed = || S3Error::new(ErrorCode::MalformedXML);

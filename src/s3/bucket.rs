@@ -1,7 +1,7 @@
 //! Bucket operations: CreateBucket, HeadBucket, DeleteBucket, ListBuckets, GetBucketLocation.
 
+use crate::body::ReqBody;
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 
 use super::acl::requested_ownership;
 use super::payload::PayloadReader;
@@ -40,7 +40,7 @@ pub fn validate_bucket_name(name: &str) -> S3Result<()> {
 }
 
 /// The `LocationConstraint` of a CreateBucket body, if any.
-async fn location_constraint(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Option<String>> {
+async fn location_constraint(ctx: &Ctx<'_>, body: ReqBody) -> S3Result<Option<String>> {
     let reader = PayloadReader::new(body, &ctx.verified.payload);
     let (doc, _) = reader.read_all(64 * 1024, || S3Error::new(ErrorCode::MalformedXML)).await?;
     if doc.iter().all(u8::is_ascii_whitespace) {
@@ -56,7 +56,7 @@ async fn location_constraint(ctx: &Ctx<'_>, body: Incoming) -> S3Result<Option<S
         .map(|(_, v)| v.trim().to_string()))
 }
 
-pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {
     validate_bucket_name(bucket)?;
     let owner = ctx.owner_account().to_string();
     let header = |n: &str| ctx.header(n).map(str::to_string);

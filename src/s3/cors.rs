@@ -3,8 +3,8 @@
 //! upload with a presigned PUT or a POST form.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html>
 
+use crate::body::ReqBody;
 use http::{HeaderMap, Method, Response, StatusCode};
-use hyper::body::Incoming;
 use serde::{Deserialize, Serialize};
 
 use super::payload::PayloadReader;
@@ -127,7 +127,7 @@ async fn load(state: &AppState, bucket: &str) -> S3Result<Option<Vec<CorsRule>>>
     Ok(state.store.bucket_cors(bucket).await?.and_then(|json| serde_json::from_str(&json).ok()))
 }
 
-pub async fn handle_put_bucket_cors(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_put_bucket_cors(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {
     let reader = PayloadReader::new(body, &ctx.verified.payload);
     let (doc, _) = reader.read_all(64 * 1024, || S3Error::new(ErrorCode::MalformedXML)).await?;
     let rules = parse_config(&doc)?;

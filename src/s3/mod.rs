@@ -104,7 +104,7 @@ impl Ctx<'_> {
 /// The body of a request as the pipeline hands it over: as received, or a POST form whose fields
 /// before the file were read for authentication.
 pub enum RequestBody {
-    Raw(hyper::body::Incoming),
+    Raw(crate::body::ReqBody),
     Form(Box<post_object::PostForm>),
 }
 

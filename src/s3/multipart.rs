@@ -6,8 +6,8 @@
 //! is checked for expiry when it starts, as on S3. A part is stored like an object body; Complete
 //! concatenates the named parts into the object's body (see [`crate::storage::Store::complete_upload`]).
 
+use crate::body::ReqBody;
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 use md5::{Digest, Md5};
 
 use super::acl::request_write_acl;
@@ -151,7 +151,7 @@ pub async fn handle_upload_part(
     key: &str,
     upload_id: &str,
     part_number: u32,
-    body: Incoming,
+    body: ReqBody,
 ) -> S3Result<Response<Body>> {
     let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
     let algorithm = part_algorithm(&upload);
@@ -323,7 +323,7 @@ pub async fn handle_complete_multipart_upload(
     bucket: &str,
     key: &str,
     upload_id: &str,
-    body: Incoming,
+    body: ReqBody,
 ) -> S3Result<Response<Body>> {
     let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
     let reader = PayloadReader::new(body, &ctx.verified.payload);

@@ -2,11 +2,12 @@
 
 use std::io::SeekFrom;
 
+use crate::body::ReqBody;
 use base64::Engine;
 use futures_util::TryStreamExt;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
 use md5::{Digest, Md5};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
@@ -44,7 +45,7 @@ fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
     })
 }
 
-pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: ReqBody) -> S3Result<Response<Body>> {
     validate_key(key)?;
     let cond = put_condition(ctx)?;
     let user_meta = ctx.user_metadata();
@@ -299,7 +300,7 @@ pub async fn handle_copy_object(
     Ok(xml_response(w))
 }
 
-pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {
     // S3 requires the body's integrity to be announced: Content-MD5 or a flexible checksum.
     let md5 = content_md5(ctx)?;
     let announced = checksum::announced(|n| ctx.header(n))?;

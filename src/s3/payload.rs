@@ -4,9 +4,9 @@
 
 use std::collections::VecDeque;
 
+use crate::body::{BodyError, ReqBody};
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use sha2::{Digest, Sha256};
 
 use crate::auth::chunked::ChunkedDecoder;
@@ -15,7 +15,7 @@ use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// A request body being read.
 pub struct PayloadReader {
-    body: Incoming,
+    body: ReqBody,
     decoder: Option<ChunkedDecoder>,
     buf: BytesMut,
     ready: VecDeque<Bytes>,
@@ -32,7 +32,7 @@ pub struct PayloadEnd {
 
 impl PayloadReader {
     /// A reader for `body` as `payload` describes it.
-    pub fn new(body: Incoming, payload: &Payload) -> Self {
+    pub fn new(body: ReqBody, payload: &Payload) -> Self {
         let decoder = match payload {
             Payload::StreamingSigned(signer) => Some(ChunkedDecoder::new(Some(signer.clone()))),
             Payload::StreamingUnsignedTrailer => Some(ChunkedDecoder::new(None)),
@@ -56,6 +56,7 @@ impl PayloadReader {
             }
             match self.body.frame().await {
                 None => self.eof = true,
+                Some(Err(BodyError::Stalled(_))) => return Err(S3Error::new(ErrorCode::RequestTimeout)),
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "request body ended early");
                     return Err(S3Error::new(ErrorCode::IncompleteBody));

@@ -4,8 +4,8 @@
 //! A policy is validated as S3 validates it ([`crate::policy`]) and refused with S3's
 //! `MalformedPolicy` message; it is stored as given and returned unchanged.
 
+use crate::body::ReqBody;
 use http::{Response, StatusCode};
-use hyper::body::Incoming;
 
 use super::payload::PayloadReader;
 use super::upload::{check_md5, content_md5};
@@ -29,7 +29,7 @@ async fn stored_policy(ctx: &Ctx<'_>, bucket: &str) -> S3Result<String> {
     row.policy.ok_or_else(|| no_such_policy(bucket))
 }
 
-pub async fn handle_put_bucket_policy(ctx: &Ctx<'_>, bucket: &str, body: Incoming) -> S3Result<Response<Body>> {
+pub async fn handle_put_bucket_policy(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {
     let md5 = content_md5(ctx)?;
     let reader = PayloadReader::new(body, &ctx.verified.payload);
     // S3's wording for a policy over the size limit is unconfirmed; this one says what is wrong.

@@ -6,9 +6,9 @@
 //! checks the policy against them; the handler then streams the file to a blob. Fields after
 //! `file` are ignored, as on S3.
 
+use crate::body::{BodyError, ReqBody};
 use http::{Response, StatusCode};
 use http_body_util::BodyDataStream;
-use hyper::body::Incoming;
 
 use super::acl::object_write_acl;
 use super::upload::{validate_key, DEFAULT_CONTENT_TYPE, STORED_HEADERS};
@@ -30,6 +30,17 @@ fn bad_form() -> S3Error {
     S3Error::new(ErrorCode::MalformedPOSTRequest)
 }
 
+/// The error for a form that could not be read: `RequestTimeout` when the client stopped
+/// sending, else a malformed form.
+fn form_error(e: multer::Error) -> S3Error {
+    match &e {
+        multer::Error::StreamReadFailed(source) if BodyError::is_stall(source.as_ref()) => {
+            S3Error::new(ErrorCode::RequestTimeout)
+        }
+        _ => bad_form(),
+    }
+}
+
 /// A form read up to its file: the fields before it (lowercase names; `key` with `${filename}`
 /// substituted), which authentication checks, and the file still to be streamed.
 pub struct PostForm {
@@ -42,7 +53,7 @@ pub struct PostForm {
 }
 
 /// Reads a `multipart/form-data` body up to its `file` field (bounded), before authentication.
-pub async fn read_form(headers: &http::HeaderMap, body: Incoming) -> S3Result<PostForm> {
+pub async fn read_form(headers: &http::HeaderMap, body: ReqBody) -> S3Result<PostForm> {
     let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary = match multer::parse_boundary(content_type) {
         Ok(b) if content_type.trim().to_ascii_lowercase().starts_with("multipart/form-data") => b,
@@ -55,7 +66,7 @@ pub async fn read_form(headers: &http::HeaderMap, body: Incoming) -> S3Result<Po
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut pre_data = 0usize;
     let mut file = None;
-    while let Some(field) = form.next_field().await.map_err(|_| bad_form())? {
+    while let Some(field) = form.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or_default().to_ascii_lowercase();
         if name == "file" {
             file = Some(field);
@@ -65,7 +76,7 @@ pub async fn read_form(headers: &http::HeaderMap, body: Incoming) -> S3Result<Po
         pre_data += name.len();
         let mut value = Vec::new();
         let mut field = field;
-        while let Some(chunk) = field.chunk().await.map_err(|_| bad_form())? {
+        while let Some(chunk) = field.chunk().await.map_err(form_error)? {
             pre_data += chunk.len();
             if pre_data > MAX_PRE_DATA {
                 return Err(S3Error::new(ErrorCode::MaxPostPreDataLengthExceededError));
@@ -114,7 +125,7 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
     let max = range.map_or(MAX_POST_BYTES, |(_, max)| max.min(MAX_POST_BYTES));
     let mut writer = ctx.state.store.new_blob().await?;
     let mut sums = BodyChecksum::new(None, Algorithm::Crc64Nvme);
-    while let Some(chunk) = file.chunk().await.map_err(|_| bad_form())? {
+    while let Some(chunk) = file.chunk().await.map_err(form_error)? {
         sums.update(&chunk);
         writer.write(&chunk).await?;
         if writer.size() > max {

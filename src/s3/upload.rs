@@ -5,9 +5,9 @@
 
 use std::io::SeekFrom;
 
+use crate::body::ReqBody;
 use base64::Engine;
 use http::Response;
-use hyper::body::Incoming;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::conditional::{Conditions, Verdict};
@@ -123,7 +123,7 @@ fn announced_size(ctx: &Ctx<'_>) -> S3Result<u64> {
 /// leaves nothing behind.
 pub async fn receive_body(
     ctx: &Ctx<'_>,
-    body: Incoming,
+    body: ReqBody,
     store: Option<Algorithm>,
 ) -> S3Result<(FinishedBlob, Checksum)> {
     let size = announced_size(ctx)?;

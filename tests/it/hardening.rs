@@ -185,3 +185,125 @@ async fn data_is_owner_only_and_one_server_has_it() {
     // The first is untouched.
     assert_eq!(s.signed(SignedRequest::new("HEAD", "/hard/k")).await.status, 200);
 }
+
+/// A server whose timers fire within a test: one second to send a request head, one second of
+/// silence in a body or a response.
+async fn impatient_server() -> TestServer {
+    TestServer::start_with(|c| {
+        c.idle_timeout = std::time::Duration::from_secs(1);
+        c.stall_timeout = std::time::Duration::from_secs(1);
+    })
+    .await
+}
+
+/// Reads until the server closes the connection (or `limit` passes); the bytes and when it closed.
+async fn read_until_closed(
+    stream: &mut tokio::net::TcpStream,
+    limit: std::time::Duration,
+) -> (Vec<u8>, Option<std::time::Duration>) {
+    use tokio::io::AsyncReadExt;
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while start.elapsed() < limit {
+        match tokio::time::timeout(limit - start.elapsed(), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (got, Some(start.elapsed())),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => break,
+        }
+    }
+    (got, None)
+}
+
+#[tokio::test]
+async fn slow_and_idle_clients_are_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let s = impatient_server().await;
+    // A head sent one byte at a time is cut off by the header timer, with no answer.
+    let mut slow = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    slow.write_all(format!("GET /_s3strict/health HTTP/1.1\r\nhost: {}\r\nx-slow: ", s.addr).as_bytes()).await.unwrap();
+    let start = std::time::Instant::now();
+    let mut closed = None;
+    for _ in 0..40 {
+        if slow.write_all(b"a").await.is_err() {
+            closed = Some(start.elapsed());
+            break;
+        }
+        let (got, at) = read_until_closed(&mut slow, std::time::Duration::from_millis(200)).await;
+        assert!(got.is_empty(), "no answer to an incomplete head");
+        if at.is_some() {
+            closed = Some(start.elapsed());
+            break;
+        }
+    }
+    let closed = closed.expect("a slow head is cut off");
+    assert!(closed < std::time::Duration::from_secs(4), "{closed:?}");
+
+    // A keep-alive connection left idle after its request is closed.
+    let mut idle = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    idle.write_all(format!("GET /_s3strict/health HTTP/1.1\r\nhost: {}\r\n\r\n", s.addr).as_bytes()).await.unwrap();
+    let (got, closed) = read_until_closed(&mut idle, std::time::Duration::from_secs(5)).await;
+    assert!(got.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+    let closed = closed.expect("an idle connection is closed");
+    assert!(closed >= std::time::Duration::from_millis(900), "kept for the idle timeout: {closed:?}");
+    // The server serves the next client as usual.
+    assert_eq!(s.raw("GET", "/_s3strict/health", &[], b"").await.status, 200);
+}
+
+#[tokio::test]
+async fn stalled_bodies_get_request_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let s = impatient_server().await;
+    s.create_bucket("hard").await;
+    let message = "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.";
+    // A signed PUT announcing 100 bytes that sends 10, then nothing.
+    let mut req = SignedRequest::new("PUT", "/hard/stalled");
+    req.content_sha256 = Some("UNSIGNED-PAYLOAD".into());
+    let (target, headers) = req.sign(s.addr);
+    let mut head = format!("PUT {target} HTTP/1.1\r\n");
+    for (n, v) in &headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("content-length: 100\r\n\r\n0123456789");
+    let mut conn = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let (got, _) = read_until_closed(&mut conn, std::time::Duration::from_secs(5)).await;
+    let r = parse_response_bytes(&got);
+    r.assert_error(400, "RequestTimeout", message);
+    // Nothing was stored.
+    assert_eq!(s.signed(SignedRequest::new("HEAD", "/hard/stalled")).await.status, 404);
+
+    // A POST form that stops mid-field, before anything is authenticated.
+    let form = "--B\r\ncontent-disposition: form-data; name=\"key\"\r\n\r\nabc";
+    let mut conn = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "POST /hard HTTP/1.1\r\nhost: {}\r\ncontent-type: multipart/form-data; boundary=B\r\ncontent-length: 1000\r\n\r\n{form}",
+        s.addr
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let (got, _) = read_until_closed(&mut conn, std::time::Duration::from_secs(5)).await;
+    parse_response_bytes(&got).assert_error(400, "RequestTimeout", message);
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped() {
+    use tokio::io::AsyncWriteExt;
+    let s = impatient_server().await;
+    s.create_bucket("hard").await;
+    let size = 48 * 1024 * 1024;
+    s.client().put_object().bucket("hard").key("big").body(vec![7u8; size].into()).send().await.unwrap();
+    let (target, headers) = SignedRequest::new("GET", "/hard/big").sign(s.addr);
+    let mut head = format!("GET {target} HTTP/1.1\r\n");
+    for (n, v) in &headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut conn = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    // Read nothing for three stall periods; then only what the socket buffers held arrives.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let (got, closed) = read_until_closed(&mut conn, std::time::Duration::from_secs(10)).await;
+    assert!(closed.is_some(), "the server closed the connection");
+    assert!(got.starts_with(b"HTTP/1.1 200"));
+    assert!(got.len() < size, "the response was cut off: {} bytes", got.len());
+}

@@ -17,10 +17,26 @@ struct Proc {
 impl Proc {
     fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Proc {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3strict"));
-        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::null());
+        cmd.args(args).stderr(Stdio::null());
         for (k, v) in envs {
             cmd.env(k, v);
         }
+        Proc::spawn_cmd(cmd)
+    }
+
+    /// Runs the binary under `ulimit -n` settings (`-Sn 64`, `-n 48`), its stderr to `log`.
+    fn spawn_limited(ulimit: &str, args: &[&str], log: &std::path::Path) -> Proc {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit {ulimit} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_s3strict"))
+            .args(args)
+            .stderr(std::fs::File::create(log).unwrap());
+        Proc::spawn_cmd(cmd)
+    }
+
+    fn spawn_cmd(mut cmd: Command) -> Proc {
+        cmd.stdout(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn s3strict");
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut first_lines = Vec::new();
@@ -44,6 +60,14 @@ impl Drop for Proc {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// User plus system CPU time of process `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
 fn client(addr: SocketAddr) -> aws_sdk_s3::Client {
@@ -288,4 +312,61 @@ async fn fsync_switch() {
     }
     let out = Command::new(env!("CARGO_BIN_EXE_s3strict")).args(["--fsync", "maybe"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The soft open-file limit is raised to the hard one; past `--max-connections`, clients wait to
+/// be accepted until a slot frees (here an idle connection timing out) and are then served.
+#[tokio::test]
+async fn file_limit_raised_and_connections_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let log = dir.path().join("stderr");
+    let args =
+        ["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap(), "--idle-timeout", "1", "--max-connections", "3"];
+    let p = Proc::spawn_limited("-Sn 64", &args, &log);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", p.child.id())).unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    let nums: Vec<&str> = line.split_whitespace().filter(|w| w.chars().all(|c| c.is_ascii_digit())).collect();
+    assert_eq!(nums.len(), 2, "{line}");
+    assert_eq!(nums[0], nums[1], "soft limit raised to the hard limit: {line}");
+    assert_ne!(nums[0], "64");
+
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(p.addr).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let start = std::time::Instant::now();
+    let r = raw(p.addr, "GET", "/_s3strict/health", &[], b"").await;
+    assert_eq!(r.status, 200);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(500), "waited for a slot: {:?}", start.elapsed());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("connection limit reached"), "{text}");
+}
+
+/// Out of file descriptors, the accept loop pauses instead of spinning: little CPU, a few log
+/// lines, and service resumes once descriptors free up.
+#[tokio::test]
+async fn accept_backs_off_when_out_of_descriptors() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let log = dir.path().join("stderr");
+    let args =
+        ["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap(), "--idle-timeout", "2", "--max-connections", "1000"];
+    let p = Proc::spawn_limited("-n 48", &args, &log);
+    let mut idle = Vec::new();
+    for _ in 0..80 {
+        idle.push(tokio::net::TcpStream::connect(p.addr).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let before = cpu_ticks(p.child.id());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let used = cpu_ticks(p.child.id()) - before;
+    assert!(used < 30, "{used} ticks of CPU in 1.5 s while out of descriptors");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let failures = text.lines().filter(|l| l.contains("accepting connections failed")).count();
+    assert!((1..=3).contains(&failures), "{failures} log lines:\n{text}");
+    drop(idle);
+    let r = raw(p.addr, "GET", "/_s3strict/health", &[], b"").await;
+    assert_eq!(r.status, 200);
 }

@@ -223,6 +223,11 @@ pub async fn send_bytes(addr: SocketAddr, bytes: &[u8], head: bool) -> RawRespon
     parse_response(&resp, head)
 }
 
+/// Parses a whole response as read from the wire.
+pub fn parse_response_bytes(resp: &[u8]) -> RawResponse {
+    parse_response(resp, false)
+}
+
 fn parse_response(resp: &[u8], head: bool) -> RawResponse {
     let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("response head");
     let head_text = String::from_utf8_lossy(&resp[..split]).into_owned();

@@ -10,18 +10,21 @@ use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::access::PeerAddr;
-use crate::body::Body;
+use crate::body::{Body, ReqBody};
 use crate::config::Config;
 use crate::error::host_id;
 use crate::iam::Iam;
 pub use crate::state::AppState;
 use crate::storage::Store;
+
+pub mod conn;
 
 /// The most a connection buffers of a request's head.
 const MAX_BUF: usize = 64 * 1024;
@@ -30,17 +33,20 @@ const MAX_BUF: usize = 64 * 1024;
 pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
+    max_connections: usize,
 }
 
 impl Server {
     /// Opens the data directory, loads the identities and binds the address of `config`.
     pub async fn bind(config: Config) -> std::io::Result<Server> {
+        let open_files = conn::raise_open_file_limit();
+        let max_connections = config.max_connections.unwrap_or_else(|| conn::default_max_connections(open_files));
         let store = Store::open(&config.data, config.fsync).await.map_err(|e| std::io::Error::other(e.detail()))?;
         let iam = load_identities(&config, &store).await.map_err(std::io::Error::other)?;
         let listener = TcpListener::bind(config.addr).await?;
         let mut config = config;
         config.addr = listener.local_addr()?;
-        Ok(Server { listener, state: Arc::new(AppState::new(config, store, Arc::new(iam))) })
+        Ok(Server { listener, state: Arc::new(AppState::new(config, store, Arc::new(iam))), max_connections })
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -54,36 +60,65 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and waits for in-flight requests.
+    /// At most `max_connections` are served at once; further clients wait in the listen backlog.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let graceful = GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(self.max_connections));
+        let mut backoff = conn::AcceptBackoff::new();
+        let mut full_logged: Option<tokio::time::Instant> = None;
         tokio::pin!(shutdown);
         loop {
-            tokio::select! {
-                accepted = self.listener.accept() => {
-                    let (stream, peer) = match accepted {
-                        Ok(a) => a,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "accept failed");
-                            continue;
-                        }
-                    };
-                    let state = self.state.clone();
-                    let service = service_fn(move |mut req: Request<Incoming>| {
-                        let state = state.clone();
-                        req.extensions_mut().insert(PeerAddr(peer.ip()));
-                        async move { Ok::<_, Infallible>(handle(state, req).await) }
-                    });
-                    // Headers beyond 64 KiB get hyper's bare 431; up to that, S3's own error (8 KiB).
-                    let conn = http1::Builder::new().max_buf_size(MAX_BUF).serve_connection(TokioIo::new(stream), service);
-                    let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(%peer, error = %e, "connection ended with an error");
-                        }
-                    });
-                }
-                _ = &mut shutdown => break,
+            if slots.available_permits() == 0 && full_logged.is_none_or(|t| t.elapsed().as_secs() >= 10) {
+                tracing::warn!(max = self.max_connections, "connection limit reached; new clients wait");
+                full_logged = Some(tokio::time::Instant::now());
             }
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => match slot {
+                    Ok(s) => s,
+                    Err(_) => break,
+                },
+                _ = &mut shutdown => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of descriptors or memory: pause instead of spinning on the error.
+                        let pause = backoff.failed(&e);
+                        drop(slot);
+                        tokio::select! {
+                            _ = tokio::time::sleep(pause) => continue,
+                            _ = &mut shutdown => break,
+                        }
+                    }
+                },
+                _ = &mut shutdown => break,
+            };
+            backoff.succeeded();
+            let state = self.state.clone();
+            let stall = state.config.stall_timeout;
+            let service = service_fn(move |req: Request<Incoming>| {
+                let state = state.clone();
+                let mut req = req.map(|b| ReqBody::new(b, stall));
+                req.extensions_mut().insert(PeerAddr(peer.ip()));
+                async move { Ok::<_, Infallible>(handle(state, req).await) }
+            });
+            // Headers beyond 64 KiB get hyper's bare 431; up to that, S3's own error (8 KiB). The
+            // header-read timer runs from when the server waits for a request head, so it also
+            // closes idle keep-alive connections.
+            let io = TokioIo::new(conn::WriteStall::new(stream, stall));
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(self.state.config.idle_timeout)
+                .max_buf_size(MAX_BUF)
+                .serve_connection(io, service);
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                drop(slot);
+            });
         }
         drop(self.listener);
         graceful.shutdown().await;
@@ -106,7 +141,7 @@ async fn load_identities(config: &Config, store: &Store) -> Result<Iam, String> 
 }
 
 /// Serves one request.
-pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
+pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Body> {
     let request_id = state.next_request_id();
     let span =
         tracing::debug_span!("request", request_id = %request_id, method = %req.method(), path = %req.uri().path());
