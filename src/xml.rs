@@ -106,34 +106,76 @@ pub const MAX_DEPTH: usize = 32;
 /// The most elements accepted in a request document (a CompleteMultipartUpload of 10 000 parts
 /// with a checksum each has 40 001).
 pub const MAX_ELEMENTS: usize = 100_000;
+/// The most bytes of element paths and texts kept from one document. Paths repeat their
+/// ancestors' names, so without this bound long names nested deep would cost memory quadratic
+/// in the document; S3's largest documents need about 2 MiB.
+pub const MAX_FLAT_BYTES: usize = 4 * 1024 * 1024;
 
-/// Reads a document into a flat list of (element path, text) pairs, e.g.
-/// `("Delete/Object/Key", "a")`. Request documents are small and flat, so this is all the
-/// structure the handlers need. Fails with [`Malformed`] on anything not well-formed, nested
-/// deeper than [`MAX_DEPTH`] or with more than [`MAX_ELEMENTS`] elements, so that memory stays
-/// linear in the document and bounded.
-pub fn read_flat(body: &[u8]) -> Result<Vec<(String, String)>, Malformed> {
+/// A request document as (element path, text) pairs in document order (children before their
+/// parent), e.g. `("Delete/Object/Key", "a")`, kept in one buffer.
+#[derive(Debug, Default)]
+pub struct Flat {
+    buf: String,
+    /// Per element: where its path starts, where its text starts (the path's end) and ends.
+    entries: Vec<[u32; 3]>,
+}
+
+impl Flat {
+    fn entry(&self, e: &[u32; 3]) -> (&str, &str) {
+        let [p, t, end] = e.map(|i| i as usize);
+        (&self.buf[p..t], &self.buf[t..end])
+    }
+
+    /// Every (path, text) pair, in document order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> + '_ {
+        self.entries.iter().map(|e| self.entry(e))
+    }
+
+    /// The first pair (the first element to close).
+    pub fn first(&self) -> Option<(&str, &str)> {
+        self.entries.first().map(|e| self.entry(e))
+    }
+
+    /// The last pair: the root element.
+    pub fn last(&self) -> Option<(&str, &str)> {
+        self.entries.last().map(|e| self.entry(e))
+    }
+
+    fn push(&mut self, path: &str, name: &str, text: &str) -> Result<(), Malformed> {
+        let added = path.len() + 1 + name.len() + text.len();
+        if self.entries.len() == MAX_ELEMENTS || self.buf.len() + added > MAX_FLAT_BYTES {
+            return Err(Malformed);
+        }
+        let start = self.buf.len() as u32;
+        self.buf.push_str(path);
+        if !path.is_empty() {
+            self.buf.push('/');
+        }
+        self.buf.push_str(name);
+        let text_start = self.buf.len() as u32;
+        self.buf.push_str(text);
+        self.entries.push([start, text_start, self.buf.len() as u32]);
+        Ok(())
+    }
+}
+
+/// Reads a document into its [`Flat`] form. Request documents are small and flat, so this is all
+/// the structure the handlers need. Fails with [`Malformed`] on anything not well-formed, nested
+/// deeper than [`MAX_DEPTH`], with more than [`MAX_ELEMENTS`] elements or more than
+/// [`MAX_FLAT_BYTES`] of paths and texts, so that memory stays linear in the document and bounded.
+pub fn read_flat(body: &[u8]) -> Result<Flat, Malformed> {
     let malformed = || Malformed;
     let mut reader = Reader::from_reader(body);
     // The current path, and where each open element's name starts in it.
     let mut path = String::new();
     let mut starts: Vec<usize> = Vec::new();
-    let mut out = Vec::new();
+    // Sized once (pages are only touched as they fill): growing by copies would double the peak.
+    let mut out = Flat {
+        buf: String::with_capacity(MAX_FLAT_BYTES.min(body.len().saturating_mul(2))),
+        entries: Vec::with_capacity(MAX_ELEMENTS.min(body.len() / 4 + 1)),
+    };
     let mut text = String::new();
     let mut saw_root = false;
-    let push = |path: &str, name: &str, text: String, out: &mut Vec<(String, String)>| {
-        if out.len() == MAX_ELEMENTS {
-            return Err(Malformed);
-        }
-        let mut full = String::with_capacity(path.len() + name.len() + 1);
-        full.push_str(path);
-        if !path.is_empty() {
-            full.push('/');
-        }
-        full.push_str(name);
-        out.push((full, text));
-        Ok(())
-    };
     loop {
         match reader.read_event().map_err(|_| malformed())? {
             Event::Start(e) => {
@@ -160,10 +202,13 @@ pub fn read_flat(body: &[u8]) -> Result<Vec<(String, String)>, Malformed> {
                     }
                     saw_root = true;
                 }
-                push(&path, &name, String::new(), &mut out)?;
+                out.push(&path, &name, "")?;
             }
             Event::Text(t) => {
                 let t = t.unescape().map_err(|_| malformed())?;
+                if text.len() + t.len() > MAX_FLAT_BYTES {
+                    return Err(malformed());
+                }
                 text.push_str(&t);
             }
             Event::CData(t) => {
@@ -171,11 +216,11 @@ pub fn read_flat(body: &[u8]) -> Result<Vec<(String, String)>, Malformed> {
             }
             Event::End(_) => {
                 let start = starts.pop().ok_or_else(malformed)?;
-                let full = std::mem::take(&mut path);
-                let (parent, own) = full.split_at(start);
+                let (parent, own) = path.split_at(start);
                 let own = own.strip_prefix('/').unwrap_or(own);
-                push(parent, own, std::mem::take(&mut text), &mut out)?;
-                path = parent.to_string();
+                out.push(parent, own, &text)?;
+                text.clear();
+                path.truncate(start);
             }
             Event::Eof => break,
             _ => {}
@@ -203,9 +248,9 @@ mod tests {
     fn reads_delete_document() {
         let doc = br#"<?xml version="1.0"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a&amp;b</Key></Object><Object><Key>c</Key></Object></Delete>"#;
         let flat = read_flat(doc).unwrap();
-        let keys: Vec<_> = flat.iter().filter(|(p, _)| p == "Delete/Object/Key").map(|(_, v)| v.as_str()).collect();
+        let keys: Vec<_> = flat.iter().filter(|(p, _)| *p == "Delete/Object/Key").map(|(_, v)| v).collect();
         assert_eq!(keys, ["a&b", "c"]);
-        assert!(flat.contains(&("Delete/Quiet".to_string(), "true".to_string())));
+        assert!(flat.iter().any(|e| e == ("Delete/Quiet", "true")));
     }
 
     #[test]
@@ -217,8 +262,14 @@ mod tests {
         let wide = format!("<r>{}</r>", "<k/>".repeat(MAX_ELEMENTS));
         assert_eq!(read_flat(wide.as_bytes()).unwrap_err(), Malformed);
         let flat = read_flat(b"<r><a><b>x</b></a><c/></r>").unwrap();
-        let paths: Vec<&str> = flat.iter().map(|(p, _)| p.as_str()).collect();
+        let paths: Vec<&str> = flat.iter().map(|(p, _)| p).collect();
         assert_eq!(paths, ["r/a/b", "r/a", "r/c", "r"]);
+        // Long names nested deep: the paths kept are bounded, not the square of the document.
+        let long = "n".repeat(60_000);
+        let prefix: String = (0..30).map(|_| format!("<{long}>")).collect();
+        let suffix: String = (0..30).map(|_| format!("</{long}>")).collect();
+        let doc = format!("{prefix}{}{suffix}", "<a/>".repeat(50_000));
+        assert_eq!(read_flat(doc.as_bytes()).unwrap_err(), Malformed);
     }
 
     #[test]

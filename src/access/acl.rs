@@ -220,7 +220,7 @@ impl Acl {
         }
         let owner_id = flat
             .iter()
-            .find(|(p, _)| p == "AccessControlPolicy/Owner/ID")
+            .find(|(p, _)| *p == "AccessControlPolicy/Owner/ID")
             .map(|(_, v)| v.trim().to_string())
             .ok_or_else(malformed_acl)?;
         if !flat.iter().any(|(p, _)| p == "AccessControlPolicy/AccessControlList") {
@@ -235,7 +235,7 @@ impl Acl {
             Option<String>,
             Option<String>,
         ) = (None, None, None, None);
-        for (path, value) in &flat {
+        for (path, value) in flat.iter() {
             let Some(field) = path.strip_prefix("AccessControlPolicy/AccessControlList/Grant") else { continue };
             let value = value.trim().to_string();
             match field {

@@ -167,7 +167,7 @@ pub async fn handle_get_object_acl(ctx: &Ctx<'_>, name: &str, key: &str) -> S3Re
 }
 
 /// Reads a small settings document.
-async fn read_doc(ctx: &Ctx<'_>, body: ReqBody) -> S3Result<Vec<(String, String)>> {
+async fn read_doc(ctx: &Ctx<'_>, body: ReqBody) -> S3Result<crate::xml::Flat> {
     let reader = PayloadReader::new(body, &ctx.verified.payload);
     let (doc, _) = reader.read_all(MAX_DOC, || S3Error::new(ErrorCode::MalformedXML)).await?;
     Ok(read_flat(&doc)?)
@@ -184,9 +184,9 @@ pub async fn handle_put_bucket_ownership_controls(
     if flat.last().is_none_or(|(p, _)| p != "OwnershipControls") {
         return Err(malformed());
     }
-    let rules = flat.iter().filter(|(p, _)| p == "OwnershipControls/Rule").count();
+    let rules = flat.iter().filter(|(p, _)| *p == "OwnershipControls/Rule").count();
     let values: Vec<&str> =
-        flat.iter().filter(|(p, _)| p == "OwnershipControls/Rule/ObjectOwnership").map(|(_, v)| v.trim()).collect();
+        flat.iter().filter(|(p, _)| *p == "OwnershipControls/Rule/ObjectOwnership").map(|(_, v)| v.trim()).collect();
     let ownership = match (rules, values.as_slice()) {
         (1, [v]) if OWNERSHIPS.contains(v) => v.to_string(),
         _ => return Err(malformed()),
@@ -231,7 +231,7 @@ pub async fn handle_put_public_access_block(ctx: &Ctx<'_>, name: &str, body: Req
         return Err(malformed());
     }
     let mut values = [false; 4];
-    for (path, value) in &flat {
+    for (path, value) in flat.iter() {
         let Some(field) = path.strip_prefix("PublicAccessBlockConfiguration/") else { continue };
         let i = PAB_FIELDS.iter().position(|f| *f == field).ok_or_else(malformed)?;
         values[i] = match value.trim() {

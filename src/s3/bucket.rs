@@ -50,10 +50,11 @@ async fn location_constraint(ctx: &Ctx<'_>, body: ReqBody) -> S3Result<Option<St
     if flat.first().is_some_and(|(p, _)| !p.starts_with("CreateBucketConfiguration")) {
         return Err(S3Error::new(ErrorCode::MalformedXML));
     }
-    Ok(flat
-        .into_iter()
-        .find(|(p, _)| p == "CreateBucketConfiguration/LocationConstraint")
-        .map(|(_, v)| v.trim().to_string()))
+    let constraint = flat
+        .iter()
+        .find(|(p, _)| *p == "CreateBucketConfiguration/LocationConstraint")
+        .map(|(_, v)| v.trim().to_string());
+    Ok(constraint)
 }
 
 pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {

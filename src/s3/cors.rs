@@ -86,7 +86,7 @@ fn parse_config(doc: &[u8]) -> S3Result<Vec<CorsRule>> {
     }
     let mut rules = Vec::new();
     let mut rule = CorsRule::default();
-    for (path, value) in flat {
+    for (path, value) in flat.iter() {
         let Some(field) = path.strip_prefix("CORSConfiguration/CORSRule") else { continue };
         let value = value.trim().to_string();
         match field {

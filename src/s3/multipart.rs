@@ -244,7 +244,7 @@ fn parse_complete(doc: &[u8]) -> S3Result<Vec<RequestedPart>> {
     let mut parts = Vec::new();
     let mut current = RequestedPart::default();
     let (mut has_number, mut has_etag) = (false, false);
-    for (path, value) in flat {
+    for (path, value) in flat.iter() {
         let Some(field) = path.strip_prefix("CompleteMultipartUpload/Part") else { continue };
         match field {
             "/PartNumber" => (current.number, has_number) = (value.trim().to_string(), true),

@@ -323,7 +323,8 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -
         return Err(S3Error::new(ErrorCode::MalformedXML));
     }
     let quiet = flat.iter().any(|(p, v)| p == "Delete/Quiet" && v.trim().eq_ignore_ascii_case("true"));
-    let keys: Vec<String> = flat.into_iter().filter(|(p, _)| p == "Delete/Object/Key").map(|(_, v)| v).collect();
+    let keys: Vec<String> =
+        flat.iter().filter(|(p, _)| *p == "Delete/Object/Key").map(|(_, v)| v.to_string()).collect();
     if keys.is_empty() || keys.len() > MAX_DELETE_KEYS {
         return Err(S3Error::new(ErrorCode::MalformedXML));
     }

@@ -99,7 +99,9 @@ impl PayloadReader {
 
     /// Reads a small body whole (XML documents), failing with `error` past `limit` bytes.
     pub async fn read_all(mut self, limit: usize, error: impl Fn() -> S3Error) -> S3Result<(Bytes, PayloadEnd)> {
-        let mut all = BytesMut::new();
+        // Sized once from the announced length (never past the limit): no regrowth copies.
+        let announced = http_body::Body::size_hint(&self.body).upper().unwrap_or(0);
+        let mut all = BytesMut::with_capacity(usize::try_from(announced).unwrap_or(limit).min(limit));
         while let Some(b) = self.next().await? {
             if all.len() + b.len() > limit {
                 return Err(error());

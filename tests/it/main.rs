@@ -5,6 +5,7 @@
 
 mod access;
 mod acls;
+mod attacks;
 mod auth_header;
 mod buckets;
 mod checksums;

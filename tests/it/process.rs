@@ -1,74 +1,10 @@
 //! The binary as users run it: the command-line contract, settings from env and file, graceful
 //! shutdown, and recovery after `kill -9`. Also the admin endpoints.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::common::*;
-
-/// A running `s3strict` process and the address it printed.
-struct Proc {
-    child: Child,
-    addr: SocketAddr,
-    first_lines: Vec<String>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Proc {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3strict"));
-        cmd.args(args).stderr(Stdio::null());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        Proc::spawn_cmd(cmd)
-    }
-
-    /// Runs the binary under `ulimit -n` settings (`-Sn 64`, `-n 48`), its stderr to `log`.
-    fn spawn_limited(ulimit: &str, args: &[&str], log: &std::path::Path) -> Proc {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(format!("ulimit {ulimit} && exec \"$0\" \"$@\""))
-            .arg(env!("CARGO_BIN_EXE_s3strict"))
-            .args(args)
-            .stderr(std::fs::File::create(log).unwrap());
-        Proc::spawn_cmd(cmd)
-    }
-
-    fn spawn_cmd(mut cmd: Command) -> Proc {
-        cmd.stdout(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn s3strict");
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first_lines = Vec::new();
-        for _ in 0..2 {
-            let mut line = String::new();
-            out.read_line(&mut line).unwrap();
-            first_lines.push(line.trim_end().to_string());
-        }
-        let addr = first_lines[0].strip_prefix("listening on http://").expect("startup line").parse().unwrap();
-        Proc { child, addr, first_lines }
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// User plus system CPU time of process `pid`, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
 
 fn client(addr: SocketAddr) -> aws_sdk_s3::Client {
     client_for(&format!("http://{addr}"), AK, SK, REGION)

@@ -4,8 +4,10 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use s3strict::auth::canonical;
@@ -173,7 +175,7 @@ impl S3ErrorDoc {
         let flat = s3strict::xml::read_flat(body)
             .unwrap_or_else(|e| panic!("not XML ({e}): {}", String::from_utf8_lossy(body)));
         let elements: Vec<(String, String)> =
-            flat.into_iter().filter_map(|(p, v)| p.strip_prefix("Error/").map(|n| (n.to_string(), v))).collect();
+            flat.iter().filter_map(|(p, v)| p.strip_prefix("Error/").map(|n| (n.to_string(), v.to_string()))).collect();
         let get = |n: &str| elements.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap_or_default();
         S3ErrorDoc { code: get("Code"), message: get("Message"), elements }
     }
@@ -526,4 +528,67 @@ pub async fn admin(s: &TestServer, method: &str, path: &str, body: &str) -> (u16
     let r = s.raw(method, &format!("/_s3strict{path}"), &[("content-type", "application/json")], body.as_bytes()).await;
     let v = serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null);
     (r.status, v)
+}
+
+/// A running `s3strict` process and the address it printed.
+pub struct Proc {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub first_lines: Vec<String>,
+}
+
+impl Proc {
+    pub fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Proc {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3strict"));
+        cmd.args(args).stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        Proc::spawn_cmd(cmd)
+    }
+
+    /// Runs the binary under `ulimit -n` settings (`-Sn 64`, `-n 48`), its stderr to `log`.
+    pub fn spawn_limited(ulimit: &str, args: &[&str], log: &std::path::Path) -> Proc {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("ulimit {ulimit} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_s3strict"))
+            .args(args)
+            .stderr(std::fs::File::create(log).unwrap());
+        Proc::spawn_cmd(cmd)
+    }
+
+    pub fn spawn_cmd(mut cmd: Command) -> Proc {
+        cmd.stdout(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn s3strict");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first_lines = Vec::new();
+        for _ in 0..2 {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            first_lines.push(line.trim_end().to_string());
+        }
+        let addr = first_lines[0].strip_prefix("listening on http://").expect("startup line").parse().unwrap();
+        Proc { child, addr, first_lines }
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// User plus system CPU time of process `pid`, in clock ticks.
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
