@@ -74,9 +74,9 @@ async fn process(
     }
     // A form upload carries its authentication in the form: read the fields before the file.
     let body = match (&routed.op, routed.bucket()) {
-        (Ok(Op::PostObject), Some(_)) => {
-            RequestBody::Form(Box::new(post_object::read_form(&parts.headers, body).await?))
-        }
+        (Ok(Op::PostObject), Some(_)) => RequestBody::Form(Box::new(
+            post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body)).await?,
+        )),
         _ => RequestBody::Raw(body),
     };
     let mut trace = AuthTrace::default();

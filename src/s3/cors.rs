@@ -78,7 +78,7 @@ impl CorsRule {
 }
 
 /// Parses a `CORSConfiguration` document.
-fn parse_config(doc: &[u8]) -> S3Result<Vec<CorsRule>> {
+pub fn parse_config(doc: &[u8]) -> S3Result<Vec<CorsRule>> {
     let malformed = || S3Error::new(ErrorCode::MalformedXML);
     let flat = read_flat(doc)?;
     if flat.last().is_none_or(|(p, _)| p != "CORSConfiguration") {

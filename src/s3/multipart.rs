@@ -227,15 +227,15 @@ pub async fn handle_upload_part_copy(
 
 /// One `<Part>` of a CompleteMultipartUpload document.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct RequestedPart {
-    number: String,
-    etag: String,
+pub struct RequestedPart {
+    pub number: String,
+    pub etag: String,
     /// `ChecksumCRC32` etc. given for the part.
-    checksums: Vec<(Algorithm, String)>,
+    pub checksums: Vec<(Algorithm, String)>,
 }
 
 /// The parts of a CompleteMultipartUpload document, in document order.
-fn parse_complete(doc: &[u8]) -> S3Result<Vec<RequestedPart>> {
+pub fn parse_complete(doc: &[u8]) -> S3Result<Vec<RequestedPart>> {
     let malformed = || S3Error::new(ErrorCode::MalformedXML);
     let flat = read_flat(doc)?;
     if flat.last().is_none_or(|(p, _)| p != "CompleteMultipartUpload") {

@@ -6,9 +6,8 @@
 //! checks the policy against them; the handler then streams the file to a blob. Fields after
 //! `file` are ignored, as on S3.
 
-use crate::body::{BodyError, ReqBody};
+use crate::body::BodyError;
 use http::{Response, StatusCode};
-use http_body_util::BodyDataStream;
 
 use super::acl::object_write_acl;
 use super::upload::{validate_key, DEFAULT_CONTENT_TYPE, STORED_HEADERS};
@@ -52,8 +51,20 @@ pub struct PostForm {
     _form: multer::Multipart<'static>,
 }
 
+impl PostForm {
+    /// The next piece of the file, `None` at its end.
+    pub async fn file_chunk(&mut self) -> S3Result<Option<bytes::Bytes>> {
+        self.file.chunk().await.map_err(form_error)
+    }
+}
+
 /// Reads a `multipart/form-data` body up to its `file` field (bounded), before authentication.
-pub async fn read_form(headers: &http::HeaderMap, body: ReqBody) -> S3Result<PostForm> {
+pub async fn read_form<S, O, E>(headers: &http::HeaderMap, body: S) -> S3Result<PostForm>
+where
+    S: futures_util::Stream<Item = Result<O, E>> + Send + 'static,
+    O: Into<bytes::Bytes> + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
     let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let boundary = match multer::parse_boundary(content_type) {
         Ok(b) if content_type.trim().to_ascii_lowercase().starts_with("multipart/form-data") => b,
@@ -62,7 +73,7 @@ pub async fn read_form(headers: &http::HeaderMap, body: ReqBody) -> S3Result<Pos
                 .extra("Condition", "Bucket POST must be of the enclosure-type multipart/form-data"))
         }
     };
-    let mut form = multer::Multipart::new(BodyDataStream::new(body), boundary);
+    let mut form = multer::Multipart::new(body, boundary);
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut pre_data = 0usize;
     let mut file = None;
@@ -105,7 +116,8 @@ pub async fn read_form(headers: &http::HeaderMap, body: ReqBody) -> S3Result<Pos
 /// Handles `POST /bucket` with a form whose policy authentication accepted: streams the file into
 /// a new object within the policy's content-length range.
 pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> S3Result<Response<Body>> {
-    let PostForm { fields, key, mut file, _form } = form;
+    let mut form = form;
+    let (fields, key) = (std::mem::take(&mut form.fields), std::mem::take(&mut form.key));
     let range = match ctx.verified.payload {
         Payload::Form { length_range } => length_range,
         _ => None,
@@ -125,7 +137,7 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
     let max = range.map_or(MAX_POST_BYTES, |(_, max)| max.min(MAX_POST_BYTES));
     let mut writer = ctx.state.store.new_blob().await?;
     let mut sums = BodyChecksum::new(None, Algorithm::Crc64Nvme);
-    while let Some(chunk) = file.chunk().await.map_err(form_error)? {
+    while let Some(chunk) = form.file_chunk().await? {
         sums.update(&chunk);
         writer.write(&chunk).await?;
         if writer.size() > max {
