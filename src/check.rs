@@ -103,7 +103,10 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
             let (name, status) = e.code.name_and_status();
             let _ =
                 writeln!(out, "verdict: rejected\nstatus: {}\ncode: {name}\nmessage: {}", status.as_u16(), e.message);
+            // What the presigner's own canonical text is compared with: S3's canonical request, or
+            // COS's HttpString.
             let mut expected_creq = None;
+            let mut service = "S3";
             for (k, v) in &e.extras {
                 if k.ends_with("Bytes") {
                     continue;
@@ -113,17 +116,18 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
                 } else {
                     let _ = writeln!(out, "{k}: {v}");
                 }
-                if *k == "CanonicalRequest" {
+                if *k == "CanonicalRequest" || *k == "FormatString" {
                     expected_creq = Some(v.clone());
+                    service = if *k == "FormatString" { "COS" } else { "S3" };
                 }
             }
             if let (Some(expected), Some(given)) = (expected_creq, &input.canonical_request) {
-                let given = given.trim_end_matches('\n');
+                let given = if service == "COS" { given.as_str() } else { given.trim_end_matches('\n') };
                 match first_difference(&expected, given) {
                     Some((line, col, e, g)) => {
                         let _ = writeln!(
                             out,
-                            "first difference: line {line}, column {col}: S3 expects {e:?}, the presigner has {g:?}"
+                            "first difference: line {line}, column {col}: {service} expects {e:?}, the presigner has {g:?}"
                         );
                     }
                     None => {
@@ -178,6 +182,43 @@ mod tests {
             report
                 .text
                 .contains("first difference: line 2, column 6: S3 expects \"%2B.txt\", the presigner has \"+.txt\""),
+            "{}",
+            report.text
+        );
+    }
+
+    /// A Tencent COS presigned URL (cos-python-sdk-v5, vector py-get-unicode), and the same URL
+    /// with one letter of the key changed, checked against the HttpString the SDK signed.
+    #[test]
+    fn cos_url() {
+        let url = "http://examplebucket-1250000000.127.0.0.1:9000/dir/a%20b%2Bc~%C3%A9.txt?q-sign-algorithm=sha1&q-ak=AKIDEXAMPLE&q-sign-time=1699999940%3B1700003600&q-key-time=1699999940%3B1700003600&q-header-list=host&q-url-param-list=&q-signature=d0a10505a3d26d0f315826d8579e637632962c86";
+        let input = CheckInput {
+            url: url.into(),
+            method: "GET".into(),
+            headers: vec![],
+            access_key: "AKIDEXAMPLE".into(),
+            secret_key: "EXAMPLEcosSecretKey0123456789abcd".into(),
+            region: "ap-guangzhou".into(),
+            domain: None,
+            at: Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap()),
+            canonical_request: None,
+        };
+        let report = check(&input).unwrap();
+        assert!(report.accepted, "{}", report.text);
+        assert!(report.text.contains("as cos-query by AKIDEXAMPLE"), "{}", report.text);
+        let tampered = CheckInput {
+            url: url.replace("a%20b", "a%20B"),
+            canonical_request: Some("get\n/dir/a b+c~é.txt\n\nhost=examplebucket-1250000000.127.0.0.1\n".into()),
+            ..input
+        };
+        let report = check(&tampered).unwrap();
+        assert!(!report.accepted);
+        assert!(report.text.contains("code: SignatureDoesNotMatch"), "{}", report.text);
+        assert!(report.text.contains("message: The Signature you specified is invalid."), "{}", report.text);
+        assert!(
+            report.text.contains(
+                "first difference: line 2, column 8: COS expects \"B+c~é.txt\", the presigner has \"b+c~é.txt\""
+            ),
             "{}",
             report.text
         );

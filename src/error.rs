@@ -314,6 +314,55 @@ impl S3Error {
 
     /// Turns the error into S3's response; HEAD responses carry no body, as on S3.
     pub fn into_response(self, method: &Method, request_id: &str) -> Response<Body> {
+        self.render(method, |e, name| {
+            let mut w = XmlWriter::new();
+            w.open("Error");
+            w.elem("Code", name);
+            // S3 sends some errors without a message (an unknown canned ACL, as recorded against AWS).
+            if !e.message.is_empty() {
+                w.elem("Message", &e.message);
+            }
+            for (k, v) in &e.extras {
+                w.elem(k, v);
+            }
+            w.elem("RequestId", request_id);
+            w.elem("HostId", &host_id(request_id));
+            w.close("Error");
+            w.finish()
+        })
+    }
+
+    /// Turns the error into Tencent COS's response, for requests signed the COS way: `Code`,
+    /// `Message`, `Resource` (host and path), `RequestId`, `TraceId`, then the COS extras, with
+    /// `x-cos-request-id` and `x-cos-trace-id` headers. The SDKs need every one of the five.
+    /// <https://intl.cloud.tencent.com/document/api/436/7730>
+    pub fn into_cos_response(self, method: &Method, request_id: &str, resource: &str) -> Response<Body> {
+        let trace_id = host_id(request_id);
+        let mut resp = self.render(method, |e, name| {
+            let mut w = XmlWriter::new();
+            w.open("Error");
+            w.elem("Code", name);
+            w.elem("Message", if e.message.is_empty() { name } else { &e.message });
+            w.elem("Resource", resource);
+            w.elem("RequestId", request_id);
+            w.elem("TraceId", &trace_id);
+            for (k, v) in e.extras.iter().filter(|(k, _)| COS_EXTRAS.contains(k)) {
+                w.elem(k, v);
+            }
+            w.close("Error");
+            w.finish()
+        });
+        let h = resp.headers_mut();
+        for (name, value) in [("x-cos-request-id", request_id), ("x-cos-trace-id", trace_id.as_str())] {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(name, v);
+            }
+        }
+        resp
+    }
+
+    /// The response with the status, the headers and, unless HEAD or 304, the `document`.
+    fn render(self, method: &Method, document: impl FnOnce(&S3Error, &'static str) -> Bytes) -> Response<Body> {
         let (name, status) = self.code.name_and_status();
         if status.is_server_error() {
             tracing::error!(code = name, message = %self.message, source = ?self.source, "request failed");
@@ -323,20 +372,7 @@ impl S3Error {
         let body = if *method == Method::HEAD || status == StatusCode::NOT_MODIFIED {
             Bytes::new()
         } else {
-            let mut w = XmlWriter::new();
-            w.open("Error");
-            w.elem("Code", name);
-            // S3 sends some errors without a message (an unknown canned ACL, as recorded against AWS).
-            if !self.message.is_empty() {
-                w.elem("Message", &self.message);
-            }
-            for (k, v) in &self.extras {
-                w.elem(k, v);
-            }
-            w.elem("RequestId", request_id);
-            w.elem("HostId", &host_id(request_id));
-            w.close("Error");
-            w.finish()
+            document(&self, name)
         };
         let mut resp = Response::new(full(body.clone()));
         *resp.status_mut() = status;
@@ -353,6 +389,10 @@ impl S3Error {
         resp
     }
 }
+
+/// The extra elements a COS error document carries: the strings a signature was computed over,
+/// and the server's time for time errors.
+const COS_EXTRAS: [&str; 3] = ["StringToSign", "FormatString", "ServerTime"];
 
 /// The `x-amz-id-2` / `HostId` value derived from the request id.
 pub fn host_id(request_id: &str) -> String {

@@ -33,6 +33,9 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     }
     let query = auth::parse_query(parts.uri.query().unwrap_or(""));
     let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
+    // A request signed the Tencent COS way gets COS's error documents and request-id header.
+    let cos =
+        auth::cos::presented(&parts.headers, &query).then(|| format!("{}{}", host.unwrap_or(""), parts.uri.path()));
     let routed = router::route_request(
         &parts.method,
         host,
@@ -49,10 +52,16 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
         (Ok(Op::CorsPreflight), _) | (_, false) => None,
         _ => routed.bucket().map(str::to_string),
     };
-    let mut resp = match process(state, &parts, &query, body, routed, request_id).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(&parts.method, request_id),
+    let mut resp = match (process(state, &parts, &query, body, routed, request_id).await, &cos) {
+        (Ok(r), _) => r,
+        (Err(e), Some(resource)) => e.into_cos_response(&parts.method, request_id, resource),
+        (Err(e), None) => e.into_response(&parts.method, request_id),
     };
+    if cos.is_some() {
+        if let Ok(v) = http::HeaderValue::from_str(request_id) {
+            resp.headers_mut().insert("x-cos-request-id", v);
+        }
+    }
     if let Some(bucket) = cors_bucket {
         cors::decorate(state, &parts.method, &parts.headers, &bucket, &mut resp).await;
     }

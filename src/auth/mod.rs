@@ -4,12 +4,14 @@
 //! with S3's error or returns [`Verified`]: who signed it and how its payload must be checked.
 //! `header.rs` holds SigV4 in the `Authorization` header, `presigned.rs` SigV4 in the query string,
 //! `chunked.rs` the aws-chunked payload that header auth can announce, `sigv2.rs` Signature
-//! Version 2 (header and query), `canonical.rs` the pure signing functions, `credentials.rs` the
-//! keys, `clock.rs` the server's time and `log.rs` the auth decision log.
+//! Version 2 (header and query), `cos.rs` Tencent COS's q-sign scheme (header and query),
+//! `canonical.rs` the pure signing functions, `credentials.rs` the keys, `clock.rs` the server's
+//! time and `log.rs` the auth decision log.
 
 pub mod canonical;
 pub mod chunked;
 pub mod clock;
+pub mod cos;
 pub mod credentials;
 mod header;
 pub mod log;
@@ -110,6 +112,8 @@ impl AuthType {
 pub enum SignatureVersion {
     V2,
     V4,
+    /// Tencent COS's `q-sign-algorithm=sha1`.
+    Cos,
 }
 
 impl SignatureVersion {
@@ -118,6 +122,8 @@ impl SignatureVersion {
         match self {
             SignatureVersion::V2 => "AWS",
             SignatureVersion::V4 => "AWS4-HMAC-SHA256",
+            // S3 has no value for COS signatures; this server's name for them.
+            SignatureVersion::Cos => "COS-SHA1",
         }
     }
 }
@@ -214,6 +220,10 @@ pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) ->
             ));
         }
         let value = String::from_utf8_lossy(value.as_bytes());
+        if req.is_s3() && cos::is_header(value.as_bytes()) {
+            trace.mechanism = Some("cos-header");
+            return cos::verify(cfg, req, Some(&value), trace);
+        }
         if let (Some(credentials), true) = (value.strip_prefix("AWS "), req.is_s3()) {
             trace.mechanism = Some("header-v2");
             return sigv2::verify_header(cfg, req, credentials, trace);
@@ -228,6 +238,10 @@ pub fn verify(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) ->
     if req.is_s3() && params.iter().any(|(n, _)| n == "Signature" || n == "AWSAccessKeyId") {
         trace.mechanism = Some("query-v2");
         return sigv2::verify_query(cfg, req, trace);
+    }
+    if req.is_s3() && cos::is_query(params) {
+        trace.mechanism = Some("cos-query");
+        return cos::verify(cfg, req, None, trace);
     }
     trace.mechanism = Some("anonymous");
     Ok(Verified::anonymous())

@@ -40,6 +40,14 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The prefix of user metadata in responses: `x-cos-meta-` for requests signed the COS way.
+    pub fn metadata_prefix(&self) -> &'static str {
+        match self.verified.signature_version {
+            Some(crate::auth::SignatureVersion::Cos) => "x-cos-meta-",
+            _ => "x-amz-meta-",
+        }
+    }
+
     /// A request header as UTF-8. For presigned requests, a signed query parameter of the same
     /// name stands in for a missing `x-amz-*` or `If-*` header, as on S3 (SDKs hoist metadata,
     /// storage class and conditionals into the query).
@@ -54,12 +62,14 @@ impl Ctx<'_> {
         None
     }
 
-    /// Every `x-amz-meta-*` entry (name lowercase, prefix removed), from headers and, for presigned
-    /// requests, from the query.
+    /// Every `x-amz-meta-*` (or COS `x-cos-meta-*`) entry (name lowercase, prefix removed), from
+    /// headers and, for presigned requests, from the query.
     pub fn user_metadata(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         for (name, value) in &self.parts.headers {
-            if let Some(n) = name.as_str().strip_prefix("x-amz-meta-") {
+            // Tencent COS SDKs send the same metadata as `x-cos-meta-*`.
+            let n = name.as_str().strip_prefix("x-amz-meta-").or_else(|| name.as_str().strip_prefix("x-cos-meta-"));
+            if let Some(n) = n {
                 // Bytes as S3 reads headers (ISO-8859-1), never a lossy substitute.
                 let v = crate::auth::canonical::latin1(value.as_bytes());
                 match out.iter_mut().find(|(k, _)| k == n) {

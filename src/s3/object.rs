@@ -175,8 +175,9 @@ pub async fn handle_get_object(
     for (name, value) in &meta.headers {
         set_header(&mut resp, name, value);
     }
+    let prefix = ctx.metadata_prefix();
     for (name, value) in &meta.user_meta {
-        set_header(&mut resp, &format!("x-amz-meta-{name}"), &metadata_header_value(value));
+        set_header(&mut resp, &format!("{prefix}{name}"), &metadata_header_value(value));
     }
     for (param, header) in RESPONSE_OVERRIDES {
         if let Some(v) = ctx.query(param) {

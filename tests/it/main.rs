@@ -11,6 +11,7 @@ mod buckets;
 mod checksums;
 mod common;
 mod cors;
+mod cos;
 mod crash;
 mod errors;
 mod hardening;
