@@ -128,7 +128,36 @@ def record():
     return add
 
 
+# The presigner matrix (test_presigner_matrix.py): sdk -> {case: "pass" | "FAIL …" | "n/a (…)"},
+# and sdk -> quirks seen; printed as one table at the end.
+MATRIX_CASES = ["keys", "ct sent", "ct missing", "query", "expiry", "virtual", "post"]
+MATRIX = {}
+QUIRKS = {}
+
+
+def matrix_summary(terminalreporter):
+    if not MATRIX:
+        return
+    terminalreporter.section("presigner matrix (each case sent raw to s3strict)")
+    width = max(len(s) for s in MATRIX)
+    terminalreporter.write_line(" " * width + "  " + "  ".join(f"{c:<10}" for c in MATRIX_CASES))
+    notes = []
+    for sdk, row in MATRIX.items():
+        cells = []
+        for case in MATRIX_CASES:
+            v = row.get(case, "")
+            cells.append(f"{v.split(' ')[0]:<10}")
+            if v != "pass":
+                notes.append(f"{sdk} / {case}: {v}")
+        terminalreporter.write_line(f"{sdk:<{width}}  " + "  ".join(cells))
+    for sdk, quirks in QUIRKS.items():
+        notes.extend(f"{sdk}: {q}" for q in quirks)
+    for n in notes:
+        terminalreporter.write_line(f"  {n}")
+
+
 def pytest_terminal_summary(terminalreporter):
+    matrix_summary(terminalreporter)
     if not INTEROP:
         return
     terminalreporter.section("interop round trips (bytes and ETag compared)")
