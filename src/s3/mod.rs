@@ -40,11 +40,17 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Whether the request was signed the Tencent COS way.
+    pub fn is_cos(&self) -> bool {
+        self.verified.signature_version == Some(crate::auth::SignatureVersion::Cos)
+    }
+
     /// The prefix of user metadata in responses: `x-cos-meta-` for requests signed the COS way.
     pub fn metadata_prefix(&self) -> &'static str {
-        match self.verified.signature_version {
-            Some(crate::auth::SignatureVersion::Cos) => "x-cos-meta-",
-            _ => "x-amz-meta-",
+        if self.is_cos() {
+            "x-cos-meta-"
+        } else {
+            "x-amz-meta-"
         }
     }
 

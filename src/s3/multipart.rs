@@ -164,10 +164,13 @@ pub async fn handle_upload_part(
             )));
         }
     }
-    let (blob, sum) = receive_body(ctx, body, Some(algorithm)).await?;
-    let part = store_part(ctx, (bucket, key, upload_id), part_number, blob, sum).await?;
+    let received = receive_body(ctx, body, Some(algorithm)).await?;
+    let part = store_part(ctx, (bucket, key, upload_id), part_number, received.blob, received.checksum).await?;
     let mut resp = super::empty_response(StatusCode::OK);
     set_header(&mut resp, "etag", &part.etag);
+    if let Some(crc) = &received.cos_crc64 {
+        set_header(&mut resp, super::upload::COS_CRC64_HEADER, crc);
+    }
     if let (Some(_), Some(sum)) = (upload.checksum_algorithm, &part.checksum) {
         set_header(&mut resp, sum.algorithm.header(), &sum.value);
     }

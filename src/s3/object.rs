@@ -16,7 +16,7 @@ use super::conditional::{parse_range, ByteRange, Conditions};
 use super::payload::PayloadReader;
 use super::upload::{
     check_copy_source_conditions, check_md5, check_metadata_size, content_md5, copy_into_blob, headers_from_request,
-    receive_body, set_checksum_headers, validate_key,
+    receive_body, set_checksum_headers, validate_key, COS_CRC64_HEADER,
 };
 use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
 use crate::body::Body;
@@ -52,14 +52,19 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Req
     check_metadata_size(&user_meta)?;
     ctx.state.store.require_bucket(bucket).await?;
     let written = request_write_acl(ctx, "s3:PutObject", key)?;
-    let (blob, sum) = receive_body(ctx, body, None).await?;
+    let received = receive_body(ctx, body, None).await?;
+    let blob = received.blob;
+    let mut headers = headers_from_request(ctx);
+    if let Some(crc) = &received.cos_crc64 {
+        headers.push((COS_CRC64_HEADER.to_string(), crc.clone()));
+    }
     let meta = ObjectMeta {
         key: key.to_string(),
         etag: blob.etag(),
         last_modified_ms: ctx.now_ms(),
-        headers: headers_from_request(ctx),
+        headers,
         user_meta,
-        checksum: Some(sum),
+        checksum: Some(received.checksum),
         owner: written.owner,
         acl: written.acl,
         ..Default::default()
@@ -69,6 +74,9 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Req
     set_header(&mut resp, "etag", &meta.etag);
     if let Some(sum) = &meta.checksum {
         set_checksum_headers(&mut resp, sum);
+    }
+    if let Some(crc) = &received.cos_crc64 {
+        set_header(&mut resp, COS_CRC64_HEADER, crc);
     }
     Ok(resp)
 }
@@ -173,7 +181,10 @@ pub async fn handle_get_object(
     let mut resp = Response::new(body);
     object_headers(&mut resp, &meta);
     for (name, value) in &meta.headers {
-        set_header(&mut resp, name, value);
+        // What only COS answers (its CRC-64) is for COS requests.
+        if ctx.is_cos() || !name.starts_with("x-cos-") {
+            set_header(&mut resp, name, value);
+        }
     }
     let prefix = ctx.metadata_prefix();
     for (name, value) in &meta.user_meta {

@@ -117,15 +117,24 @@ fn announced_size(ctx: &Ctx<'_>) -> S3Result<u64> {
     Ok(size)
 }
 
+/// A request body written to a blob, not yet published.
+pub struct Received {
+    pub blob: FinishedBlob,
+    /// Its checksum in the algorithm asked for.
+    pub checksum: Checksum,
+    /// For COS-signed requests, the body's CRC-64/XZ in decimal: COS answers it as
+    /// `x-cos-hash-crc64ecma`, and the COS Go SDK fails an upload without it.
+    pub cos_crc64: Option<String>,
+}
+
+/// The header in which COS returns an object's CRC-64 (ECMA-182 polynomial, as Go's `crc64.ECMA`).
+pub const COS_CRC64_HEADER: &str = "x-cos-hash-crc64ecma";
+
 /// Reads the request body into a new blob, checking its announced size, the payload signature
 /// or hash, `Content-MD5` and the announced flexible checksum. Returns the blob and its checksum
 /// in `store` (default: the announced algorithm, else CRC64NVME). Nothing is published; a failure
 /// leaves nothing behind.
-pub async fn receive_body(
-    ctx: &Ctx<'_>,
-    body: ReqBody,
-    store: Option<Algorithm>,
-) -> S3Result<(FinishedBlob, Checksum)> {
+pub async fn receive_body(ctx: &Ctx<'_>, body: ReqBody, store: Option<Algorithm>) -> S3Result<Received> {
     let size = announced_size(ctx)?;
     let md5 = content_md5(ctx)?;
     let announced = checksum::announced(|n| ctx.header(n))?;
@@ -133,8 +142,12 @@ pub async fn receive_body(
     let mut sums = BodyChecksum::new(announced, store);
     let mut reader = PayloadReader::new(body, &ctx.verified.payload);
     let mut writer = ctx.state.store.new_blob().await?;
+    let mut cos_crc = ctx.is_cos().then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Xz));
     while let Some(data) = reader.next().await? {
         sums.update(&data);
+        if let Some(crc) = cos_crc.as_mut() {
+            crc.update(&data);
+        }
         writer.write(&data).await?;
         if writer.size() > size {
             return Err(S3Error::new(ErrorCode::IncompleteBody));
@@ -146,8 +159,8 @@ pub async fn receive_body(
     }
     let blob = writer.finish().await?;
     check_md5(md5, &blob.md5)?;
-    let sum = sums.finish(&end.trailers)?;
-    Ok((blob, sum))
+    let checksum = sums.finish(&end.trailers)?;
+    Ok(Received { blob, checksum, cos_crc64: cos_crc.map(|c| c.finalize().to_string()) })
 }
 
 /// `x-amz-checksum-<algorithm>` and `x-amz-checksum-type` for a stored checksum.

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{HeaderValue, Request, Response};
+use http::{Extensions, HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -24,6 +24,7 @@ use crate::iam::Iam;
 pub use crate::state::AppState;
 use crate::storage::Store;
 
+mod case;
 pub mod conn;
 
 /// The most a connection buffers of a request's head.
@@ -34,6 +35,8 @@ pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
     max_connections: usize,
+    /// Put on every response so that header names are written in S3's case.
+    header_case: Extensions,
 }
 
 impl Server {
@@ -46,7 +49,13 @@ impl Server {
         let listener = TcpListener::bind(config.addr).await?;
         let mut config = config;
         config.addr = listener.local_addr()?;
-        Ok(Server { listener, state: Arc::new(AppState::new(config, store, Arc::new(iam))), max_connections })
+        let header_case = case::s3_header_case().await;
+        Ok(Server {
+            listener,
+            state: Arc::new(AppState::new(config, store, Arc::new(iam))),
+            max_connections,
+            header_case,
+        })
     }
 
     /// The address actually bound (the real port when 0 was asked for).
@@ -97,11 +106,17 @@ impl Server {
             backoff.succeeded();
             let state = self.state.clone();
             let stall = state.config.stall_timeout;
+            let header_case = self.header_case.clone();
             let service = service_fn(move |req: Request<Incoming>| {
                 let state = state.clone();
+                let header_case = header_case.clone();
                 let mut req = req.map(|b| ReqBody::new(b, stall));
                 req.extensions_mut().insert(PeerAddr(peer.ip()));
-                async move { Ok::<_, Infallible>(handle(state, req).await) }
+                async move {
+                    let mut resp = handle(state, req).await;
+                    resp.extensions_mut().extend(header_case);
+                    Ok::<_, Infallible>(resp)
+                }
             });
             // Headers beyond 64 KiB get hyper's bare 431; up to that, S3's own error (8 KiB). The
             // header-read timer runs from when the server waits for a request head, so it also

@@ -307,13 +307,18 @@ async fn cos_requests_go_through_the_same_pipeline() {
     let r = s.raw("PUT", "/doc.txt", &headers, b"hello").await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.header("x-cos-request-id").is_some());
+    // COS's CRC-64 of the body (ECMA-182 reflected, as Go's crc64.ECMA), which the Go SDK checks.
+    assert_eq!(r.header("x-cos-hash-crc64ecma"), Some("11177612005948864433"));
     let head_auth = cos_sign("HEAD", "/doc.txt", &[], &[("host", &host)], admin, now_window(60));
     let r = s.raw("HEAD", "/doc.txt", &[("host", &host), ("authorization", &head_auth)], b"").await;
     assert_eq!((r.status, r.header("x-cos-meta-author")), (200, Some("A B")));
     assert_eq!(r.header("x-amz-meta-author"), None);
+    assert_eq!(r.header("x-cos-hash-crc64ecma"), Some("11177612005948864433"));
     // An S3 client reads the same metadata the S3 way.
     let out = s.client().head_object().bucket("media-1250000000").key("doc.txt").send().await.unwrap();
     assert_eq!(out.metadata().unwrap().get("author").map(String::as_str), Some("A B"));
+    let r = s.signed(SignedRequest::new("HEAD", "/media-1250000000/doc.txt")).await;
+    assert_eq!(r.header("x-cos-hash-crc64ecma"), None, "COS's own headers are for COS requests");
 
     // A user whose policy allows only reading: its COS-signed GET works, its PUT is denied.
     let reader = ("AKIDREADER", "reader-secret");

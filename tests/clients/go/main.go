@@ -1,8 +1,9 @@
-// The Go presigners of the presigner matrix (tests/clients/python/test_presigner_matrix.py):
-// one JSON request per line on stdin, one JSON answer per line on stdout; see
-// tests/clients/js/presign-driver.js for the fields. SDKs: "go-v2" (aws-sdk-go-v2
+// The Go clients of the client suites: one JSON request per line on stdin, one JSON answer per
+// line on stdout. The presigners of the presigner matrix (tests/clients/python/
+// test_presigner_matrix.py; fields in tests/clients/js/presign-driver.js): "go-v2" (aws-sdk-go-v2
 // s3.NewPresignClient: PresignGetObject, PresignPutObject, PresignPostObject) and "minio-go"
-// (PresignedGetObject, PresignedPutObject, PresignHeader, PresignedPostPolicy).
+// (PresignedGetObject, PresignedPutObject, PresignHeader, PresignedPostPolicy). And "cos-go", the
+// Tencent COS Go SDK, for tests/clients/python/test_cos_sdks.py (see cosGo).
 package main
 
 import (
@@ -10,9 +11,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/minio/minio-go/v7"
 	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/tencentyun/cos-go-sdk-v5"
 )
 
 const (
@@ -28,19 +33,30 @@ const (
 )
 
 type request struct {
-	SDK                 string `json:"sdk"`
-	Op                  string `json:"op"`
-	Endpoint            string `json:"endpoint"`
-	Region              string `json:"region"`
-	Bucket              string `json:"bucket"`
-	Key                 string `json:"key"`
-	Expires             int    `json:"expires"`
-	ContentType         string `json:"content_type"`
-	ResponseContentType string `json:"response_content_type"`
-	Style               string `json:"style"`
+	SDK                 string            `json:"sdk"`
+	Connect             string            `json:"connect"`
+	Host                string            `json:"host"`
+	Body                string            `json:"body"`
+	Meta                map[string]string `json:"meta"`
+	SecretID            string            `json:"secret_id"`
+	SecretKey           string            `json:"secret_key"`
+	Op                  string            `json:"op"`
+	Endpoint            string            `json:"endpoint"`
+	Region              string            `json:"region"`
+	Bucket              string            `json:"bucket"`
+	Key                 string            `json:"key"`
+	Expires             int               `json:"expires"`
+	ContentType         string            `json:"content_type"`
+	ResponseContentType string            `json:"response_content_type"`
+	Style               string            `json:"style"`
 }
 
 type answer struct {
+	Status      int               `json:"status,omitempty"`
+	Body        string            `json:"body,omitempty"`
+	Code        string            `json:"code,omitempty"`
+	Message     string            `json:"message,omitempty"`
+	RequestID   string            `json:"request_id,omitempty"`
 	URL         string            `json:"url,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Fields      map[string]string `json:"fields,omitempty"`
@@ -190,6 +206,8 @@ func main() {
 				a, err = goV2(ctx, r)
 			case "minio-go":
 				a, err = minioGo(ctx, r)
+			case "cos-go":
+				a, err = cosGo(ctx, r)
 			default:
 				err = fmt.Errorf("unknown sdk %q", r.SDK)
 			}
@@ -201,4 +219,68 @@ func main() {
 			os.Exit(1)
 		}
 	}
+}
+
+// cosGo drives the COS Go SDK against the bucket URL http://HOST, connecting to CONNECT (the
+// bucket's host name does not resolve): ops put, get, head, delete (Authorization header) and
+// presign-get, presign-put. Service errors come back as status, code, message and request id.
+func cosGo(ctx context.Context, r request) (answer, error) {
+	bucketURL, err := url.Parse("http://" + r.Host)
+	if err != nil {
+		return answer{}, err
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second}
+	transport := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, r.Connect)
+	}}
+	client := cos.NewClient(&cos.BaseURL{BucketURL: bucketURL}, &http.Client{
+		Transport: &cos.AuthorizationTransport{SecretID: r.SecretID, SecretKey: r.SecretKey, Transport: transport},
+	})
+	var resp *cos.Response
+	switch r.Op {
+	case "put":
+		headers := &cos.ObjectPutHeaderOptions{ContentType: r.ContentType}
+		if len(r.Meta) > 0 {
+			meta := http.Header{}
+			for k, v := range r.Meta {
+				meta.Set("x-cos-meta-"+k, v)
+			}
+			headers.XCosMetaXXX = &meta
+		}
+		resp, err = client.Object.Put(ctx, r.Key, strings.NewReader(r.Body), &cos.ObjectPutOptions{ObjectPutHeaderOptions: headers})
+	case "get":
+		resp, err = client.Object.Get(ctx, r.Key, nil)
+	case "head":
+		resp, err = client.Object.Head(ctx, r.Key, nil)
+	case "delete":
+		resp, err = client.Object.Delete(ctx, r.Key)
+	case "presign-get", "presign-put":
+		method := http.MethodGet
+		if r.Op == "presign-put" {
+			method = http.MethodPut
+		}
+		signed, err := client.Object.GetPresignedURL(ctx, method, r.Key, r.SecretID, r.SecretKey, time.Duration(r.Expires)*time.Second, nil)
+		if err != nil {
+			return answer{}, err
+		}
+		return answer{URL: signed.String()}, nil
+	default:
+		return answer{}, fmt.Errorf("unknown op %q", r.Op)
+	}
+	if err != nil {
+		if e, ok := cos.IsCOSError(err); ok {
+			return answer{Status: e.Response.StatusCode, Code: e.Code, Message: e.Message, RequestID: e.RequestID}, nil
+		}
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return answer{}, err
+	}
+	headers := map[string]string{}
+	for k, v := range resp.Header {
+		headers[strings.ToLower(k)] = v[0]
+	}
+	return answer{Status: resp.StatusCode, Body: string(body), Headers: headers}, nil
 }

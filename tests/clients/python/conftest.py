@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 AK = "AKIAIOSFODNN7EXAMPLE"
 SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
@@ -100,6 +101,46 @@ class Response:
         assert d["Message"] == message, self.body
         assert d["RequestId"] == self.headers.get("x-amz-request-id")
         return elements
+
+
+class Driver:
+    """A presigner process speaking the line protocol."""
+
+    def __init__(self, argv, cwd=None, env=None):
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+
+    def __call__(self, request):
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        assert line, f"presigner {request['sdk']} exited"
+        return json.loads(line)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def built(env_name, build):
+    """The path an earlier build step exported in `env_name`, else built now."""
+    return os.environ.get(env_name) or build()
+
+
+def build_go():
+    out = os.path.join(ROOT, "target", "clients", "go-presign")
+    subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(ROOT, "tests", "clients", "go"), check=True)
+    return out
+
+
+def build_java():
+    script = os.path.join(ROOT, "tests", "clients", "java", "build")
+    return subprocess.run([script], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def build_rust():
+    subprocess.run(["cargo", "build", "--locked", "--example", "presign-driver"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, "target", "debug", "examples", "presign-driver")
 
 
 @pytest.fixture

@@ -22,53 +22,11 @@ import uuid
 
 import pytest
 
-from conftest import AK, MATRIX, MATRIX_CASES as CASES, QUIRKS, REGION, SK, Server
+from conftest import AK, MATRIX, MATRIX_CASES as CASES, QUIRKS, REGION, ROOT, SK, Driver, Server, built, build_go, build_java, build_rust
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 BUCKET = "matrix"
 KEYS = ["plain.txt", "a b.txt", "a+b.txt", "a~b.txt", "日本/é.txt", "a//b.txt", "100%.txt"]
 MISMATCH = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
-
-
-class Driver:
-    """A presigner process speaking the line protocol."""
-
-    def __init__(self, argv, cwd=None, env=None):
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
-
-    def __call__(self, request):
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        assert line, f"presigner {request['sdk']} exited"
-        return json.loads(line)
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-
-
-def built(env_name, build):
-    """The path an earlier build step exported in `env_name`, else built now."""
-    return os.environ.get(env_name) or build()
-
-
-def build_go():
-    out = os.path.join(ROOT, "target", "clients", "go-presign")
-    subprocess.run(["go", "build", "-o", out, "."], cwd=os.path.join(ROOT, "tests", "clients", "go"), check=True)
-    return out
-
-
-def build_java():
-    script = os.path.join(ROOT, "tests", "clients", "java", "build")
-    return subprocess.run([script], check=True, capture_output=True, text=True).stdout.strip()
-
-
-def build_rust():
-    subprocess.run(["cargo", "build", "--locked", "--example", "presign-driver"], cwd=ROOT, check=True)
-    return os.path.join(ROOT, "target", "debug", "examples", "presign-driver")
 
 
 @pytest.fixture(scope="module")
