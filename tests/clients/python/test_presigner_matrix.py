@@ -155,7 +155,8 @@ def note_quirks(sdk, op, key, answer):
     names = [n for n, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
     extra = [n for n in names if n not in STANDARD_PARAMS and not n.startswith("response-")]
     if extra:
-        quirk(sdk, f"adds {', '.join(extra)} to {op.upper()} URLs (signed)")
+        signed = " (signed)" if sigv4(answer["url"]) else ""
+        quirk(sdk, f"adds {', '.join(extra)} to {op.upper()} URLs{signed}")
     expected = urllib.parse.quote(key, safe="/~")
     if not parts.path.endswith("/" + expected):
         quirk(sdk, f"sends key {key.split('/', 2)[-1]!r} as {parts.path.split('/', 3)[-1]!r}")
