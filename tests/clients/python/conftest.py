@@ -107,18 +107,25 @@ class Driver:
     """A presigner process speaking the line protocol."""
 
     def __init__(self, argv, cwd=None, env=None):
+        # stderr is left to pytest's capture, shown when a test fails.
         self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+                                     text=True, encoding="utf-8")
 
     def __call__(self, request):
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            raise AssertionError(f"presigner {request['sdk']} exited")
         line = self.proc.stdout.readline()
         assert line, f"presigner {request['sdk']} exited"
         return json.loads(line)
 
     def close(self):
-        self.proc.stdin.close()
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
         self.proc.wait(timeout=30)
 
 
