@@ -79,6 +79,7 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
         region: input.region.clone(),
         credentials: Credentials::single(&input.access_key, &input.secret_key),
         clock,
+        domain: input.domain.clone(),
     };
     let raw_path = uri.path();
     let raw_query = uri.query().unwrap_or("");

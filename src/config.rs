@@ -116,6 +116,10 @@ pub struct ServeArgs {
     /// open-file limit is lower]
     #[arg(long, env = "S3STRICT_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// Add the cause of a signature mismatch to the error document (an element after S3's own);
+    /// `false` keeps error bodies byte-for-byte S3's. The `x-s3strict-cause` header stays. [default: true]
+    #[arg(long, env = "S3STRICT_ERROR_CAUSE", num_args = 0..=1, default_missing_value = "true")]
+    pub error_cause: Option<bool>,
     /// TOML file with any of the settings above (snake_case names), and the identities:
     /// `[[accounts]]`, `[[users]]`, `[[roles]]`.
     #[arg(long, env = "S3STRICT_CONFIG")]
@@ -197,6 +201,7 @@ struct FileSettings {
     idle_timeout: Option<u64>,
     stall_timeout: Option<u64>,
     max_connections: Option<usize>,
+    error_cause: Option<bool>,
     #[serde(default)]
     accounts: Vec<AccountSettings>,
     #[serde(default)]
@@ -228,6 +233,8 @@ pub struct Config {
     pub stall_timeout: Duration,
     /// Connections served at once; `None` derives it from the open-file limit.
     pub max_connections: Option<usize>,
+    /// Whether error documents carry the cause of a signature mismatch.
+    pub error_cause: bool,
     /// Further accounts, users and roles (from the config file).
     pub accounts: Vec<AccountSettings>,
     pub users: Vec<UserSettings>,
@@ -251,6 +258,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(30),
             stall_timeout: Duration::from_secs(20),
             max_connections: None,
+            error_cause: true,
             accounts: Vec::new(),
             users: Vec::new(),
             roles: Vec::new(),
@@ -299,6 +307,7 @@ impl Config {
             idle_timeout: args.idle_timeout.or(file.idle_timeout).map_or(d.idle_timeout, Duration::from_secs),
             stall_timeout: args.stall_timeout.or(file.stall_timeout).map_or(d.stall_timeout, Duration::from_secs),
             max_connections: args.max_connections.or(file.max_connections),
+            error_cause: args.error_cause.or(file.error_cause).unwrap_or(d.error_cause),
             accounts: file.accounts,
             users: file.users,
             roles: file.roles,

@@ -260,7 +260,15 @@ pub struct S3Error {
     /// Extra response headers (e.g. `x-amz-bucket-region`).
     pub headers: Vec<(&'static str, String)>,
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Why a signature did not match, when s3strict could tell: sent in an extra element after
+    /// S3's own ones (unless `cause_in_body` is off) and in `x-s3strict-cause`.
+    pub cause: Option<String>,
+    pub cause_in_body: bool,
 }
+
+/// The element and header that carry a mismatch's cause.
+pub const CAUSE_ELEMENT: &str = "S3strictCause";
+pub const CAUSE_HEADER: &str = "x-s3strict-cause";
 
 impl S3Error {
     /// An error with S3's default message for `code`.
@@ -270,7 +278,15 @@ impl S3Error {
 
     /// An error with a message of its own.
     pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
-        S3Error { code, message: message.into(), extras: Vec::new(), headers: Vec::new(), source: None }
+        S3Error {
+            code,
+            message: message.into(),
+            extras: Vec::new(),
+            headers: Vec::new(),
+            source: None,
+            cause: None,
+            cause_in_body: true,
+        }
     }
 
     /// Adds an extra XML element after `Message`.
@@ -327,6 +343,9 @@ impl S3Error {
             }
             w.elem("RequestId", request_id);
             w.elem("HostId", &host_id(request_id));
+            if let (Some(cause), true) = (&e.cause, e.cause_in_body) {
+                w.elem(CAUSE_ELEMENT, cause);
+            }
             w.close("Error");
             w.finish()
         })
@@ -348,6 +367,9 @@ impl S3Error {
             w.elem("TraceId", &trace_id);
             for (k, v) in e.extras.iter().filter(|(k, _)| COS_EXTRAS.contains(k)) {
                 w.elem(k, v);
+            }
+            if let (Some(cause), true) = (&e.cause, e.cause_in_body) {
+                w.elem(CAUSE_ELEMENT, cause);
             }
             w.close("Error");
             w.finish()
@@ -386,8 +408,23 @@ impl S3Error {
                 h.insert(k, v);
             }
         }
+        if let Some(cause) = &self.cause {
+            // Header values are visible ASCII: anything else is percent-encoded.
+            let ascii: String = cause
+                .chars()
+                .map(|c| if c.is_ascii_graphic() || c == ' ' { c.to_string() } else { percent_encode_char(c) })
+                .collect();
+            if let Ok(v) = HeaderValue::from_str(&ascii) {
+                h.insert(CAUSE_HEADER, v);
+            }
+        }
         resp
     }
+}
+
+fn percent_encode_char(c: char) -> String {
+    let mut buf = [0u8; 4];
+    c.encode_utf8(&mut buf).bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
 /// The extra elements a COS error document carries: the strings a signature was computed over,

@@ -54,8 +54,13 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     };
     let mut resp = match (process(state, &parts, &query, body, routed, request_id).await, &cos) {
         (Ok(r), _) => r,
-        (Err(e), Some(resource)) => e.into_cos_response(&parts.method, request_id, resource),
-        (Err(e), None) => e.into_response(&parts.method, request_id),
+        (Err(mut e), cos) => {
+            e.cause_in_body = state.config.error_cause;
+            match cos {
+                Some(resource) => e.into_cos_response(&parts.method, request_id, resource),
+                None => e.into_response(&parts.method, request_id),
+            }
+        }
     };
     if cos.is_some() {
         if let Ok(v) = http::HeaderValue::from_str(request_id) {

@@ -26,6 +26,7 @@ impl AppState {
             region: config.region.clone(),
             credentials: Credentials::new(iam),
             clock: Clock::new(config.clock),
+            domain: config.domain.clone(),
         };
         AppState { config, auth, store, auth_log: AuthLog::default() }
     }

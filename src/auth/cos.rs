@@ -237,6 +237,7 @@ fn check_signature(
     };
     let provided = provided.to_ascii_lowercase();
     let first = compute(&headers);
+    let received_headers = headers.clone();
     if path.is_some() && signatures_equal(&first.signature, &provided) {
         return Ok(());
     }
@@ -250,9 +251,88 @@ fn check_signature(
         }
     }
     tracing::debug!(http_string = %first.http_string, string_to_sign = %first.string_to_sign, "COS signature mismatch");
-    Err(S3Error::with_message(ErrorCode::SignatureDoesNotMatch, MISMATCH)
+    let cause = super::diagnose::allowed().then(|| {
+        let variant = |method: &str, path: &str, headers: &[(String, Vec<u8>)], secret: &str| {
+            let http_string = format!(
+                "{}\n{path}\n{}\n{}\n",
+                method.to_lowercase(),
+                pairs(param_list, &params),
+                pairs(header_list, headers)
+            );
+            signatures_equal(&sign(secret, key_time, sign_time, http_string).signature, &provided)
+        };
+        let path = path.clone().unwrap_or_else(|| req.raw_path.to_string());
+        explain(req, &path, &received_headers, header_list, secret, &variant)
+            .unwrap_or_else(|| super::diagnose::UNEXPLAINED.to_string())
+    });
+    let mut e = S3Error::with_message(ErrorCode::SignatureDoesNotMatch, MISMATCH)
         .extra("StringToSign", first.string_to_sign)
-        .extra("FormatString", first.http_string))
+        .extra("FormatString", first.http_string);
+    e.cause = cause;
+    Err(e)
+}
+
+/// Whether a signature over (method, path, headers) with a secret is the one sent.
+type Variant<'a> = dyn Fn(&str, &str, &[(String, Vec<u8>)], &str) -> bool + 'a;
+
+/// The COS presigner mistakes: method, a Host signed with another port, a listed header sent with
+/// another value, a '+' meant as a space in the key, another secret. `variant` tells whether a
+/// signature over (method, path, headers) with a secret is the one sent.
+fn explain(
+    req: &AuthRequest<'_>,
+    path: &str,
+    headers: &[(String, Vec<u8>)],
+    header_list: &str,
+    secret: &str,
+    variant: &Variant<'_>,
+) -> Option<String> {
+    let method = req.method.as_str();
+    for m in ["GET", "PUT", "HEAD", "DELETE", "POST"] {
+        if m != method && variant(m, path, headers, secret) {
+            return Some(format!("the URL was signed for {m} and used for {method}"));
+        }
+    }
+    let with = |name: &str, value: &[u8]| {
+        let mut h = headers.to_vec();
+        match h.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.to_vec(),
+            None => h.push((name.to_string(), value.to_vec())),
+        }
+        h
+    };
+    let listed: Vec<String> = header_list.split(';').filter(|n| !n.is_empty()).map(str::to_ascii_lowercase).collect();
+    if listed.iter().any(|n| n == "host") {
+        let received = headers.iter().find(|(n, _)| n == "host").map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        let received = received.unwrap_or_default();
+        let name =
+            strip_port(received.as_bytes()).map_or(received.clone(), |h| String::from_utf8_lossy(h).into_owned());
+        for port in super::diagnose::HOST_PORTS {
+            let candidate = format!("{name}:{port}");
+            if candidate != received && variant(method, path, &with("host", candidate.as_bytes()), secret) {
+                return Some(format!("the URL was signed for host {candidate}, received {received}"));
+            }
+        }
+    }
+    for name in &listed {
+        let sent = headers.iter().find(|(n, _)| n == name).map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+        for candidate in super::diagnose::header_candidates(name, sent.as_deref().unwrap_or("")) {
+            if Some(&candidate) != sent.as_ref() && variant(method, path, &with(name, candidate.as_bytes()), secret) {
+                return Some(match &sent {
+                    Some(v) => format!("the header {name} was signed as {candidate:?} but sent as {v:?}"),
+                    None => format!("the signed header {name} was not sent; it was signed as {candidate:?}"),
+                });
+            }
+        }
+        if sent.is_none() {
+            return Some(format!("the header {name} is in q-header-list but was not sent"));
+        }
+    }
+    if path.contains('+') && variant(method, &path.replace('+', " "), headers, secret) {
+        return Some(
+            "the key was signed with a space where the URL has '+': send a space as %20 and a plus as %2B".into(),
+        );
+    }
+    None
 }
 
 /// `host:port` without `:port`; `None` when there is no port.

@@ -49,6 +49,8 @@ pub struct AuthLogEntry {
     /// On a signature mismatch: what the server computed.
     pub canonical_request: Option<String>,
     pub string_to_sign: Option<String>,
+    /// On a signature mismatch: the presigner mistake that explains it, when one does.
+    pub cause: Option<String>,
 }
 
 /// What was decided about one request, besides what authentication traced.
@@ -90,6 +92,7 @@ impl AuthLogEntry {
             error_message: error.map(|e| e.message.clone()),
             canonical_request: extra("CanonicalRequest"),
             string_to_sign: extra("StringToSign"),
+            cause: error.and_then(|e| e.cause.clone()),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod chunked;
 pub mod clock;
 pub mod cos;
 pub mod credentials;
+pub mod diagnose;
 mod header;
 pub mod log;
 pub mod post_policy;
@@ -22,10 +23,7 @@ pub mod sigv2;
 use http::{HeaderMap, Method};
 
 use crate::error::{ErrorCode, S3Error, S3Result};
-use canonical::{
-    canonical_headers, canonical_query, canonical_request, canonical_uri, scope, sign, signatures_equal, spaced_hex,
-    string_to_sign,
-};
+use canonical::{canonical_query, canonical_uri, scope, sign, signatures_equal, spaced_hex};
 pub use clock::Clock;
 pub use credentials::Credentials;
 pub use log::AuthTrace;
@@ -41,6 +39,8 @@ pub struct AuthConfig {
     pub region: String,
     pub credentials: Credentials,
     pub clock: Clock,
+    /// The domain of virtual-hosted addressing, which explaining a mismatch tries as a host.
+    pub domain: Option<String>,
 }
 
 /// The parts of a request that authentication reads.
@@ -355,10 +355,35 @@ fn unsigned_amz_headers(headers: &HeaderMap, signed: &[&str]) -> Vec<String> {
     names
 }
 
-/// `AccessDenied` naming the headers that should have been signed.
+/// `AccessDenied` naming the headers that should have been signed, and what usually sends them.
 fn headers_not_signed(names: &[String]) -> S3Error {
-    S3Error::with_message(ErrorCode::AccessDenied, "There were headers present in the request which were not signed")
-        .extra("HeadersNotSigned", names.join(", "))
+    let mut e = S3Error::with_message(
+        ErrorCode::AccessDenied,
+        "There were headers present in the request which were not signed",
+    )
+    .extra("HeadersNotSigned", names.join(", "));
+    e.cause = names.first().map(|n| unsigned_header_cause(n));
+    e
+}
+
+/// What usually makes a client send `name` without the presigner having signed it.
+fn unsigned_header_cause(name: &str) -> String {
+    let why = if name == "host" {
+        "every SigV4 signature must cover host".to_string()
+    } else if name.starts_with("x-amz-meta-") {
+        "metadata must be given to the presigner (Metadata= in boto3 Params, Metadata in the JS and Go SDKs), not only sent by the client".to_string()
+    } else if name.starts_with("x-amz-checksum-") || name == "x-amz-sdk-checksum-algorithm" {
+        "a flexible checksum added by the sending SDK: turn it off there (request_checksum_calculation / requestChecksumCalculation = WHEN_REQUIRED) or give ChecksumAlgorithm to the presigner".to_string()
+    } else if name == "x-amz-acl" || name.starts_with("x-amz-grant-") {
+        "the ACL must be given to the presigner (ACL= in boto3 Params, ACL in the JS and Go SDKs)".to_string()
+    } else if name.starts_with("x-amz-server-side-encryption") {
+        "server-side encryption settings must be given to the presigner (ServerSideEncryption, SSEKMSKeyId)".to_string()
+    } else if name == "x-amz-security-token" {
+        "the session token must be in the presigned URL (X-Amz-Security-Token), signed with it".to_string()
+    } else {
+        "give it to the presigner so it is signed, or do not send it".to_string()
+    };
+    format!("{name} was sent but not signed: {why}")
 }
 
 /// Rejects a signed-headers list without `host` and, for S3, any unsigned `x-amz-*` header.
@@ -402,35 +427,38 @@ struct SignatureInput<'a> {
 }
 
 /// Recomputes the signature and compares it in constant time; on a mismatch returns S3's
-/// `SignatureDoesNotMatch` with the canonical request and string to sign it expected. On success
-/// returns the signing key, which aws-chunked bodies need.
+/// `SignatureDoesNotMatch` with the canonical request and string to sign it expected, and the
+/// cause when a known presigner mistake explains it. On success returns the signing key, which
+/// aws-chunked bodies need.
 fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>) -> S3Result<[u8; 32]> {
     let signed: Vec<&str> = input.signed_headers.split(';').collect();
-    let values: Vec<Vec<String>> = signed
+    let headers: Vec<(String, Vec<String>)> = signed
         .iter()
         .map(|name| {
             let vals = signed_header_values(input.req.headers, name);
-            match (vals.is_empty(), input.hoisted) {
+            let vals = match (vals.is_empty(), input.hoisted) {
                 (true, Some(params)) => {
                     params.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()).collect()
                 }
                 _ => vals,
-            }
+            };
+            (name.to_string(), vals)
         })
         .collect();
-    let headers = canonical_headers(&signed, |name| {
-        let i = signed.iter().position(|n| *n == name).unwrap_or(0);
-        values.get(i).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default()
-    });
-    let creq = canonical_request(
-        input.req.method.as_str(),
-        &canonical_uri(input.req.raw_path),
-        &canonical_query(input.req.raw_query),
-        &headers,
-        input.signed_headers,
-        input.payload_hash,
-    );
-    let sts = string_to_sign(input.amz_date, &input.scope.scope(), &creq);
+    let signing = diagnose::Signing {
+        method: input.req.method.as_str().to_string(),
+        uri: canonical_uri(input.req.raw_path),
+        query: canonical_query(input.req.raw_query),
+        headers,
+        signed_headers: input.signed_headers.to_string(),
+        payload: input.payload_hash.to_string(),
+        amz_date: input.amz_date.to_string(),
+        date: input.scope.date.clone(),
+        region: input.scope.region.clone(),
+        service: input.scope.service.to_string(),
+    };
+    let creq = signing.canonical_request();
+    let sts = signing.string_to_sign(&creq);
     let key = cfg
         .credentials
         .signing_key(&input.scope.access_key, &input.scope.date, &input.scope.region, input.scope.service)
@@ -440,13 +468,25 @@ fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>) -> S3Result<[u8
         return Ok(key);
     }
     tracing::debug!(canonical_request = %creq, string_to_sign = %sts, "signature mismatch");
-    Err(S3Error::new(ErrorCode::SignatureDoesNotMatch)
+    let cause = diagnose::allowed().then(|| {
+        let request = diagnose::Request {
+            raw_path: input.req.raw_path,
+            raw_query: input.req.raw_query,
+            access_key: &input.scope.access_key,
+            provided: input.provided,
+            presigned: input.hoisted.is_some(),
+        };
+        diagnose::sigv4(cfg, &signing, &request).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string())
+    });
+    let mut error = S3Error::new(ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", input.scope.access_key.clone())
         .extra("StringToSign", sts.clone())
         .extra("SignatureProvided", input.provided)
         .extra("StringToSignBytes", spaced_hex(&sts))
         .extra("CanonicalRequest", creq.clone())
-        .extra("CanonicalRequestBytes", spaced_hex(&creq)))
+        .extra("CanonicalRequestBytes", spaced_hex(&creq));
+    error.cause = cause;
+    Err(error)
 }
 
 fn invalid_access_key(access_key: &str) -> S3Error {
@@ -480,12 +520,22 @@ fn check_skew(cfg: &AuthConfig, time: chrono::DateTime<chrono::Utc>, raw: &str) 
 fn check_session(cfg: &AuthConfig, access_key: &str, token: Option<&str>) -> S3Result<()> {
     let Some(token) = token else {
         if cfg.credentials.is_session_key(access_key) {
-            return Err(invalid_access_key(access_key));
+            let mut e = invalid_access_key(access_key);
+            e.cause =
+                Some(format!("{access_key} is a temporary key: its session token (X-Amz-Security-Token) is missing"));
+            return Err(e);
         }
         return Ok(());
     };
     let session = cfg.credentials.session(token).filter(|s| s.access_key == access_key).ok_or_else(|| {
-        S3Error::with_message(ErrorCode::InvalidToken, "The provided token is malformed or otherwise invalid.")
+        let mut e =
+            S3Error::with_message(ErrorCode::InvalidToken, "The provided token is malformed or otherwise invalid.");
+        e.cause = Some(if cfg.credentials.session(token).is_some() {
+            format!("the session token belongs to another temporary key than {access_key}")
+        } else {
+            "the session token is not one the server issued (altered, truncated or from another server?)".to_string()
+        });
+        e
     })?;
     if cfg.clock.now() > session.expires_at {
         return Err(S3Error::with_message(ErrorCode::ExpiredToken, "The provided token has expired."));

@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 
 use super::canonical::{signatures_equal, spaced_hex};
 use super::clock::iso8601;
+use super::diagnose::{self, V2Signing};
 use super::{
     check_session, check_skew, header_values, invalid_access_key, missing_date, unsupported_mechanism, AuthConfig,
     AuthRequest, AuthTrace, AuthType, Payload, SignatureVersion, Verified,
@@ -161,17 +162,17 @@ fn amz_headers(req: &AuthRequest<'_>, include_query: bool) -> Vec<(String, Strin
     out
 }
 
-/// The string to sign of `req`, with `date_or_expires` on the date line; query auth also signs
-/// `x-amz-*` query parameters.
-fn request_string_to_sign(req: &AuthRequest<'_>, date_or_expires: &str, query_auth: bool) -> String {
-    string_to_sign(
-        req.method.as_str(),
-        &first_header(req, "content-md5"),
-        &first_header(req, "content-type"),
-        date_or_expires,
-        &amz_headers(req, query_auth),
-        &canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),
-    )
+/// What `req` signs, with `date_or_expires` on the date line; query auth also signs `x-amz-*`
+/// query parameters.
+fn request_signing(req: &AuthRequest<'_>, date_or_expires: &str, query_auth: bool) -> V2Signing {
+    V2Signing {
+        method: req.method.as_str().to_string(),
+        content_md5: first_header(req, "content-md5"),
+        content_type: first_header(req, "content-type"),
+        date_or_expires: date_or_expires.to_string(),
+        amz: amz_headers(req, query_auth),
+        resource: canonical_resource(req.vhost_bucket, req.raw_path, req.raw_query),
+    }
 }
 
 fn check_region(cfg: &AuthConfig) -> S3Result<()> {
@@ -183,20 +184,33 @@ fn check_region(cfg: &AuthConfig) -> S3Result<()> {
 }
 
 /// Compares the signature; on a mismatch, S3's error with the string to sign (no canonical
-/// request in SigV2).
-fn check_signature(cfg: &AuthConfig, access_key: &str, sts: &str, provided: &str) -> S3Result<()> {
+/// request in SigV2) and the cause when a known mistake explains it.
+fn check_signature(
+    cfg: &AuthConfig,
+    req: &AuthRequest<'_>,
+    access_key: &str,
+    signing: &V2Signing,
+    provided: &str,
+) -> S3Result<()> {
     let Some(secret) = cfg.credentials.secret(access_key) else {
         return Err(invalid_access_key(access_key));
     };
-    if signatures_equal(&sign(&secret, sts), provided) {
+    let sts = signing.string_to_sign();
+    if signatures_equal(&sign(&secret, &sts), provided) {
         return Ok(());
     }
     tracing::debug!(string_to_sign = %sts, "SigV2 signature mismatch");
-    Err(S3Error::new(ErrorCode::SignatureDoesNotMatch)
+    let host = req.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let cause = diagnose::allowed().then(|| {
+        diagnose::sigv2(cfg, signing, access_key, provided, host).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string())
+    });
+    let mut e = S3Error::new(ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", access_key)
-        .extra("StringToSign", sts)
+        .extra("StringToSign", sts.clone())
         .extra("SignatureProvided", provided)
-        .extra("StringToSignBytes", spaced_hex(sts)))
+        .extra("StringToSignBytes", spaced_hex(&sts));
+    e.cause = cause;
+    Err(e)
 }
 
 /// Verifies a SigV2 presigned URL.
@@ -216,8 +230,8 @@ pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut 
     }
     let token = get("x-amz-security-token").or(header_values(req.headers, "x-amz-security-token").first().copied());
     check_session(cfg, access_key, token)?;
-    let sts = request_string_to_sign(req, expires, true);
-    check_signature(cfg, access_key, &sts, signature)?;
+    let signing = request_signing(req, expires, true);
+    check_signature(cfg, req, access_key, &signing, signature)?;
     let expires_at =
         expires.parse::<i64>().ok().and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0)).ok_or_else(|| {
             S3Error::with_message(ErrorCode::AccessDenied, "Invalid date (should be seconds since epoch)")
@@ -259,8 +273,8 @@ pub(super) fn verify_header(
     check_session(cfg, access_key, header_values(req.headers, "x-amz-security-token").first().copied())?;
     // With x-amz-date the Date line is empty: the date is signed among the x-amz headers.
     let date_line = if amz_date.is_some() { "" } else { raw_date.unwrap_or_default() };
-    let sts = request_string_to_sign(req, date_line, false);
-    check_signature(cfg, access_key, &sts, signature)?;
+    let signing = request_signing(req, date_line, false);
+    check_signature(cfg, req, access_key, &signing, signature)?;
     Ok(Verified::signed(access_key.to_string(), AuthType::Header, SignatureVersion::V2, Some(time), Payload::Unsigned))
 }
 

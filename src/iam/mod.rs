@@ -355,6 +355,15 @@ impl Iam {
         Some(p)
     }
 
+    /// Every (access key, secret) pair of the roots and users, for explaining a signature made with
+    /// another identity's secret.
+    pub fn key_pairs(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self.roots.iter().map(|(ak, (_, sk))| (ak.clone(), sk.clone())).collect();
+        out.extend(read(&self.users).values().map(|u| (u.access_key.clone(), u.secret_key.clone())));
+        out.sort();
+        out
+    }
+
     /// Every user, by account and name.
     pub fn users(&self) -> Vec<User> {
         let mut all: Vec<User> = read(&self.users).values().cloned().collect();

@@ -194,9 +194,13 @@ async fn unknown_key_and_wrong_secret() {
             "CanonicalRequest",
             "CanonicalRequestBytes",
             "RequestId",
-            "HostId"
+            "HostId",
+            "S3strictCause"
         ]
     );
+    // S3's elements first; s3strict's explanation last, also in a header.
+    assert_eq!(doc.get("S3strictCause"), Some(s3strict::auth::diagnose::UNEXPLAINED));
+    assert!(r.header("x-s3strict-cause").is_some());
     let sts = doc.get("StringToSign").unwrap();
     assert!(sts.starts_with("AWS4-HMAC-SHA256\n"), "{sts}");
     let creq = doc.get("CanonicalRequest").unwrap();

@@ -209,6 +209,14 @@ async fn negative_cases_get_cos_errors() {
                     Some(_) => assert!(!doc.get("Message").unwrap().is_empty()),
                     None => assert_eq!(doc.get("Message"), Some(message), "{name}"),
                 }
+                // The cause s3strict names, after COS's own elements.
+                let causes = [
+                    ("node-host-port-dropped", "the URL was signed for host examplebucket-1250000000.127.0.0.1:9000, received examplebucket-1250000000.127.0.0.1"),
+                    ("get-url-used-for-put", "the URL was signed for GET and used for PUT"),
+                ];
+                if let Some((_, cause)) = causes.iter().find(|(n, _)| *n == name) {
+                    assert_eq!(doc.get("S3strictCause"), Some(*cause), "{name}");
+                }
                 if ["expired-python", "expired-node", "not-yet-valid"].contains(&name) {
                     assert!(doc.get("ServerTime").is_some(), "{name}");
                 }

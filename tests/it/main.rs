@@ -8,6 +8,7 @@ mod acls;
 mod attacks;
 mod auth_header;
 mod buckets;
+mod causes;
 mod checksums;
 mod common;
 mod cors;

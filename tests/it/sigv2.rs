@@ -45,10 +45,15 @@ async fn header_auth() {
             "SignatureProvided",
             "StringToSignBytes",
             "RequestId",
-            "HostId"
+            "HostId",
+            "S3strictCause"
         ]
     );
     assert_eq!(doc.get("StringToSign").unwrap(), sts.replace("text/plain", "text/html"));
+    assert_eq!(
+        doc.get("S3strictCause"),
+        Some("the header content-type was signed as \"text/plain\" but sent as \"text/html\"")
+    );
     // Skew applies to header auth.
     let old = http_date(chrono::Utc::now() - chrono::Duration::minutes(20));
     let sts = sigv2::string_to_sign("GET", "", "", &old, &[], "/two/obj");

@@ -128,6 +128,7 @@ fn doc_auth() -> AuthConfig {
         region: "us-east-1".into(),
         credentials: Credentials::single("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
         clock: Clock::new(ClockSetting::Frozen(parse_amz_date("20130524T000000Z").unwrap())),
+        domain: None,
     }
 }
 

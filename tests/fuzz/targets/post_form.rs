@@ -25,6 +25,7 @@ static CONFIG: LazyLock<AuthConfig> = LazyLock::new(|| AuthConfig {
     clock: Clock::new(ClockSetting::Frozen(
         chrono::DateTime::parse_from_rfc3339("2013-05-24T00:00:00Z").unwrap().with_timezone(&chrono::Utc),
     )),
+    domain: None,
 });
 
 thread_local! {
