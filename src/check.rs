@@ -29,10 +29,15 @@ pub struct CheckInput {
     pub canonical_request: Option<String>,
 }
 
-/// The verdict, as text for the terminal, and whether S3 would accept the request.
+/// The verdict: as text for the terminal, as a JSON document (`--json`), and whether S3 would
+/// accept the request.
 pub struct Report {
     pub accepted: bool,
     pub text: String,
+    /// `accepted`, `mechanism`, `access_key`, `expires`; when refused also `status`, `code`,
+    /// `message`, `elements` (S3's extra elements by name), `cause` and `first_difference`
+    /// (`line`, `column`, `expected`, `given`).
+    pub json: serde_json::Value,
 }
 
 /// Where two texts first differ: (line, column, expected rest of line, given rest of line),
@@ -92,13 +97,19 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
     // A URL without any signature is anonymous: S3 refuses it unless the bucket is public.
     let verdict = auth::verify(&cfg, &req, &mut trace)
         .and_then(|v| v.access_key.ok_or_else(|| crate::error::S3Error::new(crate::error::ErrorCode::AccessDenied)));
+    let mut json = serde_json::json!({
+        "mechanism": trace.mechanism,
+        "access_key": trace.access_key,
+        "expires": trace.expires,
+    });
     match verdict {
         Ok(access_key) => {
             let _ = writeln!(out, "verdict: accepted (as {} by {access_key})", trace.mechanism.unwrap_or("?"));
             if let Some(exp) = &trace.expires {
                 let _ = writeln!(out, "expires: {exp}");
             }
-            Ok(Report { accepted: true, text: out })
+            json["accepted"] = true.into();
+            Ok(Report { accepted: true, text: out, json })
         }
         Err(e) => {
             let (name, status) = e.code.name_and_status();
@@ -108,10 +119,12 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
             // COS's HttpString.
             let mut expected_creq = None;
             let mut service = "S3";
+            let mut elements = serde_json::Map::new();
             for (k, v) in &e.extras {
                 if k.ends_with("Bytes") {
                     continue;
                 }
+                elements.insert(k.to_string(), v.clone().into());
                 if v.contains('\n') {
                     let _ = writeln!(out, "{k}:\n{v}\n--");
                 } else {
@@ -122,6 +135,15 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
                     service = if *k == "FormatString" { "COS" } else { "S3" };
                 }
             }
+            json["accepted"] = false.into();
+            json["status"] = status.as_u16().into();
+            json["code"] = name.into();
+            json["message"] = e.message.clone().into();
+            json["elements"] = elements.into();
+            if let Some(cause) = &e.cause {
+                let _ = writeln!(out, "cause: {cause}");
+                json["cause"] = cause.clone().into();
+            }
             if let (Some(expected), Some(given)) = (expected_creq, &input.canonical_request) {
                 let given = if service == "COS" { given.as_str() } else { given.trim_end_matches('\n') };
                 match first_difference(&expected, given) {
@@ -130,13 +152,20 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
                             out,
                             "first difference: line {line}, column {col}: {service} expects {e:?}, the presigner has {g:?}"
                         );
+                        json["first_difference"] =
+                            serde_json::json!({"line": line, "column": col, "expected": e, "given": g});
                     }
                     None => {
-                        let _ = writeln!(out, "the canonical requests are equal: the key or the scope differs");
+                        let _ = writeln!(
+                            out,
+                            "the canonical requests agree: the signature was made with another secret key (or for another date or region)"
+                        );
+                        json["first_difference"] = serde_json::Value::Null;
+                        json["canonical_requests_agree"] = true.into();
                     }
                 }
             }
-            Ok(Report { accepted: false, text: out })
+            Ok(Report { accepted: false, text: out, json })
         }
     }
 }

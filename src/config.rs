@@ -31,6 +31,63 @@ pub enum Command {
     Serve(ServeArgs),
     /// Judge a presigned URL offline as S3 would, and say why it would be refused.
     CheckUrl(CheckArgs),
+    /// Make a presigned URL (or with --post a POST form) with s3strict's own signer.
+    Presign(PresignArgs),
+}
+
+/// Flags of `presign`.
+#[derive(Debug, Args, Clone)]
+pub struct PresignArgs {
+    /// The object: s3://bucket/key.
+    pub url: String,
+    /// The HTTP method the URL is for.
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// Seconds the URL stays valid.
+    #[arg(long, default_value_t = 3600)]
+    pub expires: u64,
+    /// A header to sign, `Name: value` (repeatable); the client must send it.
+    #[arg(long = "header", short = 'H')]
+    pub headers: Vec<String>,
+    /// A query parameter to sign, `name=value` (repeatable).
+    #[arg(long = "query")]
+    pub query: Vec<String>,
+    /// Addressing: `path` (endpoint/bucket/key) or `virtual` (bucket.endpoint/key).
+    #[arg(long, default_value = "path", value_parser = ["path", "virtual"])]
+    pub style: String,
+    /// Sign with Signature Version 2 instead of SigV4.
+    #[arg(long)]
+    pub sigv2: bool,
+    /// The server's address.
+    #[arg(long, env = "S3STRICT_ENDPOINT", default_value = "http://127.0.0.1:9000")]
+    pub endpoint: String,
+    /// Access key to sign with.
+    #[arg(long, env = "S3STRICT_ACCESS_KEY", default_value = DEFAULT_ACCESS_KEY)]
+    pub access_key: String,
+    /// Its secret key.
+    #[arg(long, env = "S3STRICT_SECRET_KEY", default_value = DEFAULT_SECRET_KEY, hide_default_value = true, hide_env_values = true)]
+    pub secret_key: String,
+    /// A session token to include (temporary credentials).
+    #[arg(long, env = "S3STRICT_SESSION_TOKEN", hide_env_values = true)]
+    pub session_token: Option<String>,
+    /// The region to sign for.
+    #[arg(long, env = "S3STRICT_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Sign as of this instant (RFC 3339) instead of now, for reproducible output.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Print a POST form (URL and fields, as JSON) instead of a URL.
+    #[arg(long)]
+    pub post: bool,
+    /// With --post: a field sent with the form and required by the policy, `name=value`.
+    #[arg(long = "field")]
+    pub fields: Vec<String>,
+    /// With --post: a `starts-with` condition, `name=prefix`.
+    #[arg(long = "starts-with")]
+    pub starts_with: Vec<String>,
+    /// With --post: the allowed file size, `MIN,MAX` bytes.
+    #[arg(long)]
+    pub content_length_range: Option<String>,
 }
 
 /// Flags of `check-url`.
@@ -62,6 +119,9 @@ pub struct CheckArgs {
     /// File with the canonical request your presigner computed: the first difference is shown.
     #[arg(long)]
     pub canonical_request: Option<std::path::PathBuf>,
+    /// Print the verdict as one JSON document (stable field names, for CI).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Flags of `serve`; each also reads an environment variable.

@@ -33,6 +33,7 @@ pub mod error;
 pub mod iam;
 pub mod pipeline;
 pub mod policy;
+pub mod presign;
 pub mod router;
 pub mod s3;
 pub mod server;

@@ -4,7 +4,8 @@ use std::io::Write;
 
 use clap::Parser;
 use s3strict::check::{check, CheckInput};
-use s3strict::config::{CheckArgs, Cli, Command, Config};
+use s3strict::config::{CheckArgs, Cli, Command, Config, PresignArgs};
+use s3strict::presign::{parse_s3_url, presign_post, presign_url, FormConditions, PresignInput};
 use s3strict::server::{shutdown_signal, Server};
 
 #[tokio::main]
@@ -13,6 +14,7 @@ async fn main() -> std::process::ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
         Some(Command::CheckUrl(args)) => return check_url(args),
+        Some(Command::Presign(args)) => return presign(args),
         None => cli.serve,
     };
     let config = match Config::from_args(args) {
@@ -74,6 +76,7 @@ fn check_url(args: CheckArgs) -> std::process::ExitCode {
             None => return fail(format!("--header wants `Name: value`, got {h:?}")),
         }
     }
+    let json = args.json;
     let input = CheckInput {
         url: args.url,
         method: args.method,
@@ -87,12 +90,91 @@ fn check_url(args: CheckArgs) -> std::process::ExitCode {
     };
     match check(&input) {
         Ok(report) => {
-            print!("{}", report.text);
+            if json {
+                println!("{}", report.json);
+            } else {
+                print!("{}", report.text);
+            }
             if report.accepted {
                 std::process::ExitCode::SUCCESS
             } else {
                 std::process::ExitCode::FAILURE
             }
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// `s3strict presign`: prints the URL, or with `--post` the form as JSON; exit 2 on bad input.
+fn presign(args: PresignArgs) -> std::process::ExitCode {
+    let fail = |e: String| {
+        eprintln!("s3strict: {e}");
+        std::process::ExitCode::from(2)
+    };
+    let (bucket, key) = match parse_s3_url(&args.url) {
+        Ok(bk) => bk,
+        Err(e) => return fail(e),
+    };
+    let at = match args.at.as_deref().map(chrono::DateTime::parse_from_rfc3339) {
+        None => chrono::Utc::now(),
+        Some(Ok(t)) => t.with_timezone(&chrono::Utc),
+        Some(Err(e)) => return fail(format!("invalid --at: {e}")),
+    };
+    let pairs = |items: &[String], sep: char, what: &str| -> Result<Vec<(String, String)>, String> {
+        items
+            .iter()
+            .map(|i| {
+                i.split_once(sep)
+                    .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+                    .ok_or_else(|| format!("{what} wants `name{sep}value`, got {i:?}"))
+            })
+            .collect()
+    };
+    let parsed = (|| -> Result<_, String> {
+        Ok((
+            pairs(&args.headers, ':', "--header")?,
+            pairs(&args.query, '=', "--query")?,
+            pairs(&args.fields, '=', "--field")?,
+            pairs(&args.starts_with, '=', "--starts-with")?,
+        ))
+    })();
+    let (headers, query, fields, starts_with) = match parsed {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let content_length_range = match args.content_length_range.as_deref().map(|r| {
+        r.split_once(',').and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
+    }) {
+        None => None,
+        Some(Some(range)) => Some(range),
+        Some(None) => return fail("--content-length-range wants MIN,MAX".into()),
+    };
+    let input = PresignInput {
+        method: args.method.to_ascii_uppercase(),
+        bucket,
+        key,
+        expires: args.expires,
+        headers,
+        query,
+        virtual_hosted: args.style == "virtual",
+        sigv2: args.sigv2,
+        endpoint: args.endpoint,
+        access_key: args.access_key,
+        secret_key: args.secret_key,
+        session_token: args.session_token,
+        region: args.region,
+        at,
+    };
+    let out = if args.post {
+        let conditions = FormConditions { fields, starts_with, content_length_range };
+        presign_post(&input, &conditions).map(|v| v.to_string())
+    } else {
+        presign_url(&input)
+    };
+    match out {
+        Ok(text) => {
+            println!("{text}");
+            std::process::ExitCode::SUCCESS
         }
         Err(e) => fail(e),
     }

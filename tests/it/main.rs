@@ -10,6 +10,7 @@ mod auth_header;
 mod buckets;
 mod causes;
 mod checksums;
+mod cli;
 mod common;
 mod cors;
 mod cos;

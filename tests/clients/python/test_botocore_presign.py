@@ -73,9 +73,10 @@ def test_unknown_key_and_wrong_secret(server, bucket):
     names = [n for n, _ in elements]
     assert names == [
         "Code", "Message", "AWSAccessKeyId", "StringToSign", "SignatureProvided",
-        "StringToSignBytes", "CanonicalRequest", "CanonicalRequestBytes", "RequestId", "HostId",
+        "StringToSignBytes", "CanonicalRequest", "CanonicalRequestBytes", "RequestId", "HostId", "S3strictCause",
     ]
     d = dict(elements)
+    assert d["S3strictCause"].startswith("no known presigner mistake explains the mismatch")
     assert d["AWSAccessKeyId"] == AK
     assert d["CanonicalRequest"].startswith("GET\n/pre/obj\nX-Amz-Algorithm=AWS4-HMAC-SHA256&")
     assert d["StringToSignBytes"].startswith("41 57 53 34 2d")
