@@ -148,6 +148,7 @@ async fn canonical_uri_mistakes_no_sdk_makes() {
         ("/bkt/a%3Db", "/bkt/a=b", "the presigner left '=' unencoded in the path; S3 encodes it as %3D"),
         ("/bkt/a~b", "/bkt/a%7Eb", "the presigner encoded '~' as %7E in the path; S3 leaves '~' as it is"),
         ("/bkt/a//b", "/bkt/a/b", "the presigner collapsed '//' in the key; S3 keeps every slash"),
+        ("/bkt/k", "/s3/bkt/k", "the path was signed with the prefix /s3, which a proxy removed before the request arrived"),
     ];
     for (path, signed_uri, cause) in cases {
         let r = send(&s, "GET", &crafted(&s, path, signed_uri), &[]).await;

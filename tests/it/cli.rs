@@ -132,3 +132,21 @@ async fn check_url_json() {
     let (_, text) = s3strict(&["check-url", &moved]);
     assert!(text.contains("cause: the URL was signed for host minio:9000, received localhost:32768"), "{text}");
 }
+
+/// With the presigner's own canonical request: equal to the server's, the secret is what differs.
+#[tokio::test]
+async fn check_url_says_when_only_the_secret_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, url) = s3strict(&["presign", "--secret-key", "not-the-secret", "s3://bkt/k"]);
+    let (code, out) = s3strict(&["check-url", "--json", url.trim()]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let creq = dir.path().join("creq.txt");
+    std::fs::write(&creq, v["elements"]["CanonicalRequest"].as_str().unwrap()).unwrap();
+    let (code, text) = s3strict(&["check-url", "--canonical-request", creq.to_str().unwrap(), url.trim()]);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("the canonical requests agree: the signature was made with another secret key (or for another date or region)"),
+        "{text}"
+    );
+}
