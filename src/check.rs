@@ -64,18 +64,8 @@ pub fn first_difference(expected: &str, given: &str) -> Option<(usize, usize, St
     Some((line, column, rest(expected), rest(given)))
 }
 
-/// Judges the URL.
+/// Judges the URL with the given key, region and time.
 pub fn check(input: &CheckInput) -> Result<Report, String> {
-    let uri: http::Uri = input.url.parse().map_err(|e| format!("not a URL: {e}"))?;
-    let authority = uri.authority().ok_or("the URL has no host")?.as_str().to_string();
-    let method: Method = input.method.parse().map_err(|_| format!("not an HTTP method: {}", input.method))?;
-    let mut headers = HeaderMap::new();
-    headers.insert(http::header::HOST, HeaderValue::from_str(&authority).map_err(|e| e.to_string())?);
-    for (n, v) in &input.headers {
-        let name = HeaderName::from_bytes(n.trim().as_bytes()).map_err(|_| format!("bad header name {n:?}"))?;
-        let value = HeaderValue::from_str(v.trim()).map_err(|_| format!("bad header value for {n}"))?;
-        headers.append(name, value);
-    }
     let clock = Clock::new(match input.at {
         Some(at) => ClockSetting::Frozen(at),
         None => ClockSetting::Real,
@@ -86,16 +76,33 @@ pub fn check(input: &CheckInput) -> Result<Report, String> {
         clock,
         domain: input.domain.clone(),
     };
+    check_with(&cfg, input)
+}
+
+/// Judges the URL as a server with `cfg` (its identities, region, clock and domain) would; the
+/// key, region, domain and time in `input` are not used. The console's "Check a URL" runs this
+/// with the running server's settings.
+pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String> {
+    let uri: http::Uri = input.url.trim().parse().map_err(|e| format!("not a URL: {e}"))?;
+    let authority = uri.authority().ok_or("the URL has no host")?.as_str().to_string();
+    let method: Method = input.method.parse().map_err(|_| format!("not an HTTP method: {}", input.method))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::HOST, HeaderValue::from_str(&authority).map_err(|e| e.to_string())?);
+    for (n, v) in &input.headers {
+        let name = HeaderName::from_bytes(n.trim().as_bytes()).map_err(|_| format!("bad header name {n:?}"))?;
+        let value = HeaderValue::from_str(v.trim()).map_err(|_| format!("bad header value for {n}"))?;
+        headers.append(name, value);
+    }
     let raw_path = uri.path();
     let raw_query = uri.query().unwrap_or("");
     let query = auth::parse_query(raw_query);
-    let target = crate::router::target(Some(&authority), raw_path, input.domain.as_deref()).ok();
+    let target = crate::router::target(Some(&authority), raw_path, cfg.domain.as_deref()).ok();
     let vhost_bucket = target.as_ref().filter(|t| t.virtual_host).and_then(|t| t.bucket.as_deref());
     let mut trace = AuthTrace::default();
     let req = AuthRequest::s3(&method, raw_path, raw_query, &query, &headers, vhost_bucket);
     let mut out = String::new();
     // A URL without any signature is anonymous: S3 refuses it unless the bucket is public.
-    let verdict = auth::verify(&cfg, &req, &mut trace)
+    let verdict = auth::verify(cfg, &req, &mut trace)
         .and_then(|v| v.access_key.ok_or_else(|| crate::error::S3Error::new(crate::error::ErrorCode::AccessDenied)));
     let mut json = serde_json::json!({
         "mechanism": trace.mechanism,

@@ -18,6 +18,7 @@
 //! - [`storage`]: SQLite metadata and object files; the only code that touches disk.
 //! - [`check`]: `s3strict check-url`, the offline conformance checker for presigner authors.
 //! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, auth-log, sessions, reset).
+//! - [`console`]: the web console at `/_s3strict/console/`: its embedded page and its calls.
 //! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
 //!   full-object multipart checksums.
 //! - [`xml`], [`body`], [`error`]: S3 XML documents, response bodies, the one error type.
@@ -29,6 +30,7 @@ pub mod body;
 pub mod check;
 pub mod checksum;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod iam;
 pub mod pipeline;

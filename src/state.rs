@@ -17,6 +17,8 @@ pub struct AppState {
     pub auth: AuthConfig,
     pub store: Store,
     pub auth_log: AuthLog,
+    /// Drawn at startup; console session cookies are derived from it (see `console`).
+    pub console_secret: String,
 }
 
 impl AppState {
@@ -28,7 +30,7 @@ impl AppState {
             clock: Clock::new(config.clock),
             domain: config.domain.clone(),
         };
-        AppState { config, auth, store, auth_log: AuthLog::default() }
+        AppState { config, auth, store, auth_log: AuthLog::default(), console_secret: crate::iam::new_secret() }
     }
 
     /// The identity registry.

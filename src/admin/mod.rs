@@ -9,6 +9,8 @@
 
 mod users;
 
+use crate::console;
+
 use crate::body::ReqBody;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -65,6 +67,8 @@ fn clock_json(state: &AppState) -> serde_json::Value {
 enum Admission {
     /// With the admin token.
     Token,
+    /// With the console's session cookie, which stands for the token.
+    Cookie,
     /// On loopback, without a token.
     Loopback,
     Refused,
@@ -77,6 +81,9 @@ fn admission(state: &AppState, req: &Request<ReqBody>) -> Admission {
         if crate::auth::canonical::signatures_equal(token, expected) {
             return Admission::Token;
         }
+    }
+    if crate::console::has_session(state, req) {
+        return Admission::Cookie;
     }
     if state.config.addr.ip().is_loopback() {
         Admission::Loopback
@@ -132,8 +139,52 @@ pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&body).map_err(|e| error(StatusCode::BAD_REQUEST, &format!("invalid {what}: {e}")))
 }
 
+/// The refusal of a state-changing request that another site's page could have sent: one marked
+/// cross-site, or one that is not JSON (which a page can only send after a CORS preflight, never
+/// granted here).
+fn refuse_forgery(req: &Request<ReqBody>) -> Option<Response<Body>> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe {
+        return None;
+    }
+    if cross_site(req) {
+        return Some(error(StatusCode::FORBIDDEN, "cross-site request refused"));
+    }
+    let is_json = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !is_json {
+        return Some(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "state-changing requests must be Content-Type: application/json",
+        ));
+    }
+    None
+}
+
 /// Serves one admin request.
 pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
+    let path = req.uri().path().strip_prefix(PREFIX).unwrap_or("").to_string();
+    // The console's page and its login form are open to all; everything else needs admission.
+    if path == "/console" {
+        return console::redirect_to_page();
+    }
+    if let Some(rest) = path.strip_prefix("/console") {
+        if let (&Method::GET | &Method::HEAD, Some((body, content_type))) = (req.method(), console::asset(rest)) {
+            return console::serve_asset(req.method(), body, content_type);
+        }
+        if rest == "/login" {
+            if *req.method() != Method::POST {
+                return error(StatusCode::METHOD_NOT_ALLOWED, "use POST with {\"token\": \"…\"}");
+            }
+            if let Some(refusal) = refuse_forgery(&req) {
+                return refusal;
+            }
+            return console::login(state, req).await;
+        }
+    }
     let admission = admission(state, &req);
     if admission == Admission::Refused {
         return error(StatusCode::UNAUTHORIZED, "admin token required");
@@ -141,22 +192,13 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
     if admission == Admission::Loopback && !own_host(state, &req) {
         return error(StatusCode::FORBIDDEN, "the Host header does not name this server");
     }
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && cross_site(&req) {
-        return error(StatusCode::FORBIDDEN, "cross-site request refused");
+    if let Some(refusal) = refuse_forgery(&req) {
+        return refusal;
     }
-    let is_json = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
-    if !safe && !is_json {
-        return error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "state-changing requests must be Content-Type: application/json",
-        );
+    if let Some(rest) = path.strip_prefix("/console/") {
+        let rest = format!("/{rest}");
+        return console::handle(state, req, &rest, admission == Admission::Cookie).await;
     }
-    let path = req.uri().path().strip_prefix(PREFIX).unwrap_or("").to_string();
     if path == "/users" || path.starts_with("/users/") {
         return users::handle(state, req, &path["/users".len()..]).await;
     }

@@ -138,6 +138,7 @@ pub(super) fn verify(
             provided: auth.signature,
             hoisted: None,
         },
+        trace,
     )?;
     let payload = match announced {
         Announced::Unsigned => Payload::Unsigned,

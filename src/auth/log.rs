@@ -21,6 +21,10 @@ pub struct AuthTrace {
     pub signed_headers: Option<String>,
     /// When a presigned URL stops being valid (ISO 8601).
     pub expires: Option<String>,
+    /// The SigV4 canonical request and string to sign the server computed, once it did (kept
+    /// also when a later check, such as expiry, refuses the request).
+    pub canonical_request: Option<String>,
+    pub string_to_sign: Option<String>,
 }
 
 /// One request's decision.
@@ -46,7 +50,8 @@ pub struct AuthLogEntry {
     pub verdict: &'static str,
     pub error_code: Option<&'static str>,
     pub error_message: Option<String>,
-    /// On a signature mismatch: what the server computed.
+    /// What the server computed for a SigV4 request (also when it was allowed, or refused later,
+    /// for instance as expired).
     pub canonical_request: Option<String>,
     pub string_to_sign: Option<String>,
     /// On a signature mismatch: the presigner mistake that explains it, when one does.
@@ -90,8 +95,8 @@ impl AuthLogEntry {
             verdict: if error.is_some() { "denied" } else { "allowed" },
             error_code: error.map(|e| e.code_name()),
             error_message: error.map(|e| e.message.clone()),
-            canonical_request: extra("CanonicalRequest"),
-            string_to_sign: extra("StringToSign"),
+            canonical_request: trace.canonical_request.or_else(|| extra("CanonicalRequest")),
+            string_to_sign: trace.string_to_sign.or_else(|| extra("StringToSign")),
             cause: error.and_then(|e| e.cause.clone()),
         }
     }

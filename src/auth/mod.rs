@@ -430,7 +430,7 @@ struct SignatureInput<'a> {
 /// `SignatureDoesNotMatch` with the canonical request and string to sign it expected, and the
 /// cause when a known presigner mistake explains it. On success returns the signing key, which
 /// aws-chunked bodies need.
-fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>) -> S3Result<[u8; 32]> {
+fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>, trace: &mut AuthTrace) -> S3Result<[u8; 32]> {
     let signed: Vec<&str> = input.signed_headers.split(';').collect();
     let headers: Vec<(String, Vec<String>)> = signed
         .iter()
@@ -465,8 +465,12 @@ fn check_signature(cfg: &AuthConfig, input: &SignatureInput<'_>) -> S3Result<[u8
         .ok_or_else(|| invalid_access_key(&input.scope.access_key))?;
     let expected = sign(&key, &sts);
     if signatures_equal(&expected, &input.provided.to_ascii_lowercase()) {
+        trace.canonical_request = Some(creq);
+        trace.string_to_sign = Some(sts);
         return Ok(key);
     }
+    trace.canonical_request = Some(creq.clone());
+    trace.string_to_sign = Some(sts.clone());
     tracing::debug!(canonical_request = %creq, string_to_sign = %sts, "signature mismatch");
     let cause = diagnose::allowed().then(|| {
         let request = diagnose::Request {

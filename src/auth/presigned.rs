@@ -113,6 +113,7 @@ pub(super) fn verify(
             provided: signature,
             hoisted: Some(params),
         },
+        trace,
     )?;
     check_time(cfg, time, expires, expires_secs)?;
     let payload = match req.headers.get("x-amz-content-sha256").map(|v| v.as_bytes()) {

@@ -312,6 +312,34 @@ pub fn all_buckets(conn: &Connection) -> rusqlite::Result<Vec<BucketRow>> {
     rows.collect()
 }
 
+/// How much a bucket holds: its objects and their bytes (uploads in progress not counted).
+#[derive(Debug, Clone)]
+pub struct BucketUsage {
+    pub bucket: BucketRow,
+    pub objects: u64,
+    pub bytes: u64,
+}
+
+/// Every bucket by name, with what it holds.
+pub fn bucket_usage(conn: &Connection) -> rusqlite::Result<Vec<BucketUsage>> {
+    let mut counts = std::collections::HashMap::new();
+    let mut stmt = conn.prepare("SELECT bucket, COUNT(*), COALESCE(SUM(size), 0) FROM objects GROUP BY bucket")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+    for row in rows {
+        let (bucket, objects, bytes) = row?;
+        counts.insert(bucket, (objects.max(0) as u64, bytes.max(0) as u64));
+    }
+    let mut buckets = all_buckets(conn)?;
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(buckets
+        .into_iter()
+        .map(|bucket| {
+            let (objects, bytes) = counts.get(&bucket.name).copied().unwrap_or((0, 0));
+            BucketUsage { bucket, objects, bytes }
+        })
+        .collect())
+}
+
 /// Gives every bucket without an owner (made before accounts existed) to `owner`.
 pub fn adopt_buckets(conn: &Connection, owner: &str) -> rusqlite::Result<usize> {
     conn.execute("UPDATE buckets SET owner_account = ?1 WHERE owner_account IS NULL", [owner])

@@ -324,6 +324,11 @@ impl Store {
         self.with_db(move |c, _| Ok(meta::list_buckets(c, &owner)?)).await
     }
 
+    /// Every bucket, of every account, with its object count and size (for the console).
+    pub async fn bucket_usage(&self) -> S3Result<Vec<meta::BucketUsage>> {
+        self.with_db(|c, _| Ok(meta::bucket_usage(c)?)).await
+    }
+
     pub async fn delete_bucket(&self, name: &str) -> S3Result<DeleteBucket> {
         let name = name.to_string();
         let cache = self.buckets.clone();

@@ -12,6 +12,7 @@ mod causes;
 mod checksums;
 mod cli;
 mod common;
+mod console;
 mod cors;
 mod cos;
 mod crash;
