@@ -119,6 +119,79 @@ pub enum Op {
     GetBucketTagging,
     GetObjectTagging,
     ListObjectVersions,
+    /// A bucket setting s3strict does not model, read: S3's answer for a bucket that never had
+    /// it (its default or its "not found" error).
+    GetBucketDefault(BucketDefault),
+}
+
+/// The bucket settings whose reads answer S3's defaults (their writes are `NotImplemented`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketDefault {
+    Notification,
+    Encryption,
+    Lifecycle,
+    Website,
+    Logging,
+    RequestPayment,
+    Accelerate,
+    ObjectLock,
+    Replication,
+    /// The listings, and (`one`) a single configuration by `id`.
+    Analytics {
+        one: bool,
+    },
+    Metrics {
+        one: bool,
+    },
+    Inventory {
+        one: bool,
+    },
+    IntelligentTiering {
+        one: bool,
+    },
+}
+
+impl BucketDefault {
+    /// The setting a bucket GET with these query parameters reads, if any (`id` names one
+    /// configuration of the listed kinds).
+    fn for_query(has: impl Fn(&str) -> bool) -> Option<BucketDefault> {
+        let one = has("id");
+        let table = [
+            ("notification", BucketDefault::Notification),
+            ("encryption", BucketDefault::Encryption),
+            ("lifecycle", BucketDefault::Lifecycle),
+            ("website", BucketDefault::Website),
+            ("logging", BucketDefault::Logging),
+            ("requestPayment", BucketDefault::RequestPayment),
+            ("accelerate", BucketDefault::Accelerate),
+            ("object-lock", BucketDefault::ObjectLock),
+            ("replication", BucketDefault::Replication),
+            ("analytics", BucketDefault::Analytics { one }),
+            ("metrics", BucketDefault::Metrics { one }),
+            ("inventory", BucketDefault::Inventory { one }),
+            ("intelligent-tiering", BucketDefault::IntelligentTiering { one }),
+        ];
+        table.into_iter().find(|(sub, _)| has(sub)).map(|(_, setting)| setting)
+    }
+
+    /// The IAM action that reads the setting.
+    pub fn action(self) -> &'static str {
+        match self {
+            BucketDefault::Notification => "s3:GetBucketNotification",
+            BucketDefault::Encryption => "s3:GetEncryptionConfiguration",
+            BucketDefault::Lifecycle => "s3:GetLifecycleConfiguration",
+            BucketDefault::Website => "s3:GetBucketWebsite",
+            BucketDefault::Logging => "s3:GetBucketLogging",
+            BucketDefault::RequestPayment => "s3:GetBucketRequestPayment",
+            BucketDefault::Accelerate => "s3:GetAccelerateConfiguration",
+            BucketDefault::ObjectLock => "s3:GetBucketObjectLockConfiguration",
+            BucketDefault::Replication => "s3:GetReplicationConfiguration",
+            BucketDefault::Analytics { .. } => "s3:GetAnalyticsConfiguration",
+            BucketDefault::Metrics { .. } => "s3:GetMetricsConfiguration",
+            BucketDefault::Inventory { .. } => "s3:GetInventoryConfiguration",
+            BucketDefault::IntelligentTiering { .. } => "s3:GetIntelligentTieringConfiguration",
+        }
+    }
 }
 
 impl Op {
@@ -166,6 +239,7 @@ impl Op {
             Op::GetBucketTagging => "s3:GetBucketTagging",
             Op::GetObjectTagging => "s3:GetObjectTagging",
             Op::ListObjectVersions => "s3:ListBucketVersions",
+            Op::GetBucketDefault(setting) => setting.action(),
         }
     }
 
@@ -363,6 +437,9 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                         return Ok(op);
                     }
                 }
+                if let Some(setting) = BucketDefault::for_query(has) {
+                    return Ok(Op::GetBucketDefault(setting));
+                }
             }
             if has("cors") {
                 return match *method {
@@ -530,6 +607,15 @@ mod tests {
         assert_eq!(route(&Method::GET, &b, &q("location"), &h).unwrap(), Op::GetBucketLocation);
         assert_eq!(route(&Method::POST, &b, &q("delete"), &h).unwrap(), Op::DeleteObjects);
         assert_eq!(route(&Method::GET, &b, &q("versioning"), &h).unwrap(), Op::GetBucketVersioning);
+        assert_eq!(
+            route(&Method::GET, &b, &q("lifecycle"), &h).unwrap(),
+            Op::GetBucketDefault(BucketDefault::Lifecycle)
+        );
+        assert_eq!(
+            route(&Method::GET, &b, &q("analytics&id=a"), &h).unwrap(),
+            Op::GetBucketDefault(BucketDefault::Analytics { one: true })
+        );
+        assert_eq!(route(&Method::PUT, &b, &q("lifecycle"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PUT, &b, &q("versioning"), &h).unwrap_err().code, ErrorCode::NotImplemented);
         assert_eq!(route(&Method::PUT, &b, &q("cors"), &h).unwrap(), Op::PutBucketCors);
         assert_eq!(route(&Method::DELETE, &b, &q("policy"), &h).unwrap(), Op::DeleteBucketPolicy);

@@ -640,7 +640,14 @@ pub fn sigv2(cfg: &AuthConfig, computed: &V2Signing, access_key: &str, provided:
     // The bucket from a virtual host name, signed as if path-style; or the reverse.
     let name = split_host(host).0;
     if let Some((bucket, _)) = name.split_once('.') {
-        if !path.starts_with(&format!("/{bucket}/")) && matches(&with_path(format!("/{bucket}{path}"))) {
+        // A one-segment path was read as a bucket and given its slash (`/k` → `/k/`); as a key
+        // under a virtual-hosted bucket it has none.
+        let sent = match path.strip_suffix('/') {
+            Some(p) if p.len() > 1 && !p[1..].contains('/') => p.to_string(),
+            _ => path.clone(),
+        };
+        if !path.starts_with(&format!("/{bucket}/")) && matches(&with_path(format!("/{bucket}{sent}"))) {
+            let path = sent;
             return Some(format!("the string to sign names bucket {bucket} in the resource (virtual-hosted); the request was sent to {host}{path}"));
         }
     }

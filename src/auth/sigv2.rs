@@ -74,7 +74,10 @@ const SUBRESOURCES: &[&str] = &[
 ];
 
 /// The canonicalized resource: `/bucket` for virtual-hosted requests, the path exactly as sent,
-/// then the sorted subresources with their values decoded.
+/// then the sorted subresources with their values decoded. A path-style request to the bucket
+/// itself (`/bucket`) is signed as `/bucket/`, as it is virtual-hosted: S3 builds the resource
+/// from the bucket and the (empty) key, and the SDKs that sign SigV2 (botocore, the Java SDK v1)
+/// sign `/bucket/` for `PUT /bucket`, `GET /bucket?location` and the like.
 pub fn canonical_resource(vhost_bucket: Option<&str>, raw_path: &str, raw_query: &str) -> String {
     let mut out = String::new();
     if let Some(b) = vhost_bucket {
@@ -82,6 +85,10 @@ pub fn canonical_resource(vhost_bucket: Option<&str>, raw_path: &str, raw_query:
         out.push_str(b);
     }
     out.push_str(if raw_path.is_empty() { "/" } else { raw_path });
+    let bucket_only = vhost_bucket.is_none() && raw_path.len() > 1 && !raw_path[1..].contains('/');
+    if bucket_only {
+        out.push('/');
+    }
     let mut subs: Vec<(&str, Option<String>)> = raw_query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -213,6 +220,22 @@ fn check_signature(
     Err(e)
 }
 
+/// A SigV2 `Date` or `x-amz-date`: RFC 1123 (`Tue, 27 Mar 2007 19:36:42 +0000` or `GMT`), whose
+/// weekday S3 does not check (ceph's s3-tests send `Tue, 07 Jul 2010`, a Wednesday, and S3 answers
+/// `RequestTimeTooSkewed`), or the other HTTP date forms. A date before 1970 is no valid date (the
+/// same tests expect `AccessDenied` from S3 for 1950).
+fn parse_v2_date(text: &str) -> Option<DateTime<Utc>> {
+    let t = text.trim();
+    let without_weekday = t.split_once(", ").map_or(t, |(_, rest)| rest);
+    let parsed = ["%d %b %Y %H:%M:%S GMT", "%d %b %Y %H:%M:%S UT", "%d %b %Y %H:%M:%S UTC"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(without_weekday, f).ok())
+        .map(|n| n.and_utc())
+        .or_else(|| chrono::DateTime::parse_from_str(without_weekday, "%d %b %Y %H:%M:%S %z").ok().map(|d| d.to_utc()))
+        .or_else(|| httpdate::parse_http_date(t).ok().map(DateTime::<Utc>::from))?;
+    (parsed.timestamp() >= 0).then_some(parsed)
+}
+
 /// Verifies a SigV2 presigned URL.
 pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut AuthTrace) -> S3Result<Verified> {
     let get = |name: &str| req.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
@@ -264,8 +287,7 @@ pub(super) fn verify_header(
     trace.access_key = Some(access_key.to_string());
     let amz_date = header_values(req.headers, "x-amz-date").first().copied();
     let raw_date = amz_date.or(header_values(req.headers, "date").first().copied());
-    let time =
-        raw_date.and_then(|d| httpdate::parse_http_date(d).ok()).map(DateTime::<Utc>::from).ok_or_else(missing_date)?;
+    let time = raw_date.and_then(parse_v2_date).ok_or_else(missing_date)?;
     check_skew(cfg, time, raw_date.unwrap_or_default())?;
     if !cfg.credentials.contains(access_key) {
         return Err(invalid_access_key(access_key));
@@ -297,7 +319,22 @@ mod tests {
     }
 
     #[test]
+    fn dates_as_s3_reads_them() {
+        let at = |t: &str| parse_v2_date(t).map(|d| d.to_rfc3339());
+        assert_eq!(at("Tue, 27 Mar 2007 19:36:42 +0000").as_deref(), Some("2007-03-27T19:36:42+00:00"));
+        assert_eq!(at("Tue, 07 Jul 2010 21:53:04 GMT").as_deref(), Some("2010-07-07T21:53:04+00:00"), "wrong weekday");
+        assert_eq!(at("Tue, 07 Jul 9999 21:53:04 GMT").as_deref(), Some("9999-07-07T21:53:04+00:00"));
+        assert_eq!(at("Tue, 07 Jul 1950 21:53:04 GMT"), None);
+        assert_eq!(at("Sunday, 06-Nov-94 08:49:37 GMT").as_deref(), Some("1994-11-06T08:49:37+00:00"));
+        assert_eq!(at(""), None);
+        assert_eq!(at("yesterday"), None);
+    }
+
+    #[test]
     fn resource_and_amz_headers() {
+        assert_eq!(canonical_resource(None, "/bucket", "location"), "/bucket/?location");
+        assert_eq!(canonical_resource(None, "/bucket/", ""), "/bucket/");
+        assert_eq!(canonical_resource(None, "/", ""), "/");
         assert_eq!(canonical_resource(Some("b"), "/k%20x", "uploads&prefix=p&acl"), "/b/k%20x?acl&uploads");
         assert_eq!(
             canonical_resource(None, "/b/k", "response-content-type=text%2Fplain&uploadId=u&x=1"),

@@ -28,6 +28,9 @@ use crate::xml::{read_flat, XmlWriter};
 
 /// The most keys one DeleteObjects request may name.
 pub const MAX_DELETE_KEYS: usize = 1000;
+/// The conditional-write headers of a PUT. `If-None-Match` accepts only `*`: an ETag there is
+/// 501 `NotImplemented` on S3 (observed: aws/aws-sdk-ruby#3144). `If-Match` takes an ETag, and `*`
+/// holds for any existing object; either fails with 404 `NoSuchKey` when there is none.
 fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
     let if_none_match = ctx.header("if-none-match");
     if let Some(v) = if_none_match {

@@ -73,11 +73,13 @@ pub fn check_md5(expected: Option<[u8; 16]>, computed: &[u8; 16]) -> S3Result<()
     }
 }
 
-/// `Content-Encoding` as stored: `aws-chunked` is transport framing and is dropped.
+/// `Content-Encoding` as stored: `aws-chunked` is transport framing and its token is dropped; the
+/// rest of the value is kept as sent (`aws-chunked,deflate, gzip` is stored `deflate, gzip`).
 fn stored_content_encoding(value: &str) -> Option<String> {
-    let kept: Vec<&str> =
-        value.split(',').map(str::trim).filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked")).collect();
-    (!kept.is_empty()).then(|| kept.join(","))
+    let kept: Vec<&str> = value.split(',').filter(|e| !e.trim().eq_ignore_ascii_case("aws-chunked")).collect();
+    let kept = kept.join(",");
+    let kept = kept.trim();
+    (!kept.is_empty()).then(|| kept.to_string())
 }
 
 /// The stored headers of a new object, from the request.
@@ -222,5 +224,8 @@ mod tests {
         assert_eq!(stored_content_encoding("aws-chunked"), None);
         assert_eq!(stored_content_encoding("aws-chunked, gzip"), Some("gzip".into()));
         assert_eq!(stored_content_encoding("gzip"), Some("gzip".into()));
+        assert_eq!(stored_content_encoding("aws-chunked,deflate, gzip"), Some("deflate, gzip".into()));
+        assert_eq!(stored_content_encoding("gzip, AWS-Chunked"), Some("gzip".into()));
+        assert_eq!(stored_content_encoding("br,aws-chunked,gzip"), Some("br,gzip".into()));
     }
 }

@@ -358,21 +358,32 @@ pub enum DeleteBucket {
     NotEmpty,
 }
 
-pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<DeleteBucket> {
+/// Deletes a bucket that holds no object. Multipart uploads in progress do not keep a bucket
+/// alive: S3 deletes the bucket and its uploads with it (scality/cloudserver#1591 changed to match
+/// S3; the ceph/ceph#15630 review records the same test against S3). Returns the parts' body ids,
+/// for the caller to remove after the commit.
+pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<(DeleteBucket, Vec<String>)> {
     let tx = conn.transaction()?;
     if get_bucket(&tx, name)?.is_none() {
-        return Ok(DeleteBucket::Missing);
+        return Ok((DeleteBucket::Missing, Vec::new()));
     }
     let has_objects: bool =
         tx.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", [name], |r| r.get(0))?;
-    let has_uploads: bool =
-        tx.query_row("SELECT EXISTS (SELECT 1 FROM uploads WHERE bucket = ?1)", [name], |r| r.get(0))?;
-    if has_objects || has_uploads {
-        return Ok(DeleteBucket::NotEmpty);
+    if has_objects {
+        return Ok((DeleteBucket::NotEmpty, Vec::new()));
+    }
+    let uploads = {
+        let mut stmt = tx.prepare("SELECT upload_id FROM uploads WHERE bucket = ?1")?;
+        let rows = stmt.query_map([name], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<Vec<String>>>()?
+    };
+    let mut blobs = Vec::new();
+    for upload_id in uploads {
+        blobs.extend(delete_upload(&tx, &upload_id)?);
     }
     tx.execute("DELETE FROM buckets WHERE name = ?1", [name])?;
     tx.commit()?;
-    Ok(DeleteBucket::Deleted)
+    Ok((DeleteBucket::Deleted, blobs))
 }
 
 const OBJECT_COLUMNS: &str =

@@ -332,9 +332,12 @@ impl Store {
     pub async fn delete_bucket(&self, name: &str) -> S3Result<DeleteBucket> {
         let name = name.to_string();
         let cache = self.buckets.clone();
-        self.with_db(move |c, _| {
-            let outcome = meta::delete_bucket(c, &name)?;
+        self.with_db(move |c, blobs| {
+            let (outcome, parts) = meta::delete_bucket(c, &name)?;
             refresh_bucket(&cache, c, &name)?;
+            for id in parts {
+                blobs.remove(&id);
+            }
             Ok(outcome)
         })
         .await

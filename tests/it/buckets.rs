@@ -22,11 +22,36 @@ async fn create_head_list_locate_delete() {
     assert_eq!(list.buckets().len(), 1);
 }
 
+/// S3's error documentation: re-creating a bucket you own answers 200 OK in North Virginia (for
+/// legacy compatibility, resetting its ACL) and 409 `BucketAlreadyOwnedByYou` everywhere else.
 #[tokio::test]
-async fn create_twice_is_already_owned() {
-    let s = TestServer::start().await;
-    s.create_bucket("dup").await;
+async fn create_twice_is_ok_in_us_east_1() {
+    let s = TestServer::start_with(|c| c.legacy_bucket_defaults = true).await;
+    let c = s.client();
+    c.create_bucket().bucket("dup").acl(aws_sdk_s3::types::BucketCannedAcl::PublicRead).send().await.unwrap();
+    let grants = c.get_bucket_acl().bucket("dup").send().await.unwrap();
+    assert_eq!(grants.grants().len(), 2, "owner and AllUsers");
+    c.put_object().bucket("dup").key("kept").body(b"x".to_vec().into()).send().await.unwrap();
     let r = s.signed(SignedRequest::new("PUT", "/dup")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/dup"));
+    let grants = c.get_bucket_acl().bucket("dup").send().await.unwrap();
+    assert_eq!(grants.grants().len(), 1, "the ACL is reset to private: {grants:?}");
+    assert_eq!(c.list_objects_v2().bucket("dup").send().await.unwrap().key_count(), Some(1), "objects stay");
+}
+
+#[tokio::test]
+async fn create_twice_elsewhere_is_already_owned() {
+    let s = TestServer::start_with(|c| c.region = "eu-west-1".into()).await;
+    let body =
+        b"<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>";
+    let put = || {
+        let mut req = SignedRequest::new("PUT", "/dup").body(body);
+        req.region = "eu-west-1";
+        req
+    };
+    assert_eq!(s.signed(put()).await.status, 200);
+    let r = s.signed(put()).await;
     let doc = r.assert_error(
         409,
         "BucketAlreadyOwnedByYou",
@@ -36,10 +61,71 @@ async fn create_twice_is_already_owned() {
     assert_eq!(doc.names(), ["Code", "Message", "BucketName", "RequestId", "HostId"]);
 }
 
+/// A bucket whose only content is multipart uploads in progress is deleted, uploads and all.
+#[tokio::test]
+async fn delete_bucket_with_only_uploads_in_progress() {
+    let s = TestServer::start().await;
+    let c = s.client();
+    s.create_bucket("pending").await;
+    let up = c.create_multipart_upload().bucket("pending").key("big").send().await.unwrap();
+    let id = up.upload_id().unwrap();
+    c.upload_part()
+        .bucket("pending")
+        .key("big")
+        .upload_id(id)
+        .part_number(1)
+        .body(vec![1u8; 1024].into())
+        .send()
+        .await
+        .unwrap();
+    let files_before = count_files(&s.data_dir().join("blobs"));
+    c.delete_bucket().bucket("pending").send().await.unwrap();
+    let err = c.head_bucket().bucket("pending").send().await.unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
+    assert_eq!(count_files(&s.data_dir().join("blobs")), files_before - 1, "the part's body is removed");
+    // Created again, the bucket has no trace of the upload.
+    s.create_bucket("pending").await;
+    let uploads = c.list_multipart_uploads().bucket("pending").send().await.unwrap();
+    assert!(uploads.uploads().is_empty());
+    let err = c.list_parts().bucket("pending").key("big").upload_id(id).send().await.unwrap_err();
+    assert_eq!(sdk_error(err).1, "NoSuchUpload");
+}
+
+fn count_files(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            n += count_files(&path);
+        } else {
+            n += 1;
+        }
+    }
+    n
+}
+
 #[tokio::test]
 async fn invalid_bucket_names() {
     let s = TestServer::start().await;
-    for name in ["ab", "UPPER", "-lead", "trail-", "a..b", "192.168.1.1", "under_score", "xn--punycode", "x-s3alias"] {
+    for name in [
+        "ab",
+        "UPPER",
+        "-lead",
+        "trail-",
+        "a..b",
+        "a.-b",
+        "a-.b",
+        "192.168.1.1",
+        "under_score",
+        "xn--punycode",
+        "sthree-x",
+        "amzn-s3-demo-bucket",
+        "x-s3alias",
+        "x--ol-s3",
+        "x.mrap",
+        "x--x-s3",
+        "x--table-s3",
+    ] {
         let path = format!("/{name}");
         let r = s.signed(SignedRequest::new("PUT", &path)).await;
         let doc = r.assert_error(400, "InvalidBucketName", "The specified bucket is not valid.");
@@ -171,4 +257,118 @@ async fn read_only_defaults_for_unmodelled_features() {
     r.assert_error(404, "NoSuchBucket", "The specified bucket does not exist");
     let r = s.signed(SignedRequest::new("PUT", "/plain").query("versioning").body(b"<VersioningConfiguration/>")).await;
     r.assert_error(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
+}
+
+/// Reads of bucket settings s3strict does not model answer as S3 does for a bucket that never had
+/// them: through the SDK, and raw for S3's exact codes and messages. Writes stay 501.
+#[tokio::test]
+async fn unmodelled_bucket_settings_read_as_s3_defaults() {
+    let s = TestServer::start().await;
+    s.create_bucket("plain").await;
+    let c = s.client();
+    let n = c.get_bucket_notification_configuration().bucket("plain").send().await.unwrap();
+    assert!(
+        n.topic_configurations().is_empty()
+            && n.queue_configurations().is_empty()
+            && n.event_bridge_configuration().is_none()
+    );
+    let e = c.get_bucket_encryption().bucket("plain").send().await.unwrap();
+    let rule = &e.server_side_encryption_configuration().unwrap().rules()[0];
+    let default = rule.apply_server_side_encryption_by_default().unwrap();
+    assert_eq!(default.sse_algorithm().as_str(), "AES256");
+    assert_eq!(rule.bucket_key_enabled(), Some(false));
+    assert!(c.get_bucket_logging().bucket("plain").send().await.unwrap().logging_enabled().is_none());
+    let payer = c.get_bucket_request_payment().bucket("plain").send().await.unwrap();
+    assert_eq!(payer.payer().map(|p| p.as_str()), Some("BucketOwner"));
+    assert!(c.get_bucket_accelerate_configuration().bucket("plain").send().await.unwrap().status().is_none());
+    let a = c.list_bucket_analytics_configurations().bucket("plain").send().await.unwrap();
+    assert!(a.analytics_configuration_list().is_empty() && a.is_truncated() == Some(false));
+    let m = c.list_bucket_metrics_configurations().bucket("plain").send().await.unwrap();
+    assert!(m.metrics_configuration_list().is_empty());
+    let i = c.list_bucket_inventory_configurations().bucket("plain").send().await.unwrap();
+    assert!(i.inventory_configuration_list().is_empty());
+    let t = c.list_bucket_intelligent_tiering_configurations().bucket("plain").send().await.unwrap();
+    assert!(t.intelligent_tiering_configuration_list().is_empty());
+    let err = c.get_bucket_lifecycle_configuration().bucket("plain").send().await.unwrap_err();
+    assert_eq!(
+        sdk_error(err),
+        (404, "NoSuchLifecycleConfiguration".into(), "The lifecycle configuration does not exist".into())
+    );
+    let err = c.get_bucket_website().bucket("plain").send().await.unwrap_err();
+    assert_eq!(sdk_error(err).1, "NoSuchWebsiteConfiguration");
+    let err = c.get_object_lock_configuration().bucket("plain").send().await.unwrap_err();
+    assert_eq!(sdk_error(err).1, "ObjectLockConfigurationNotFoundError");
+    let err = c.get_bucket_replication().bucket("plain").send().await.unwrap_err();
+    assert_eq!(sdk_error(err).1, "ReplicationConfigurationNotFoundError");
+    let err = c.get_bucket_analytics_configuration().bucket("plain").id("x").send().await.unwrap_err();
+    assert_eq!(
+        sdk_error(err),
+        (404, "NoSuchConfiguration".into(), "The specified configuration does not exist.".into())
+    );
+
+    for (query, code, message) in [
+        ("lifecycle", "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist"),
+        ("website", "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
+        (
+            "object-lock",
+            "ObjectLockConfigurationNotFoundError",
+            "Object Lock configuration does not exist for this bucket",
+        ),
+        ("replication", "ReplicationConfigurationNotFoundError", "The replication configuration was not found"),
+    ] {
+        let doc = s.signed(SignedRequest::new("GET", "/plain").query(query)).await.assert_error(404, code, message);
+        assert_eq!(doc.get("BucketName"), Some("plain"), "{query}");
+    }
+    let r = s.signed(SignedRequest::new("GET", "/plain").query("requestPayment")).await;
+    assert_eq!(
+        r.text(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<RequestPaymentConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Payer>BucketOwner</Payer></RequestPaymentConfiguration>"
+    );
+    s.signed(SignedRequest::new("GET", "/missing").query("encryption")).await.assert_error(
+        404,
+        "NoSuchBucket",
+        "The specified bucket does not exist",
+    );
+    for query in ["lifecycle", "encryption", "notification", "website"] {
+        let r = s.signed(SignedRequest::new("PUT", "/plain").query(query).body(b"<x/>")).await;
+        r.assert_error(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
+    }
+}
+
+/// ListBuckets pages, filters by prefix and region, and echoes the prefix (S3's 2024 additions),
+/// through the SDK's paginator fields; bad bounds and tokens are S3's InvalidArgument.
+#[tokio::test]
+async fn list_buckets_pages_and_filters() {
+    let s = TestServer::start().await;
+    for name in ["app-a", "app-b", "app-c", "other"] {
+        s.create_bucket(name).await;
+    }
+    let c = s.client();
+    let first = c.list_buckets().max_buckets(2).send().await.unwrap();
+    let names = |l: &aws_sdk_s3::operation::list_buckets::ListBucketsOutput| {
+        l.buckets().iter().map(|b| b.name().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&first), ["app-a", "app-b"]);
+    assert_eq!(first.buckets()[0].bucket_region(), Some("us-east-1"));
+    let token = first.continuation_token().unwrap().to_string();
+    let second = c.list_buckets().max_buckets(2).continuation_token(&token).send().await.unwrap();
+    assert_eq!(names(&second), ["app-c", "other"]);
+    assert_eq!(second.continuation_token(), None, "the last page");
+    let filtered = c.list_buckets().prefix("app-").max_buckets(10).send().await.unwrap();
+    assert_eq!(names(&filtered), ["app-a", "app-b", "app-c"]);
+    assert_eq!(filtered.prefix(), Some("app-"));
+    assert!(c.list_buckets().bucket_region("eu-west-1").send().await.unwrap().buckets().is_empty());
+    assert_eq!(c.list_buckets().bucket_region("us-east-1").send().await.unwrap().buckets().len(), 4);
+    let all = c.list_buckets().send().await.unwrap();
+    assert_eq!((names(&all).len(), all.continuation_token(), all.prefix()), (4, None, None));
+
+    for (query, message, name, value) in [
+        ("max-buckets=0", "Argument max-buckets must be an integer between 1 and 10000.", "max-buckets", "0"),
+        ("max-buckets=10001", "Argument max-buckets must be an integer between 1 and 10000.", "max-buckets", "10001"),
+        ("continuation-token=%25%25", "The continuation token provided is incorrect", "continuation-token", "%%"),
+    ] {
+        let doc =
+            s.signed(SignedRequest::new("GET", "/").query(query)).await.assert_error(400, "InvalidArgument", message);
+        assert_eq!((doc.get("ArgumentName"), doc.get("ArgumentValue")), (Some(name), Some(value)));
+    }
 }

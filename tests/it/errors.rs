@@ -151,3 +151,19 @@ async fn malformed_forms() {
     r.assert_error(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.");
     assert!(s.client().list_objects_v2().bucket("forms").send().await.unwrap().contents().is_empty());
 }
+
+/// A key that is not valid UTF-8 is refused with S3's 400 `InvalidURI`, whatever the method.
+#[tokio::test]
+async fn key_not_utf8_is_an_invalid_uri() {
+    let s = TestServer::start().await;
+    s.create_bucket("bytes").await;
+    for method in ["PUT", "GET", "HEAD", "DELETE"] {
+        let r =
+            s.signed(SignedRequest::new(method, "/bytes/a%FFb").body(if method == "PUT" { b"x" } else { b"" })).await;
+        if method == "HEAD" {
+            assert_eq!((r.status, r.body.len()), (400, 0), "{method}");
+        } else {
+            r.assert_error(400, "InvalidURI", "Couldn't parse the specified URI.");
+        }
+    }
+}

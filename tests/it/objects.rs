@@ -639,3 +639,28 @@ async fn concurrent_overwrites_are_atomic() {
         .sum();
     assert_eq!(blobs, 1);
 }
+
+/// Conditional PUT headers as S3 answers them: `If-None-Match` takes only `*` (an ETag there is
+/// 501 `NotImplemented`, observed on S3 in aws/aws-sdk-ruby#3144); `If-Match: *` holds for any
+/// existing object, and a missing key fails it with 404 (S3's conditional-writes guide).
+#[tokio::test]
+async fn conditional_put_variants() {
+    let s = TestServer::start().await;
+    s.create_bucket("conds").await;
+    let put = |key: &'static str, h: &'static str, v: &'static str| {
+        let s = &s;
+        async move { s.signed(SignedRequest::new("PUT", key).header(h, v).body(b"v")).await }
+    };
+    let r = put("/conds/a", "if-none-match", "\"0123\"").await;
+    let doc =
+        r.assert_error(501, "NotImplemented", "A header you provided implies functionality that is not implemented");
+    assert_eq!(doc.get("Header"), Some("If-None-Match"));
+    assert_eq!(put("/conds/a", "if-none-match", "*").await.status, 200);
+    assert_eq!(put("/conds/a", "if-match", "*").await.status, 200);
+    let r = put("/conds/missing", "if-match", "*").await;
+    r.assert_error(404, "NoSuchKey", "The specified key does not exist.");
+    let r = put("/conds/a", "if-match", "\"0123\"").await;
+    let doc =
+        r.assert_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+    assert_eq!(doc.get("Condition"), Some("If-Match"));
+}

@@ -1,10 +1,17 @@
 """Browser form uploads (PostObject) with policies made by botocore's generate_presigned_post,
 sent as multipart/form-data; every failure answered as S3 answers it, nothing stored on failure."""
 
+import base64
+import datetime
+import hashlib
+import hmac
+import json
 import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
+
+from conftest import AK, SK
 
 MISMATCH = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 
@@ -145,6 +152,62 @@ def test_policy_errors(server, s3, presign):
     assert (dict(elements)["ProposedSize"], dict(elements)["MinSizeAllowed"]) == ("1", "5")
     assert post(server, fields, data=b"x" * 7).status == 204
     assert stored_keys(s3) == ["sized.bin"]
+
+
+def signed_form(policy, key="doc.txt"):
+    """A SigV4 form for a policy document written by hand (no SDK writes a malformed one)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    date, stamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
+    credential = f"{AK}/{date}/us-east-1/s3/aws4_request"
+    doc = dict(policy)
+    doc["conditions"] = policy["conditions"] + [
+        {"bucket": "forms"}, {"key": key}, {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
+        {"x-amz-credential": credential}, {"x-amz-date": stamp},
+    ]
+    b64 = base64.b64encode(json.dumps(doc).encode()).decode()
+    k = ("AWS4" + SK).encode()
+    for part in (date, "us-east-1", "s3", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(k, b64.encode(), hashlib.sha256).hexdigest()
+    return {"key": key, "x-amz-algorithm": "AWS4-HMAC-SHA256", "x-amz-credential": credential, "x-amz-date": stamp,
+            "policy": b64, "x-amz-signature": signature}
+
+
+def test_policy_document_errors(server, s3, presign):
+    """What S3 refuses with 400 before looking at the upload: an expiration that is not an ISO 8601
+    instant in UTC, content-length-range bounds that cannot be a range; and a SigV2 form without its
+    signature. Nothing is stored."""
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+    ok = signed_form({"expiration": later.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "conditions": []})
+    assert post(server, ok).status == 204
+    for expiration in [str(later), later.strftime("%Y-%m-%dT%H:%M:%S"), later.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+                       later.strftime("%a, %d %b %Y %H:%M:%S GMT")]:
+        fields = signed_form({"expiration": expiration, "conditions": []}, key="bad.txt")
+        post(server, fields).assert_error(400, "InvalidPolicyDocument", f"Invalid Policy: Invalid 'expiration' value: '{expiration}'")
+    for lo, hi in ([-1, 0], [10, 5]):
+        fields = presign(key="bad.txt", conditions=[["content-length-range", lo, hi]])
+        text = f'["content-length-range", "{lo}", "{hi}"]'
+        post(server, fields).assert_error(
+            400, "InvalidPolicyDocument",
+            f"Invalid Policy: Invalid content-length-range: the bounds must be 0 or more and the first no larger than the second: {text}",
+        )
+    v2 = presign(key="bad.txt", client=server.client(signature_version="s3"))
+    elements = post(server, {k: v for k, v in v2.items() if k != "signature"}).assert_error(
+        400, "InvalidArgument",
+        "Bucket POST must contain a field named 'Signature'.  If it is specified, please check the order of the fields.",
+    )
+    assert dict(elements)["ArgumentName"] == "Signature"
+    assert stored_keys(s3) == ["doc.txt"]
+
+
+def test_anonymous_form(server, s3, presign):
+    """A form with no policy and no signature is an anonymous upload: a missing bucket is told as
+    such, a private bucket refuses it."""
+    presign()
+    r = server.request("POST", "/no-such-forms", *reversed(form({"key": "k"})))
+    r.assert_error(404, "NoSuchBucket", "The specified bucket does not exist")
+    post(server, {"key": "k"}).assert_error(403, "AccessDenied", "Access Denied")
+    assert stored_keys(s3) == []
 
 
 def test_form_acls_follow_object_ownership(server, s3, presign, record):

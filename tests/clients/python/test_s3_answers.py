@@ -1,0 +1,41 @@
+"""Answers that once differed from S3's, through boto3 as applications and conformance suites send
+them: listings with encoding-type=url added by botocore, empty delimiters, teardowns that abort
+nothing, re-creating a bucket in us-east-1."""
+
+import pytest
+
+
+def test_listing_prefixes_round_trip_through_botocore(s3):
+    s3.create_bucket(Bucket="lists")
+    for key in ["a\nb/c", "a\nb/d", "plain"]:
+        s3.put_object(Bucket="lists", Key=key, Body=b"x")
+    # botocore adds encoding-type=url and decodes what it knows to decode; the caller sees the
+    # prefix it sent, in v1 and v2 alike.
+    v2 = s3.list_objects_v2(Bucket="lists", Prefix="a\nb/")
+    assert v2["Prefix"] == "a\nb/"
+    assert [o["Key"] for o in v2["Contents"]] == ["a\nb/c", "a\nb/d"]
+    v1 = s3.list_objects(Bucket="lists", Prefix="a\n", Delimiter="/")
+    assert v1["Prefix"] == "a\n"
+    assert v1["CommonPrefixes"] == [{"Prefix": "a\nb/"}]
+    assert v1["Delimiter"] == "/"
+    # An empty delimiter is no delimiter: not echoed.
+    for listing in (s3.list_objects_v2(Bucket="lists", Delimiter=""), s3.list_objects(Bucket="lists", Delimiter="")):
+        assert "Delimiter" not in listing
+        assert len(listing["Contents"]) == 3 and "CommonPrefixes" not in listing
+
+
+def test_delete_bucket_with_uploads_in_progress(s3):
+    s3.create_bucket(Bucket="teardown")
+    upload = s3.create_multipart_upload(Bucket="teardown", Key="big")
+    s3.upload_part(Bucket="teardown", Key="big", UploadId=upload["UploadId"], PartNumber=1, Body=b"p" * 1024)
+    s3.delete_bucket(Bucket="teardown")
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.head_bucket(Bucket="teardown")
+    assert e.value.response["Error"]["Code"] == "404"
+
+
+def test_create_bucket_twice_in_us_east_1(s3):
+    s3.create_bucket(Bucket="twice")
+    again = s3.create_bucket(Bucket="twice")
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert again["Location"] == "/twice"
