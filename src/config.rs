@@ -157,10 +157,14 @@ pub struct ServeArgs {
     /// Flush every acknowledged write to the disk (survives power loss; slower).
     #[arg(long, env = "S3STRICT_FSYNC", num_args = 0..=1, default_missing_value = "true")]
     pub fsync: Option<bool>,
-    /// New buckets as before April 2023: ACLs enabled (no ownership controls, as ObjectWriter)
-    /// and Block Public Access off.
+    /// New buckets as older S3 buckets: ACLs enabled (no ownership controls, as ObjectWriter),
+    /// Block Public Access off (before April 2023) and SigV2 accepted (before 24 June 2020).
     #[arg(long, env = "S3STRICT_LEGACY_BUCKET_DEFAULTS", num_args = 0..=1, default_missing_value = "true")]
     pub legacy_bucket_defaults: Option<bool>,
+    /// Buckets that accept SigV2 whenever they are created, as buckets S3 created before
+    /// 24 June 2020 do (comma-separated names).
+    #[arg(long, env = "S3STRICT_SIGV2_BUCKETS", value_delimiter = ',')]
+    pub sigv2_buckets: Option<Vec<String>>,
     /// Account id of the access key above (its root user). [default: 123456789012]
     #[arg(long, env = "S3STRICT_ACCOUNT_ID")]
     pub account_id: Option<String>,
@@ -257,6 +261,7 @@ struct FileSettings {
     admin_token: Option<String>,
     fsync: Option<bool>,
     legacy_bucket_defaults: Option<bool>,
+    sigv2_buckets: Option<Vec<String>>,
     account_id: Option<String>,
     idle_timeout: Option<u64>,
     stall_timeout: Option<u64>,
@@ -283,8 +288,11 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Flush writes to the disk before acknowledging them.
     pub fsync: bool,
-    /// New buckets with ACLs enabled and Block Public Access off (S3 before April 2023).
+    /// New buckets with ACLs enabled and Block Public Access off (S3 before April 2023), taking
+    /// SigV2 (S3 before 24 June 2020).
     pub legacy_bucket_defaults: bool,
+    /// Buckets that take SigV2 whenever created (the others do only under the legacy defaults).
+    pub sigv2_buckets: Vec<String>,
     /// The account of `access_key`, whose root user it is.
     pub account_id: String,
     /// How long a connection may wait for a whole request head (idle or slow headers).
@@ -314,6 +322,7 @@ impl Default for Config {
             admin_token: None,
             fsync: false,
             legacy_bucket_defaults: false,
+            sigv2_buckets: Vec::new(),
             account_id: crate::iam::DEFAULT_ACCOUNT_ID.into(),
             idle_timeout: Duration::from_secs(30),
             stall_timeout: Duration::from_secs(20),
@@ -363,6 +372,7 @@ impl Config {
                 .legacy_bucket_defaults
                 .or(file.legacy_bucket_defaults)
                 .unwrap_or(d.legacy_bucket_defaults),
+            sigv2_buckets: args.sigv2_buckets.or(file.sigv2_buckets).unwrap_or(d.sigv2_buckets),
             account_id: args.account_id.or(file.account_id).unwrap_or(d.account_id),
             idle_timeout: args.idle_timeout.or(file.idle_timeout).map_or(d.idle_timeout, Duration::from_secs),
             stall_timeout: args.stall_timeout.or(file.stall_timeout).map_or(d.stall_timeout, Duration::from_secs),

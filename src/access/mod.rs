@@ -29,7 +29,7 @@ pub use keys::{request_keys, PeerAddr};
 
 use std::sync::Arc;
 
-use crate::auth::Verified;
+use crate::auth::{SignatureVersion, Verified};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::iam::{Principal, PrincipalKind};
 use crate::policy::{ConditionKeys, Evaluation, Policy, PolicyKind, PrincipalMatch, PrincipalRef, RequestContext};
@@ -55,6 +55,8 @@ pub struct BucketAccess {
     /// No configuration blocks nothing.
     pub public_access_block: PublicAccessBlock,
     pub acl: Acl,
+    /// Whether the bucket takes SigV2 requests (created "before 24 June 2020").
+    pub accepts_sigv2: bool,
 }
 
 impl BucketAccess {
@@ -69,6 +71,7 @@ impl BucketAccess {
             None => None,
         };
         let acl = Acl::from_stored(row.acl.as_deref(), &row.owner_account)?;
+        let accepts_sigv2 = row.accepts_sigv2 || state.config.sigv2_buckets.contains(&row.name);
         Ok(Some(BucketAccess {
             name: row.name,
             owner: row.owner_account,
@@ -76,6 +79,7 @@ impl BucketAccess {
             ownership: row.ownership,
             public_access_block: row.public_access_block.unwrap_or_default(),
             acl,
+            accepts_sigv2,
         }))
     }
 
@@ -475,6 +479,14 @@ pub async fn authorize(
         }
     }
     if let Some(b) = &auth.bucket {
+        // Buckets created after 24 June 2020 refuse SigV2 with the answer of SigV4-only regions.
+        if verified.signature_version == Some(SignatureVersion::V2) && !b.accepts_sigv2 {
+            let error = S3Error::with_message(
+                ErrorCode::InvalidRequest,
+                "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+            );
+            return fail(error, "SigV2 on a bucket created after 24 June 2020 (not a --sigv2-buckets bucket)");
+        }
         if let Err(e) = check_expected_owner(parts, "x-amz-expected-bucket-owner", &b.owner) {
             return fail(e, "expected bucket owner differs");
         }

@@ -108,6 +108,9 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) ->
         ownership,
         public_access_block,
         acl: acl.filter(|a| !a.is_private(&owner)).map(|a| a.to_stored()),
+        // Buckets S3 creates since 24 June 2020 refuse SigV2 (the S3 SigV2 deprecation plan,
+        // reaffirmed in August 2024).
+        accepts_sigv2: legacy,
     };
     let stored_acl = row.acl.clone();
     if let Some(existing) = ctx.state.store.create_bucket(row).await? {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::{Algorithm, Checksum, ChecksumType};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
 /// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
@@ -132,6 +132,11 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    if version < 7 {
+        // Whether the bucket takes SigV2 requests, as buckets S3 created before 24 June 2020 do.
+        // Buckets from before the column are treated as new ones.
+        conn.execute_batch("BEGIN; ALTER TABLE buckets ADD COLUMN sigv2 INTEGER NOT NULL DEFAULT 0; COMMIT;")?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -190,10 +195,12 @@ pub struct BucketRow {
     pub public_access_block: Option<PublicAccessBlock>,
     /// The bucket ACL, as the access layer serialised it; `None`: the owner's FULL_CONTROL.
     pub acl: Option<String>,
+    /// Whether SigV2-signed requests are accepted, as on buckets S3 created before 24 June 2020.
+    pub accepts_sigv2: bool,
 }
 
 const BUCKET_COLUMNS: &str =
-    "name, region, created_ms, COALESCE(owner_account, ''), policy, ownership, public_access_block, acl";
+    "name, region, created_ms, COALESCE(owner_account, ''), policy, ownership, public_access_block, acl, sigv2";
 
 fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BucketRow> {
     let pab: Option<String> = r.get(6)?;
@@ -213,6 +220,7 @@ fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BucketRow> {
         ownership: r.get(5)?,
         public_access_block,
         acl: r.get(7)?,
+        accepts_sigv2: r.get(8)?,
     })
 }
 
@@ -253,8 +261,8 @@ impl ObjectMeta {
 /// Inserts a bucket; false when the name is taken.
 pub fn insert_bucket(conn: &Connection, b: &BucketRow) -> rusqlite::Result<bool> {
     let n = conn.execute(
-        "INSERT OR IGNORE INTO buckets (name, region, created_ms, owner_account, ownership, public_access_block, acl)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR IGNORE INTO buckets (name, region, created_ms, owner_account, ownership, public_access_block, acl, sigv2)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             b.name,
             b.region,
@@ -262,7 +270,8 @@ pub fn insert_bucket(conn: &Connection, b: &BucketRow) -> rusqlite::Result<bool>
             b.owner_account,
             b.ownership,
             pab_to_sql(b.public_access_block)?,
-            b.acl
+            b.acl,
+            b.accepts_sigv2
         ],
     )?;
     Ok(n == 1)

@@ -23,7 +23,11 @@ fn target_and_host(url: &str) -> (String, String) {
 
 #[tokio::test]
 async fn presign_makes_urls_the_server_accepts() {
-    let s = TestServer::start_with(|c| c.domain = Some("localhost".into())).await;
+    let s = TestServer::start_with(|c| {
+        c.domain = Some("localhost".into());
+        c.sigv2_buckets = vec!["bkt".into()];
+    })
+    .await;
     s.create_bucket("bkt").await;
     let endpoint = s.endpoint();
     let key = "s3://bkt/dir/a b+c~é.txt";

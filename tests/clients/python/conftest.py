@@ -150,9 +150,14 @@ def build_rust():
     return os.path.join(ROOT, "target", "debug", "examples", "presign-driver")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "server_args(*args): extra `s3strict serve` arguments for the server fixture")
+
+
 @pytest.fixture
-def server(tmp_path):
-    s = Server(tmp_path)
+def server(tmp_path, request):
+    marker = request.node.get_closest_marker("server_args")
+    s = Server(tmp_path, *(marker.args if marker else ()))
     yield s
     s.stop()
 

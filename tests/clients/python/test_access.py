@@ -20,6 +20,9 @@ BOB = ("AKIABOB0000000000000", "bob-secret")
 
 CONFIG = textwrap.dedent(
     """
+    # The SigV2 cases need a bucket S3 created before 24 June 2020.
+    sigv2_buckets = ["data"]
+
     [[users]]
     name = "alice"
     access_key = "AKIAALICE00000000000"

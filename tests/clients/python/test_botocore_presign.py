@@ -4,6 +4,7 @@ One case per failure mode; time moves on the server clock, never by sleeping."""
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import AK, REGION
 
@@ -159,6 +160,7 @@ def test_double_encoded_credential(server, s3, bucket):
     )
 
 
+@pytest.mark.server_args("--sigv2-buckets", "pre")
 def test_sigv2_presign_default_in_us_east_1(server, bucket):
     """botocore's default presigner in us-east-1 is SigV2 (AWSAccessKeyId, Expires, Signature)."""
     v2 = server.client(signature_version="s3")
@@ -177,6 +179,37 @@ def test_sigv2_presign_default_in_us_east_1(server, bucket):
     assert [n for n, _ in elements][2:4] == ["Expires", "ServerTime"]
 
 
+def test_sigv2_refused_on_new_buckets(server, bucket):
+    """A bucket S3 created after 24 June 2020 refuses SigV2: botocore's default us-east-1 presign
+    and its SigV2 header signing both get S3's 400 InvalidRequest."""
+    v2 = server.client(signature_version="s3")
+    u = v2.generate_presigned_url("get_object", Params={"Bucket": "pre", "Key": "obj"}, ExpiresIn=60)
+    assert "AWSAccessKeyId=" in u
+    server.send_url(u).assert_error(
+        400, "InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+    )
+    with pytest.raises(ClientError) as e:
+        v2.get_object(Bucket="pre", Key="obj")
+    assert e.value.response["Error"]["Code"] == "InvalidRequest"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # Bucket-level calls too, once the SigV2 resource /pre/ matches.
+    with pytest.raises(ClientError) as e:
+        v2.list_objects(Bucket="pre")
+    assert e.value.response["Error"]["Code"] == "InvalidRequest"
+
+
+@pytest.mark.server_args("--sigv2-buckets", "pre,v2made")
+def test_sigv2_bucket_level_calls(server, bucket):
+    """botocore signs a path-style bucket as /bucket/; S3 accepts its bucket-level SigV2 calls."""
+    v2 = server.client(signature_version="s3")
+    v2.create_bucket(Bucket="v2made")
+    v2.head_bucket(Bucket="v2made")
+    assert v2.get_bucket_location(Bucket="v2made")["LocationConstraint"] is None
+    assert [o["Key"] for o in v2.list_objects(Bucket="pre")["Contents"]] == ["obj"]
+    assert v2.list_objects_v2(Bucket="pre")["KeyCount"] == 1
+
+
+@pytest.mark.server_args("--sigv2-buckets", "pre")
 def test_sigv2_header_auth(server, bucket):
     v2 = server.client(signature_version="s3")
     v2.put_object(Bucket="pre", Key="hdr-v2", Body=b"signed with SigV2", ContentType="text/plain")

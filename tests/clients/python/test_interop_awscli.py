@@ -74,6 +74,7 @@ def test_sync_folder(aws, tmp_path, record, s3):
     record("aws-cli", "s3 sync up and down", f"{len(files)} files")
 
 
+@pytest.mark.server_args("--sigv2-buckets", "cli")
 def test_presign_then_curl(aws, tmp_path, record):
     (tmp_path / "f").write_bytes(b"presigned by the CLI")
     aws("s3", "cp", str(tmp_path / "f"), "s3://cli/f")

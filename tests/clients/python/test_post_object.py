@@ -89,6 +89,7 @@ def test_upload_and_responses(server, s3, presign, record):
     record("botocore", "generate_presigned_post + form upload (204, 201, 303)", "")
 
 
+@pytest.mark.server_args("--sigv2-buckets", "forms")
 def test_sigv2_post(server, presign):
     v2 = server.client(signature_version="s3")
     fields = presign(key="v2.txt", client=v2)
