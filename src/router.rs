@@ -117,7 +117,11 @@ pub enum Op {
     GetBucketAcl,
     GetObjectAcl,
     GetBucketTagging,
+    PutBucketTagging,
+    DeleteBucketTagging,
     GetObjectTagging,
+    PutObjectTagging,
+    DeleteObjectTagging,
     ListObjectVersions,
     /// A bucket setting s3strict does not model, read: S3's answer for a bucket that never had
     /// it (its default or its "not found" error).
@@ -237,7 +241,10 @@ impl Op {
             Op::GetBucketAcl => "s3:GetBucketAcl",
             Op::GetObjectAcl => "s3:GetObjectAcl",
             Op::GetBucketTagging => "s3:GetBucketTagging",
+            Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
             Op::GetObjectTagging => "s3:GetObjectTagging",
+            Op::PutObjectTagging => "s3:PutObjectTagging",
+            Op::DeleteObjectTagging => "s3:DeleteObjectTagging",
             Op::ListObjectVersions => "s3:ListBucketVersions",
             Op::GetBucketDefault(setting) => setting.action(),
         }
@@ -388,7 +395,6 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "restore",
     "retention",
     "select",
-    "tagging",
     "torrent",
     "versioning",
     "website",
@@ -428,11 +434,7 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                 return Ok(Op::ListMultipartUploads);
             }
             if *method == Method::GET {
-                for (sub, op) in [
-                    ("versioning", Op::GetBucketVersioning),
-                    ("tagging", Op::GetBucketTagging),
-                    ("versions", Op::ListObjectVersions),
-                ] {
+                for (sub, op) in [("versioning", Op::GetBucketVersioning), ("versions", Op::ListObjectVersions)] {
                     if has(sub) {
                         return Ok(op);
                     }
@@ -481,6 +483,14 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     _ => Err(not_allowed()),
                 };
             }
+            if has("tagging") {
+                return match *method {
+                    Method::PUT => Ok(Op::PutBucketTagging),
+                    Method::GET => Ok(Op::GetBucketTagging),
+                    Method::DELETE => Ok(Op::DeleteBucketTagging),
+                    _ => Err(not_allowed()),
+                };
+            }
             if has("policyStatus") {
                 return match *method {
                     Method::GET => Ok(Op::GetBucketPolicyStatus),
@@ -508,8 +518,13 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     _ => Err(not_allowed()),
                 };
             }
-            if *method == Method::GET && has("tagging") {
-                return Ok(Op::GetObjectTagging);
+            if has("tagging") {
+                return match *method {
+                    Method::PUT => Ok(Op::PutObjectTagging),
+                    Method::GET => Ok(Op::GetObjectTagging),
+                    Method::DELETE => Ok(Op::DeleteObjectTagging),
+                    _ => Err(not_allowed()),
+                };
             }
             if unsupported {
                 return Err(not_implemented());
@@ -637,7 +652,8 @@ mod tests {
             Op::GetObject { part_number: None, version_id: None }
         );
         assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap(), Op::GetObjectTagging);
-        assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap(), Op::PutObjectTagging);
+        assert_eq!(route(&Method::DELETE, &b, &q("tagging"), &h).unwrap(), Op::DeleteBucketTagging);
         assert_eq!(route(&Method::PATCH, &o, &[], &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
         assert_eq!(route(&Method::POST, &o, &q("uploads"), &h).unwrap(), Op::CreateMultipartUpload);
         assert_eq!(

@@ -229,12 +229,6 @@ pub async fn handle_get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> S3Resu
     Ok(xml_response(w))
 }
 
-/// GetBucketTagging: no bucket has tags.
-pub async fn handle_get_bucket_tagging(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.require_bucket(bucket).await?;
-    Err(S3Error::new(ErrorCode::NoSuchTagSet).extra("BucketName", bucket))
-}
-
 /// Reads of bucket settings s3strict does not model, answered as S3 answers a bucket that never
 /// had them: SSE-S3 encryption (every bucket's default since January 2023), the bucket owner
 /// paying, empty notification, logging and acceleration documents, empty configuration listings,

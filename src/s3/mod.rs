@@ -16,6 +16,7 @@ pub mod object;
 pub mod payload;
 pub mod policy;
 pub mod post_object;
+pub mod tagging;
 pub mod upload;
 
 use bytes::Bytes;
@@ -188,9 +189,13 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::PutPublicAccessBlock => acl::handle_put_public_access_block(ctx, b, raw()?).await,
         Op::GetPublicAccessBlock => acl::handle_get_public_access_block(ctx, b).await,
         Op::DeletePublicAccessBlock => acl::handle_delete_public_access_block(ctx, b).await,
-        Op::GetBucketTagging => bucket::handle_get_bucket_tagging(ctx, b).await,
+        Op::GetBucketTagging => tagging::handle_get_bucket_tagging(ctx, b).await,
+        Op::PutBucketTagging => tagging::handle_put_bucket_tagging(ctx, b, raw()?).await,
+        Op::DeleteBucketTagging => tagging::handle_delete_bucket_tagging(ctx, b).await,
         Op::GetObjectAcl => acl::handle_get_object_acl(ctx, b, k).await,
-        Op::GetObjectTagging => object::handle_get_object_tagging(ctx, b, k).await,
+        Op::GetObjectTagging => tagging::handle_get_object_tagging(ctx, b, k).await,
+        Op::PutObjectTagging => tagging::handle_put_object_tagging(ctx, b, k, raw()?).await,
+        Op::DeleteObjectTagging => tagging::handle_delete_object_tagging(ctx, b, k).await,
         Op::ListObjectVersions => list::handle_list_object_versions(ctx, b).await,
         // Answered before authentication (a preflight is never signed) and above (the form).
         Op::CorsPreflight | Op::PostObject | Op::Sts => {

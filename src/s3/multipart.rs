@@ -98,6 +98,7 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
     let (checksum_algorithm, checksum_type) = upload_checksum(ctx)?;
     let user_meta = ctx.user_metadata();
     super::upload::check_metadata_size(&user_meta)?;
+    let tags = super::tagging::from_request(ctx, bucket, key)?;
     ctx.state.store.require_bucket(bucket).await?;
     let written = request_write_acl(ctx, "s3:PutObject", key)?;
     let row = UploadRow {
@@ -111,6 +112,7 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
         checksum_type,
         owner: written.owner,
         acl: written.acl,
+        tags,
     };
     ctx.state.store.create_upload(row.clone()).await?;
     let mut w = XmlWriter::new();
@@ -345,6 +347,7 @@ pub async fn handle_complete_multipart_upload(
         checksum,
         owner: upload.owner,
         acl: upload.acl,
+        tags: upload.tags,
         ..Default::default()
     };
     let meta = ctx.state.store.complete_upload(bucket, upload_id, meta, chosen).await?;

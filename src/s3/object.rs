@@ -51,6 +51,7 @@ fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
 pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: ReqBody) -> S3Result<Response<Body>> {
     validate_key(key)?;
     let cond = put_condition(ctx)?;
+    let tags = super::tagging::from_request(ctx, bucket, key)?;
     let user_meta = ctx.user_metadata();
     check_metadata_size(&user_meta)?;
     ctx.state.store.require_bucket(bucket).await?;
@@ -70,6 +71,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Req
         checksum: Some(received.checksum),
         owner: written.owner,
         acl: written.acl,
+        tags,
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, cond).await?;
@@ -107,6 +109,9 @@ fn metadata_header_value(value: &str) -> String {
 fn object_headers(resp: &mut Response<Body>, meta: &ObjectMeta) {
     set_header(resp, "etag", &meta.etag);
     set_header(resp, "last-modified", &http_date(meta.last_modified_ms));
+    if !meta.tags.is_empty() {
+        set_header(resp, "x-amz-tagging-count", &meta.tags.len().to_string());
+    }
 }
 
 /// `response-*` query parameters and the headers they override.
@@ -271,6 +276,11 @@ pub async fn handle_copy_object(
             return Err(S3Error::invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", other))
         }
     };
+    let replace_tags = match ctx.header("x-amz-tagging-directive").unwrap_or("COPY") {
+        "COPY" => None,
+        "REPLACE" => Some(super::tagging::from_request(ctx, bucket, key)?),
+        other => return Err(S3Error::invalid_argument("Unknown tagging directive.", "x-amz-tagging-directive", other)),
+    };
     if src_bucket == bucket && src_key == key && !replace {
         return Err(S3Error::with_message(
             ErrorCode::InvalidRequest,
@@ -304,6 +314,7 @@ pub async fn handle_copy_object(
         checksum: Some(sum),
         owner: written.owner,
         acl: written.acl,
+        tags: replace_tags.unwrap_or_else(|| src.tags.clone()),
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
@@ -380,17 +391,6 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -
         }
     }
     w.close("DeleteResult");
-    Ok(xml_response(w))
-}
-
-/// GetObjectTagging: objects have no tags in s3strict, so the set is empty.
-pub async fn handle_get_object_tagging(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
-    let mut w = XmlWriter::new();
-    w.open_root("Tagging");
-    w.open("TagSet");
-    w.close("TagSet");
-    w.close("Tagging");
     Ok(xml_response(w))
 }
 

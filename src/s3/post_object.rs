@@ -126,6 +126,12 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
     let user_meta: Vec<(String, String)> =
         fields.iter().filter_map(|(n, v)| n.strip_prefix("x-amz-meta-").map(|m| (m.to_string(), v.clone()))).collect();
     super::upload::check_metadata_size(&user_meta)?;
+    // The form's `tagging` field holds a Tagging document.
+    let tags = match fields.iter().find(|(n, _)| n == "tagging") {
+        Some((_, doc)) => super::tagging::parse_document(doc.as_bytes(), super::tagging::MAX_OBJECT_TAGS)?,
+        None => Vec::new(),
+    };
+    super::tagging::require_tagging(ctx, bucket, &key, &tags)?;
     ctx.state.store.require_bucket(bucket).await?;
     // The form's `acl` field is the canned ACL; grant fields have their header names.
     let field = |name: &str| {
@@ -161,6 +167,7 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
         checksum: Some(sums.finish(&[])?),
         owner: written.owner,
         acl: written.acl,
+        tags,
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;

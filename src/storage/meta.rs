@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::{Algorithm, Checksum, ChecksumType};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
 /// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
@@ -137,6 +137,16 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         // Buckets from before the column are treated as new ones.
         conn.execute_batch("BEGIN; ALTER TABLE buckets ADD COLUMN sigv2 INTEGER NOT NULL DEFAULT 0; COMMIT;")?;
     }
+    if version < 8 {
+        // Tag sets: objects' and uploads' (JSON pairs, empty by default), buckets' (none: NULL).
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE objects ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+             ALTER TABLE uploads ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+             ALTER TABLE buckets ADD COLUMN tags TEXT;
+             COMMIT;",
+        )?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -249,6 +259,8 @@ pub struct ObjectMeta {
     pub owner: Option<String>,
     /// The object ACL, as the access layer serialised it; `None`: the owner's FULL_CONTROL.
     pub acl: Option<String>,
+    /// The tag set, in key order.
+    pub tags: Vec<(String, String)>,
 }
 
 impl ObjectMeta {
@@ -396,7 +408,7 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<(Del
 }
 
 const OBJECT_COLUMNS: &str =
-    "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl";
+    "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl, tags";
 
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
     let key: Vec<u8> = r.get(0)?;
@@ -416,7 +428,43 @@ fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
         checksum: checksum_from_sql(r.get(8)?),
         owner: r.get(9)?,
         acl: r.get(10)?,
+        tags: tags_from_sql(11, r.get(11)?)?,
     })
+}
+
+/// A stored tag set (JSON pairs); a row that does not parse is an error, not an empty set.
+fn tags_from_sql(column: usize, text: String) -> rusqlite::Result<Vec<(String, String)>> {
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn tags_to_sql(tags: &[(String, String)]) -> rusqlite::Result<String> {
+    serde_json::to_string(tags).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Replaces an object's tag set; false when there is no such object.
+pub fn set_object_tags(
+    conn: &Connection,
+    bucket: &str,
+    key: &str,
+    tags: &[(String, String)],
+) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE objects SET tags = ?3 WHERE bucket = ?1 AND key = ?2",
+        params![bucket, key.as_bytes(), tags_to_sql(tags)?],
+    )? == 1)
+}
+
+/// A bucket's tag set (`None`: it has none); `QueryReturnedNoRows` when there is no bucket.
+pub fn get_bucket_tags(conn: &Connection, bucket: &str) -> rusqlite::Result<Option<Vec<(String, String)>>> {
+    let text: Option<String> = conn.query_row("SELECT tags FROM buckets WHERE name = ?1", [bucket], |r| r.get(0))?;
+    text.map(|t| tags_from_sql(0, t)).transpose()
+}
+
+/// Sets or removes a bucket's tag set; false when there is no such bucket.
+pub fn set_bucket_tags(conn: &Connection, bucket: &str, tags: Option<&[(String, String)]>) -> rusqlite::Result<bool> {
+    let text = tags.map(tags_to_sql).transpose()?;
+    Ok(conn.execute("UPDATE buckets SET tags = ?2 WHERE name = ?1", params![bucket, text])? == 1)
 }
 
 pub fn get_object(conn: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectMeta>> {
@@ -439,8 +487,9 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
         .optional()?;
     tx.execute(
         "INSERT OR REPLACE INTO objects
-         (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl,
+          tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             bucket,
             meta.key.as_bytes(),
@@ -454,6 +503,7 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
             checksum_to_sql(&meta.checksum),
             meta.owner,
             meta.acl,
+            tags_to_sql(&meta.tags)?,
         ],
     )?;
     Ok(old)
@@ -529,6 +579,8 @@ pub struct UploadRow {
     /// The completed object's owner and ACL, decided at creation.
     pub owner: Option<String>,
     pub acl: Option<String>,
+    /// The completed object's tag set (`x-amz-tagging` at creation).
+    pub tags: Vec<(String, String)>,
 }
 
 /// One uploaded part.
@@ -547,8 +599,8 @@ pub struct PartRow {
 pub fn insert_upload(conn: &Connection, u: &UploadRow) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO uploads (upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type,
-                              owner_account, acl)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                              owner_account, acl, tags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             u.upload_id,
             u.bucket,
@@ -560,13 +612,14 @@ pub fn insert_upload(conn: &Connection, u: &UploadRow) -> rusqlite::Result<()> {
             u.checksum_type.map(ChecksumType::name),
             u.owner,
             u.acl,
+            tags_to_sql(&u.tags)?,
         ],
     )?;
     Ok(())
 }
 
 const UPLOAD_COLUMNS: &str =
-    "upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type, owner_account, acl";
+    "upload_id, bucket, key, initiated_ms, headers, user_meta, checksum_algorithm, checksum_type, owner_account, acl, tags";
 
 fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
     let key: Vec<u8> = r.get(2)?;
@@ -583,6 +636,7 @@ fn upload_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UploadRow> {
         checksum_type: r.get::<_, Option<String>>(7)?.as_deref().and_then(ChecksumType::from_name),
         owner: r.get(8)?,
         acl: r.get(9)?,
+        tags: tags_from_sql(10, r.get(10)?)?,
     })
 }
 

@@ -318,6 +318,41 @@ impl Store {
         .await
     }
 
+    /// Replaces an object's tag set.
+    pub async fn set_object_tags(&self, bucket: &str, key: &str, tags: Vec<(String, String)>) -> S3Result<()> {
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.with_db(move |c, _| {
+            ensure_bucket(c, &bucket)?;
+            if meta::set_object_tags(c, &bucket, &key, &tags)? {
+                Ok(())
+            } else {
+                Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key))
+            }
+        })
+        .await
+    }
+
+    /// A bucket's tag set; `None` when it has none.
+    pub async fn bucket_tags(&self, bucket: &str) -> S3Result<Option<Vec<(String, String)>>> {
+        let bucket = bucket.to_string();
+        self.with_db(move |c, _| {
+            ensure_bucket(c, &bucket)?;
+            Ok(meta::get_bucket_tags(c, &bucket)?)
+        })
+        .await
+    }
+
+    /// Sets (or with `None` removes) a bucket's tag set.
+    pub async fn set_bucket_tags(&self, bucket: &str, tags: Option<Vec<(String, String)>>) -> S3Result<()> {
+        let bucket = bucket.to_string();
+        self.with_db(move |c, _| {
+            ensure_bucket(c, &bucket)?;
+            meta::set_bucket_tags(c, &bucket, tags.as_deref())?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The buckets `owner` owns.
     pub async fn list_buckets(&self, owner: &str) -> S3Result<Vec<BucketRow>> {
         let owner = owner.to_string();

@@ -221,7 +221,7 @@ async fn unsupported_apis_say_not_implemented() {
     let s = TestServer::start().await;
     s.create_bucket("bkt").await;
     for (method, path, query) in
-        [("PUT", "/bkt", "versioning"), ("PUT", "/bkt", "lifecycle"), ("PUT", "/bkt/k", "tagging")]
+        [("PUT", "/bkt", "versioning"), ("PUT", "/bkt", "lifecycle"), ("PUT", "/bkt/k", "retention")]
     {
         let r = s.signed(SignedRequest::new(method, path).query(query)).await;
         r.assert_error(501, "NotImplemented", "A header you provided implies functionality that is not implemented");

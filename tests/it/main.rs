@@ -26,4 +26,5 @@ mod process;
 mod sessions;
 mod sigv2;
 mod sts;
+mod tagging;
 mod vectors;

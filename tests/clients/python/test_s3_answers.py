@@ -39,3 +39,30 @@ def test_create_bucket_twice_in_us_east_1(s3):
     again = s3.create_bucket(Bucket="twice")
     assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert again["Location"] == "/twice"
+
+
+def test_tags_through_boto3(s3):
+    s3.create_bucket(Bucket="tagging")
+    s3.put_object(Bucket="tagging", Key="k", Body=b"x", Tagging="project=apollo&stage=dev")
+    assert s3.get_object_tagging(Bucket="tagging", Key="k")["TagSet"] == [
+        {"Key": "project", "Value": "apollo"}, {"Key": "stage", "Value": "dev"}]
+    assert s3.head_object(Bucket="tagging", Key="k")["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
+    s3.put_object_tagging(Bucket="tagging", Key="k", Tagging={"TagSet": [{"Key": "only", "Value": "one"}]})
+    assert s3.get_object_tagging(Bucket="tagging", Key="k")["TagSet"] == [{"Key": "only", "Value": "one"}]
+    with pytest.raises(s3.exceptions.ClientError) as e:
+        s3.put_object_tagging(Bucket="tagging", Key="k",
+                              Tagging={"TagSet": [{"Key": f"k{i}", "Value": "v"} for i in range(11)]})
+    assert e.value.response["Error"] == {"Code": "BadRequest", "Message": "Object tags cannot be greater than 10"}
+    s3.put_bucket_tagging(Bucket="tagging", Tagging={"TagSet": [{"Key": "team", "Value": "s3"}]})
+    assert s3.get_bucket_tagging(Bucket="tagging")["TagSet"] == [{"Key": "team", "Value": "s3"}]
+
+
+def test_form_upload_with_tagging(server, s3):
+    s3.create_bucket(Bucket="formtags")
+    doc = "<Tagging><TagSet><Tag><Key>source</Key><Value>form</Value></Tag></TagSet></Tagging>"
+    post = s3.generate_presigned_post("formtags", "up.txt", Fields={"tagging": doc}, Conditions=[{"tagging": doc}])
+    from test_post_object import form
+    body, headers = form(post["fields"], data=b"tagged by a form")
+    r = server.request("POST", "/formtags", headers, body)
+    assert r.status == 204, r.body
+    assert s3.get_object_tagging(Bucket="formtags", Key="up.txt")["TagSet"] == [{"Key": "source", "Value": "form"}]
