@@ -123,6 +123,10 @@ pub enum Op {
     PutObjectTagging,
     DeleteObjectTagging,
     ListObjectVersions,
+    /// GetObjectAttributes (`GET ?attributes`).
+    GetObjectAttributes {
+        version_id: Option<VersionId>,
+    },
     /// A bucket setting s3strict does not model, read: S3's answer for a bucket that never had
     /// it (its default or its "not found" error).
     GetBucketDefault(BucketDefault),
@@ -247,6 +251,8 @@ impl Op {
             Op::DeleteObjectTagging => "s3:DeleteObjectTagging",
             Op::ListObjectVersions => "s3:ListBucketVersions",
             Op::GetBucketDefault(setting) => setting.action(),
+            Op::GetObjectAttributes { version_id: Some(_) } => "s3:GetObjectVersionAttributes",
+            Op::GetObjectAttributes { version_id: None } => "s3:GetObjectAttributes",
         }
     }
 
@@ -379,7 +385,6 @@ pub fn parse_copy_source(value: &str) -> S3Result<CopySource> {
 const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "accelerate",
     "analytics",
-    "attributes",
     "encryption",
     "intelligent-tiering",
     "inventory",
@@ -515,6 +520,12 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                 return match *method {
                     Method::GET => Ok(Op::GetObjectAcl),
                     Method::PUT => Ok(Op::PutObjectAcl),
+                    _ => Err(not_allowed()),
+                };
+            }
+            if has("attributes") {
+                return match *method {
+                    Method::GET => Ok(Op::GetObjectAttributes { version_id: version_id? }),
                     _ => Err(not_allowed()),
                 };
             }

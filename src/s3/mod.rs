@@ -7,6 +7,7 @@
 //! returns a response or an [`S3Error`]; [`dispatch`] picks the handler of a routed operation.
 
 pub mod acl;
+pub mod attributes;
 pub mod bucket;
 pub mod conditional;
 pub mod cors;
@@ -53,6 +54,17 @@ impl Ctx<'_> {
         } else {
             "x-amz-meta-"
         }
+    }
+
+    /// Every value of a request header (UTF-8 ones), or the hoisted query parameter that stands
+    /// for it (see [`Ctx::header`]).
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        let values: Vec<&str> =
+            self.parts.headers.get_all(name).iter().filter_map(|v| std::str::from_utf8(v.as_bytes()).ok()).collect();
+        if values.is_empty() {
+            return self.header(name).into_iter().collect();
+        }
+        values
     }
 
     /// A request header as UTF-8. For presigned requests, a signed query parameter of the same
@@ -194,6 +206,9 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::DeleteBucketTagging => tagging::handle_delete_bucket_tagging(ctx, b).await,
         Op::GetObjectAcl => acl::handle_get_object_acl(ctx, b, k).await,
         Op::GetObjectTagging => tagging::handle_get_object_tagging(ctx, b, k).await,
+        Op::GetObjectAttributes { version_id } => {
+            attributes::handle_get_object_attributes(ctx, b, k, version_id.as_ref()).await
+        }
         Op::PutObjectTagging => tagging::handle_put_object_tagging(ctx, b, k, raw()?).await,
         Op::DeleteObjectTagging => tagging::handle_delete_object_tagging(ctx, b, k).await,
         Op::ListObjectVersions => list::handle_list_object_versions(ctx, b).await,

@@ -257,7 +257,12 @@ pub async fn handle_delete_object(
 ) -> S3Result<Response<Body>> {
     validate_key(key)?;
     require_version(ctx, bucket, key, version).await?;
-    ctx.state.store.delete_object(bucket, key).await?;
+    // Conditional delete: `If-Match` with an ETag (or `*`); S3's other conditions on deletes
+    // (`x-amz-if-match-last-modified-time`, `x-amz-if-match-size`) are for directory buckets.
+    match ctx.header("if-match") {
+        Some(etags) => ctx.state.store.delete_object_if_match(bucket, key, etags).await?,
+        None => ctx.state.store.delete_object(bucket, key).await?,
+    }
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

@@ -122,7 +122,7 @@ pub fn parse_document(doc: &[u8], max: usize) -> S3Result<Tags> {
 /// presigned URL's query (SDK presigners move `x-amz-*` headers there). Empty without one. Tags
 /// need `s3:PutObjectTagging` besides the write's own permission.
 pub fn from_request(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Tags> {
-    let tags = match ctx.header("x-amz-tagging").or_else(|| ctx.query("x-amz-tagging")) {
+    let tags = match ctx.header("x-amz-tagging") {
         Some(v) => parse_header(v)?,
         None => return Ok(Vec::new()),
     };

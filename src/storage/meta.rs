@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::{Algorithm, Checksum, ChecksumType};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 
 /// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
 /// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
@@ -147,6 +147,10 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    if version < 9 {
+        // Each part's checksum of a completed multipart object, for GetObjectAttributes.
+        conn.execute_batch("BEGIN; ALTER TABLE objects ADD COLUMN part_checksums TEXT NOT NULL DEFAULT '[]'; COMMIT;")?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -261,6 +265,9 @@ pub struct ObjectMeta {
     pub acl: Option<String>,
     /// The tag set, in key order.
     pub tags: Vec<(String, String)>,
+    /// Each part's checksum (base64, in the object checksum's algorithm) of an object completed
+    /// from a multipart upload that had one; empty otherwise.
+    pub part_checksums: Vec<String>,
 }
 
 impl ObjectMeta {
@@ -408,7 +415,8 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<(Del
 }
 
 const OBJECT_COLUMNS: &str =
-    "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl, tags";
+    "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl, tags, \
+     part_checksums";
 
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
     let key: Vec<u8> = r.get(0)?;
@@ -429,6 +437,11 @@ fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
         owner: r.get(9)?,
         acl: r.get(10)?,
         tags: tags_from_sql(11, r.get(11)?)?,
+        part_checksums: {
+            let text: String = r.get(12)?;
+            serde_json::from_str(&text)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(12, rusqlite::types::Type::Text, Box::new(e)))?
+        },
     })
 }
 
@@ -488,8 +501,8 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
     tx.execute(
         "INSERT OR REPLACE INTO objects
          (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl,
-          tags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+          tags, part_checksums)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             bucket,
             meta.key.as_bytes(),
@@ -504,6 +517,7 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
             meta.owner,
             meta.acl,
             tags_to_sql(&meta.tags)?,
+            serde_json::to_string(&meta.part_checksums).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
         ],
     )?;
     Ok(old)

@@ -442,6 +442,30 @@ impl Store {
         results.pop().unwrap_or(Ok(()))
     }
 
+    /// Deletes an object only if its ETag is one of `if_match` (`*`: any): `NoSuchKey` when there
+    /// is none, `PreconditionFailed` when it differs; the check and the delete are one
+    /// transaction.
+    pub async fn delete_object_if_match(&self, bucket: &str, key: &str, if_match: &str) -> S3Result<()> {
+        let (bucket, key, if_match) = (bucket.to_string(), key.to_string(), if_match.to_string());
+        self.with_db(move |c, blobs| {
+            let tx = c.transaction()?;
+            ensure_bucket(&tx, &bucket)?;
+            let Some(current) = meta::get_object(&tx, &bucket, &key)? else {
+                return Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key));
+            };
+            if !etag_matches(&if_match, &current.etag) {
+                return Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", "If-Match"));
+            }
+            let removed = meta::delete_object(&tx, &bucket, &key)?;
+            tx.commit()?;
+            if let Some(blob) = removed {
+                blobs.remove(&blob);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// Deletes each key in one transaction; a result per key.
     pub async fn delete_objects(&self, bucket: &str, keys: Vec<String>) -> S3Result<Vec<S3Result<()>>> {
         let bucket = bucket.to_string();
@@ -609,6 +633,10 @@ impl Store {
             meta.blob_id = assembled.id.clone();
             meta.size = assembled.size;
             meta.part_sizes = chosen.iter().map(|p| p.size).collect();
+            if chosen.iter().all(|p| p.checksum.is_some()) {
+                meta.part_checksums =
+                    chosen.iter().filter_map(|p| p.checksum.as_ref().map(|c| c.value.clone())).collect();
+            }
             publish_and_commit(c, blobs, assembled, |c| {
                 let tx = c.transaction()?;
                 require_upload(&tx, &bucket, &meta.key, &upload_id)?;

@@ -6,6 +6,7 @@
 mod access;
 mod acls;
 mod attacks;
+mod attributes;
 mod auth_header;
 mod buckets;
 mod causes;

@@ -664,3 +664,26 @@ async fn conditional_put_variants() {
         r.assert_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
     assert_eq!(doc.get("Condition"), Some("If-Match"));
 }
+
+/// DeleteObject with `If-Match`: deleted when the ETag matches (or `*`), 412 when it does not,
+/// 404 when there is no object; without it a missing key is still 204.
+#[tokio::test]
+async fn conditional_delete() {
+    let s = TestServer::start().await;
+    s.create_bucket("cdel").await;
+    let c = s.client();
+    let put = c.put_object().bucket("cdel").key("k").body(b"v1".to_vec().into()).send().await.unwrap();
+    let err = c.delete_object().bucket("cdel").key("k").if_match("\"0000\"").send().await.unwrap_err();
+    assert_eq!(
+        sdk_error(err),
+        (412, "PreconditionFailed".into(), "At least one of the pre-conditions you specified did not hold".into())
+    );
+    assert!(c.head_object().bucket("cdel").key("k").send().await.is_ok(), "still there");
+    c.delete_object().bucket("cdel").key("k").if_match(put.e_tag().unwrap()).send().await.unwrap();
+    assert!(c.head_object().bucket("cdel").key("k").send().await.is_err());
+    let err = c.delete_object().bucket("cdel").key("k").if_match("*").send().await.unwrap_err();
+    assert_eq!(sdk_error(err).1, "NoSuchKey");
+    c.put_object().bucket("cdel").key("k").body(b"v2".to_vec().into()).send().await.unwrap();
+    c.delete_object().bucket("cdel").key("k").if_match("*").send().await.unwrap();
+    c.delete_object().bucket("cdel").key("k").send().await.unwrap();
+}
