@@ -27,6 +27,16 @@ pub enum VersionId {
     Other(String),
 }
 
+impl VersionId {
+    /// As the store keeps it: `None` for the null version.
+    pub fn stored(&self) -> Option<&str> {
+        match self {
+            VersionId::Null => None,
+            VersionId::Other(id) => Some(id),
+        }
+    }
+}
+
 /// Parses a version id. S3's ids are 32 characters of letters, digits and `._-`; anything else is
 /// `InvalidArgument` "Invalid version id specified" (the form is inferred from ids S3 issues).
 pub fn parse_version_id(raw: &str) -> S3Result<VersionId> {
@@ -114,6 +124,7 @@ pub enum Op {
     /// Read-only answers for features s3strict does not model: versioning never enabled, the
     /// owner's FULL_CONTROL ACL, no tags.
     GetBucketVersioning,
+    PutBucketVersioning,
     GetBucketAcl,
     GetObjectAcl,
     GetBucketTagging,
@@ -242,6 +253,7 @@ impl Op {
             Op::GetBucketPolicyStatus => "s3:GetBucketPolicyStatus",
             Op::CorsPreflight | Op::Sts => "",
             Op::GetBucketVersioning => "s3:GetBucketVersioning",
+            Op::PutBucketVersioning => "s3:PutBucketVersioning",
             Op::GetBucketAcl => "s3:GetBucketAcl",
             Op::GetObjectAcl => "s3:GetObjectAcl",
             Op::GetBucketTagging => "s3:GetBucketTagging",
@@ -488,6 +500,9 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                     _ => Err(not_allowed()),
                 };
             }
+            if has("versioning") && *method == Method::PUT {
+                return Ok(Op::PutBucketVersioning);
+            }
             if has("tagging") {
                 return match *method {
                     Method::PUT => Ok(Op::PutBucketTagging),
@@ -642,7 +657,7 @@ mod tests {
             Op::GetBucketDefault(BucketDefault::Analytics { one: true })
         );
         assert_eq!(route(&Method::PUT, &b, &q("lifecycle"), &h).unwrap_err().code, ErrorCode::NotImplemented);
-        assert_eq!(route(&Method::PUT, &b, &q("versioning"), &h).unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(route(&Method::PUT, &b, &q("versioning"), &h).unwrap(), Op::PutBucketVersioning);
         assert_eq!(route(&Method::PUT, &b, &q("cors"), &h).unwrap(), Op::PutBucketCors);
         assert_eq!(route(&Method::DELETE, &b, &q("policy"), &h).unwrap(), Op::DeleteBucketPolicy);
         assert_eq!(route(&Method::PUT, &b, &q("acl"), &h).unwrap(), Op::PutBucketAcl);

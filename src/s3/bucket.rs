@@ -11,7 +11,7 @@ use crate::access::BUCKET_OWNER_ENFORCED;
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::BucketDefault;
-use crate::storage::{no_such_bucket, BucketRow, BucketSettings, DeleteBucket, PublicAccessBlock};
+use crate::storage::{no_such_bucket, BucketRow, BucketSettings, DeleteBucket, PublicAccessBlock, Versioning};
 use crate::xml::{read_flat, XmlWriter};
 
 /// Checks a bucket name against S3's naming rules for new buckets.
@@ -111,6 +111,7 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) ->
         // Buckets S3 creates since 24 June 2020 refuse SigV2 (the S3 SigV2 deprecation plan,
         // reaffirmed in August 2024).
         accepts_sigv2: legacy,
+        versioning: None,
     };
     let stored_acl = row.acl.clone();
     if let Some(existing) = ctx.state.store.create_bucket(row).await? {
@@ -220,13 +221,52 @@ pub async fn handle_get_bucket_location(ctx: &Ctx<'_>, bucket: &str) -> S3Result
     Ok(xml_response(w))
 }
 
-/// GetBucketVersioning: versioning was never enabled, which S3 answers with an empty document.
+/// GetBucketVersioning: an empty document for a bucket never versioned, else its `Status`.
 pub async fn handle_get_bucket_versioning(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.require_bucket(bucket).await?;
+    let state = ctx.state.store.versioning(bucket).await?;
     let mut w = XmlWriter::new();
     w.open_root("VersioningConfiguration");
+    if let Some(s) = state {
+        w.elem("Status", s.name());
+    }
     w.close("VersioningConfiguration");
     Ok(xml_response(w))
+}
+
+/// PutBucketVersioning: `Enabled` or `Suspended` (a bucket once versioned never returns to
+/// unversioned). Turning MFA Delete on needs an MFA device's code (`x-amz-mfa`): without one S3
+/// refuses with `AccessDenied` "Mfa Authentication must be used for this request"; with one,
+/// s3strict, which has no MFA devices, answers 501.
+pub async fn handle_put_bucket_versioning(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {
+    ctx.state.store.require_bucket(bucket).await?;
+    let reader = PayloadReader::new(body, &ctx.verified.payload);
+    let (doc, _) = reader.read_all(64 * 1024, || S3Error::new(ErrorCode::MalformedXML)).await?;
+    let flat = crate::xml::read_flat(&doc)?;
+    if flat.last().is_none_or(|(p, _)| p != "VersioningConfiguration") {
+        return Err(S3Error::new(ErrorCode::MalformedXML));
+    }
+    let value = |name: &str| {
+        flat.iter().find(|(p, _)| *p == format!("VersioningConfiguration/{name}")).map(|(_, v)| v.trim().to_string())
+    };
+    let status = match value("Status") {
+        None => None,
+        Some(s) => Some(Versioning::parse(&s).ok_or_else(|| S3Error::new(ErrorCode::MalformedXML))?),
+    };
+    match value("MfaDelete").as_deref() {
+        None | Some("Disabled") => {}
+        Some("Enabled") if ctx.header("x-amz-mfa").is_none() => {
+            return Err(S3Error::with_message(
+                ErrorCode::AccessDenied,
+                "Mfa Authentication must be used for this request",
+            ))
+        }
+        Some("Enabled") => return Err(S3Error::new(ErrorCode::NotImplemented).extra("Header", "x-amz-mfa")),
+        Some(_) => return Err(S3Error::new(ErrorCode::MalformedXML)),
+    }
+    if let Some(s) = status {
+        ctx.state.store.set_versioning(bucket, s).await?;
+    }
+    Ok(super::empty_response(http::StatusCode::OK))
 }
 
 /// Reads of bucket settings s3strict does not model, answered as S3 answers a bucket that never

@@ -7,6 +7,8 @@ use http::Response;
 use super::{write_owner, xml_date, xml_response, Ctx};
 use crate::body::Body;
 use crate::error::{S3Error, S3Result};
+use crate::storage::versions::Listed;
+use crate::storage::Version;
 use crate::storage::{ListPage, ListQuery};
 use crate::xml::XmlWriter;
 
@@ -195,35 +197,149 @@ pub async fn handle_list_objects_v1(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Res
     Ok(xml_response(w))
 }
 
-/// ListObjectVersions: buckets are never versioned, so each object is its one version, `null`,
-/// and the latest (as S3 lists objects of a bucket that never had versioning enabled).
+/// Rows read at a time when listing versions; a batch ends on a whole key.
+const VERSION_BATCH: usize = 10_000;
+
+/// ListObjectVersions: every version and delete marker, by key and newest first within a key,
+/// with common prefixes, paged by `key-marker` and `version-id-marker`. The current version of
+/// each key is `IsLatest`; a bucket never versioned has one `null` version per object.
 pub async fn handle_list_object_versions(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
-    let l = list_after_marker(ctx, bucket, "key-marker").await?;
-    let (names, page) = (&l.names, &l.page);
+    let max_keys = max_keys(ctx)?;
+    let names = Names(url_encoding(ctx)?);
+    let prefix = ctx.query("prefix").unwrap_or("");
+    let delimiter = ctx.query("delimiter").filter(|d| !d.is_empty());
+    let key_marker = ctx.query("key-marker").unwrap_or("");
+    let version_marker = ctx.query("version-id-marker").unwrap_or("");
+    if !version_marker.is_empty() && key_marker.is_empty() {
+        return Err(S3Error::invalid_argument(
+            "A version-id marker cannot be specified without a key marker.",
+            "version-id-marker",
+            version_marker,
+        ));
+    }
+    let upper = crate::storage::prefix_successor(prefix.as_bytes()).filter(|_| !prefix.is_empty());
+    let mut lower = prefix.as_bytes().max(key_marker.as_bytes()).to_vec();
+    // What has been emitted: (key, version id or None for a common prefix).
+    let mut entries: Vec<(String, Option<Listed>)> = Vec::new();
+    let mut truncated = false;
+    // Past the version marker within the marker's key (or past the whole key without one).
+    let mut past_marker = key_marker.is_empty();
+    let mut skip_until: Option<Vec<u8>> = None;
+    'scan: loop {
+        let mut rows = ctx.state.store.scan_versions(bucket, lower.clone(), upper.clone(), VERSION_BATCH).await?;
+        let full = rows.len() == VERSION_BATCH;
+        let next_lower = match (full, rows.last().map(|r| r.0.clone()), rows.first().map(|r| r.0.clone())) {
+            (true, Some(last), Some(first)) if last != first => {
+                rows.retain(|r| r.0 != last);
+                Some(last)
+            }
+            (true, Some(last), _) => crate::storage::prefix_successor(&last),
+            _ => None,
+        };
+        for (key_bytes, _, listed) in rows {
+            if skip_until.as_ref().is_some_and(|s| key_bytes.as_slice() < s.as_slice()) {
+                continue;
+            }
+            let key = String::from_utf8_lossy(&key_bytes).into_owned();
+            if !past_marker {
+                if key.as_str() < key_marker {
+                    continue;
+                }
+                if key == key_marker {
+                    if version_marker.is_empty() {
+                        continue;
+                    }
+                    let id = listed.version.version_id().unwrap_or("null");
+                    if id == version_marker {
+                        past_marker = true;
+                    }
+                    continue;
+                }
+                past_marker = true;
+            }
+            let rolled = delimiter.and_then(|d| {
+                let rest = key.get(prefix.len()..)?;
+                rest.find(d).map(|pos| key[..prefix.len() + pos + d.len()].to_string())
+            });
+            if entries.len() == max_keys {
+                truncated = true;
+                break 'scan;
+            }
+            match rolled {
+                Some(cp) => {
+                    skip_until = crate::storage::prefix_successor(cp.as_bytes());
+                    // A prefix holding the key marker was listed on the page before.
+                    if !(key_marker.starts_with(&cp) && key_marker.as_bytes() >= cp.as_bytes()) {
+                        entries.push((cp, None));
+                    }
+                    if skip_until.is_none() {
+                        break 'scan;
+                    }
+                }
+                None => entries.push((key, Some(listed))),
+            }
+        }
+        match next_lower {
+            Some(l) => lower = l,
+            None => break,
+        }
+    }
     let mut w = XmlWriter::new();
     w.open_root("ListVersionsResult");
     w.elem("Name", bucket);
-    names.put(&mut w, "Prefix", l.prefix);
-    names.put(&mut w, "KeyMarker", l.marker);
-    w.elem("VersionIdMarker", ctx.query("version-id-marker").unwrap_or(""));
-    if let (true, Some(last)) = (page.truncated, &page.last) {
-        names.put(&mut w, "NextKeyMarker", last);
-        w.elem("NextVersionIdMarker", "null");
+    names.put(&mut w, "Prefix", prefix);
+    names.put(&mut w, "KeyMarker", key_marker);
+    w.elem("VersionIdMarker", version_marker);
+    if let (true, Some((key, last))) = (truncated, entries.last()) {
+        names.put(&mut w, "NextKeyMarker", key);
+        if let Some(l) = last {
+            w.elem("NextVersionIdMarker", l.version.version_id().unwrap_or("null"));
+        }
     }
-    l.write_bounds(&mut w);
-    for o in &page.objects {
-        w.open("Version");
-        names.put(&mut w, "Key", &o.key);
-        w.elem("VersionId", "null");
-        w.elem("IsLatest", "true");
-        w.elem("LastModified", &xml_date(o.last_modified_ms));
-        w.elem("ETag", &o.etag);
-        w.elem("Size", &o.size.to_string());
-        write_owner(&mut w, ctx.owner_account());
-        w.elem("StorageClass", "STANDARD");
-        w.close("Version");
+    w.elem("MaxKeys", &max_keys.to_string());
+    if let Some(d) = delimiter {
+        names.put(&mut w, "Delimiter", d);
     }
-    write_common_prefixes(&mut w, page, names);
+    w.elem("IsTruncated", if truncated { "true" } else { "false" });
+    if names.0 {
+        w.elem("EncodingType", "url");
+    }
+    let bucket_owner = ctx.owner_account().to_string();
+    for (key, listed) in &entries {
+        let Some(listed) = listed else { continue };
+        let id = listed.version.version_id().unwrap_or("null");
+        let latest = if listed.is_latest { "true" } else { "false" };
+        match &listed.version {
+            Version::Object(o) => {
+                w.open("Version");
+                names.put(&mut w, "Key", key);
+                w.elem("VersionId", id);
+                w.elem("IsLatest", latest);
+                w.elem("LastModified", &xml_date(o.last_modified_ms));
+                w.elem("ETag", &o.etag);
+                w.elem("Size", &o.size.to_string());
+                write_owner(&mut w, o.owner.as_deref().unwrap_or(&bucket_owner));
+                w.elem("StorageClass", "STANDARD");
+                w.close("Version");
+            }
+            Version::Marker { last_modified_ms, owner, .. } => {
+                w.open("DeleteMarker");
+                names.put(&mut w, "Key", key);
+                w.elem("VersionId", id);
+                w.elem("IsLatest", latest);
+                w.elem("LastModified", &xml_date(*last_modified_ms));
+                write_owner(&mut w, owner.as_deref().unwrap_or(&bucket_owner));
+                w.close("DeleteMarker");
+            }
+        }
+    }
+    for (cp, listed) in &entries {
+        if listed.is_none() {
+            w.open("CommonPrefixes");
+            names.put(&mut w, "Prefix", cp);
+            w.close("CommonPrefixes");
+        }
+    }
     w.close("ListVersionsResult");
     Ok(xml_response(w))
 }

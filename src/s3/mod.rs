@@ -191,6 +191,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::DeleteBucketPolicy => policy::handle_delete_bucket_policy(ctx, b).await,
         Op::GetBucketPolicyStatus => policy::handle_get_bucket_policy_status(ctx, b).await,
         Op::GetBucketVersioning => bucket::handle_get_bucket_versioning(ctx, b).await,
+        Op::PutBucketVersioning => bucket::handle_put_bucket_versioning(ctx, b, raw()?).await,
         Op::GetBucketDefault(setting) => bucket::handle_get_bucket_default(ctx, b, setting).await,
         Op::GetBucketAcl => acl::handle_get_bucket_acl(ctx, b).await,
         Op::PutBucketAcl => acl::handle_put_bucket_acl(ctx, b, raw()?).await,

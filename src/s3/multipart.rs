@@ -213,8 +213,7 @@ pub async fn handle_upload_part_copy(
     source: &CopySource,
 ) -> S3Result<Response<Body>> {
     let upload = ctx.state.store.upload(bucket, key, upload_id).await?;
-    super::object::require_version(ctx, &source.bucket, &source.key, source.version_id.as_ref()).await?;
-    let (src, file) = ctx.state.store.open_object(&source.bucket, &source.key).await?;
+    let (src, file) = super::object::open_target(ctx, &source.bucket, &source.key, source.version_id.as_ref()).await?;
     check_copy_source_conditions(ctx, &src)?;
     let (start, len) = copy_range(ctx.header("x-amz-copy-source-range"), src.size)?;
     let (blob, sum) = copy_into_blob(ctx, file, start, len, part_algorithm(&upload)).await?;
@@ -363,6 +362,9 @@ pub async fn handle_complete_multipart_upload(
     }
     w.close("CompleteMultipartUploadResult");
     let mut resp = xml_response(w);
+    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
+        set_header(&mut resp, "x-amz-version-id", &id);
+    }
     if let Some(sum) = &meta.checksum {
         set_checksum_headers(&mut resp, sum);
     }

@@ -23,7 +23,7 @@ use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, ChecksumType};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::{CopySource, VersionId};
-use crate::storage::{ObjectMeta, PutCondition};
+use crate::storage::{DeleteOutcome, ObjectMeta, PutCondition, Version};
 use crate::xml::{read_flat, XmlWriter};
 
 /// The most keys one DeleteObjects request may name.
@@ -77,6 +77,9 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Req
     let meta = ctx.state.store.put_object(bucket, meta, blob, cond).await?;
     let mut resp = empty_response(StatusCode::OK);
     set_header(&mut resp, "etag", &meta.etag);
+    if let Some(id) = version_header(ctx, bucket, meta.version_id.as_deref()).await? {
+        set_header(&mut resp, "x-amz-version-id", &id);
+    }
     if let Some(sum) = &meta.checksum {
         set_checksum_headers(&mut resp, sum);
     }
@@ -145,11 +148,64 @@ pub(super) async fn require_version(
     key: &str,
     version: Option<&VersionId>,
 ) -> S3Result<()> {
-    if let Some(VersionId::Other(id)) = version {
-        ctx.state.store.require_bucket(bucket).await?;
-        return Err(S3Error::new(ErrorCode::NoSuchVersion).extra("Key", key).extra("VersionId", id.as_str()));
+    if let Some(v) = version {
+        let found = ctx.state.store.version(bucket, key, v.stored()).await?;
+        if found.is_marker() {
+            return Err(delete_marker_refusal(ctx, &found));
+        }
     }
     Ok(())
+}
+
+/// 405 for a request that names a delete marker's version: only DELETE applies to it.
+fn delete_marker_refusal(ctx: &Ctx<'_>, marker: &Version) -> S3Error {
+    let mut e = S3Error::new(ErrorCode::MethodNotAllowed)
+        .extra("Method", ctx.parts.method.as_str())
+        .extra("ResourceType", "DeleteMarker");
+    e.headers.push(("x-amz-delete-marker", "true".into()));
+    e.headers.push(("x-amz-version-id", marker.version_id().unwrap_or("null").to_string()));
+    e.headers.push(("last-modified", http_date(marker.last_modified_ms())));
+    e.headers.push(("allow", "DELETE".into()));
+    e
+}
+
+/// The `x-amz-version-id` a response about `id` carries: the id, or `null` for the null version
+/// of a bucket whose versioning was ever enabled; nothing for buckets never versioned.
+pub(super) async fn version_header(ctx: &Ctx<'_>, bucket: &str, id: Option<&str>) -> S3Result<Option<String>> {
+    if let Some(id) = id {
+        return Ok(Some(id.to_string()));
+    }
+    let row = ctx.state.store.require_bucket(bucket).await?;
+    Ok(row.versioning.is_some().then(|| "null".to_string()))
+}
+
+/// The object a GET or HEAD reads: the current one, or the version asked for. A key whose
+/// current version is a delete marker is `NoSuchKey` with `x-amz-delete-marker`; a version that
+/// is a delete marker is 405.
+pub(super) async fn open_target(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> S3Result<(ObjectMeta, tokio::fs::File)> {
+    match version {
+        None => match ctx.state.store.open_object(bucket, key).await {
+            Ok(found) => Ok(found),
+            Err(mut e) => {
+                if e.code == ErrorCode::NoSuchKey {
+                    if let Some(marker) = ctx.state.store.current_marker(bucket, key).await? {
+                        e.headers.push(("x-amz-delete-marker", "true".into()));
+                        e.headers.push(("x-amz-version-id", marker.version_id().unwrap_or("null").to_string()));
+                    }
+                }
+                Err(hide_missing_key(ctx, bucket, e))
+            }
+        },
+        Some(v) => match ctx.state.store.open_version(bucket, key, v.stored()).await? {
+            (Version::Object(meta), Some(file)) => Ok((*meta, file)),
+            (marker, _) => Err(delete_marker_refusal(ctx, &marker)),
+        },
+    }
 }
 
 pub async fn handle_get_object(
@@ -160,9 +216,8 @@ pub async fn handle_get_object(
     version: Option<&VersionId>,
     head: bool,
 ) -> S3Result<Response<Body>> {
-    require_version(ctx, bucket, key, version).await?;
-    let (meta, mut file) =
-        ctx.state.store.open_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
+    let (meta, mut file) = open_target(ctx, bucket, key, version).await?;
+    let version_id = version_header(ctx, bucket, meta.version_id.as_deref()).await?;
     match request_conditions(ctx).check(&meta) {
         Err(e) if e.code == ErrorCode::NotModified => {
             let mut resp = empty_response(StatusCode::NOT_MODIFIED);
@@ -188,6 +243,9 @@ pub async fn handle_get_object(
     };
     let mut resp = Response::new(body);
     object_headers(&mut resp, &meta);
+    if let Some(id) = &version_id {
+        set_header(&mut resp, "x-amz-version-id", id);
+    }
     for (name, value) in &meta.headers {
         // What only COS answers (its CRC-64) is for COS requests.
         if ctx.is_cos() || !name.starts_with("x-cos-") {
@@ -256,14 +314,24 @@ pub async fn handle_delete_object(
     version: Option<&VersionId>,
 ) -> S3Result<Response<Body>> {
     validate_key(key)?;
-    require_version(ctx, bucket, key, version).await?;
     // Conditional delete: `If-Match` with an ETag (or `*`); S3's other conditions on deletes
     // (`x-amz-if-match-last-modified-time`, `x-amz-if-match-size`) are for directory buckets.
-    match ctx.header("if-match") {
-        Some(etags) => ctx.state.store.delete_object_if_match(bucket, key, etags).await?,
-        None => ctx.state.store.delete_object(bucket, key).await?,
+    if let (Some(etags), None) = (ctx.header("if-match"), version) {
+        ctx.state.store.delete_object_if_match(bucket, key, etags).await?;
+        return Ok(empty_response(StatusCode::NO_CONTENT));
     }
-    Ok(empty_response(StatusCode::NO_CONTENT))
+    let entry = (key.to_string(), version.map(|v| v.stored().map(str::to_string)));
+    let owner = Some(ctx.owner_account().to_string());
+    let mut outcomes = ctx.state.store.delete_objects(bucket, vec![entry], ctx.now_ms(), owner).await?;
+    let outcome = outcomes.pop().unwrap_or_else(|| Ok(DeleteOutcome::default()))?;
+    let mut resp = empty_response(StatusCode::NO_CONTENT);
+    if let Some(id) = &outcome.version_id {
+        set_header(&mut resp, "x-amz-version-id", id.as_deref().unwrap_or("null"));
+    }
+    if outcome.delete_marker {
+        set_header(&mut resp, "x-amz-delete-marker", "true");
+    }
+    Ok(resp)
 }
 
 pub async fn handle_copy_object(
@@ -294,8 +362,8 @@ pub async fn handle_copy_object(
     }
     ctx.state.store.require_bucket(bucket).await?;
     let written = request_write_acl(ctx, "s3:PutObject", key)?;
-    require_version(ctx, src_bucket, src_key, source.version_id.as_ref()).await?;
-    let (src, file) = ctx.state.store.open_object(src_bucket, src_key).await?;
+    let (src, file) = open_target(ctx, src_bucket, src_key, source.version_id.as_ref()).await?;
+    let src_version = version_header(ctx, src_bucket, src.version_id.as_deref()).await?;
     check_copy_source_conditions(ctx, &src)?;
     // The body is the same, so a full-object checksum carries over; a composite one cannot.
     let algorithm = match &src.checksum {
@@ -328,7 +396,14 @@ pub async fn handle_copy_object(
     w.elem("LastModified", &xml_date(meta.last_modified_ms));
     w.elem("ETag", &meta.etag);
     w.close("CopyObjectResult");
-    Ok(xml_response(w))
+    let mut resp = xml_response(w);
+    if let Some(id) = version_header(ctx, bucket, meta.version_id.as_deref()).await? {
+        set_header(&mut resp, "x-amz-version-id", &id);
+    }
+    if let Some(id) = src_version {
+        set_header(&mut resp, "x-amz-copy-source-version-id", &id);
+    }
+    Ok(resp)
 }
 
 pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {
@@ -354,41 +429,69 @@ pub async fn handle_delete_objects(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -
         return Err(S3Error::new(ErrorCode::MalformedXML));
     }
     let quiet = flat.iter().any(|(p, v)| p == "Delete/Quiet" && v.trim().eq_ignore_ascii_case("true"));
-    let keys: Vec<String> =
-        flat.iter().filter(|(p, _)| *p == "Delete/Object/Key").map(|(_, v)| v.to_string()).collect();
+    // Each <Object> is its Key and optional VersionId, closed by the Object element itself.
+    let mut entries: Vec<(String, Option<VersionId>)> = Vec::new();
+    let (mut key, mut version) = (None, None);
+    for (path, text) in flat.iter() {
+        match path {
+            "Delete/Object/Key" => key = Some(text.to_string()),
+            "Delete/Object/VersionId" => version = Some(crate::router::parse_version_id(text)?),
+            "Delete/Object" => match key.take() {
+                Some(k) => entries.push((k, version.take())),
+                None => return Err(S3Error::new(ErrorCode::MalformedXML)),
+            },
+            _ => {}
+        }
+    }
+    let keys: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
     if keys.is_empty() || keys.len() > MAX_DELETE_KEYS {
         return Err(S3Error::new(ErrorCode::MalformedXML));
     }
     let mut results = Vec::with_capacity(keys.len());
     let mut valid = Vec::new();
-    for key in &keys {
-        let allowed = ctx.access.require("s3:DeleteObject", &format!("arn:aws:s3:::{bucket}/{key}"));
+    for (key, version) in &entries {
+        let action = if version.is_some() { "s3:DeleteObjectVersion" } else { "s3:DeleteObject" };
+        let allowed = ctx.access.require(action, &format!("arn:aws:s3:::{bucket}/{key}"));
         match validate_key(key).and(allowed) {
             Ok(()) => {
-                valid.push(key.clone());
+                valid.push((key.clone(), version.as_ref().map(|v| v.stored().map(str::to_string))));
                 results.push(None);
             }
             Err(e) => results.push(Some(e)),
         }
     }
-    let mut outcomes = ctx.state.store.delete_objects(bucket, valid).await?.into_iter();
+    let owner = Some(ctx.owner_account().to_string());
+    let mut outcomes = ctx.state.store.delete_objects(bucket, valid, ctx.now_ms(), owner).await?.into_iter();
     let mut w = XmlWriter::new();
     w.open_root("DeleteResult");
-    for (key, pre) in keys.iter().zip(results) {
+    for ((key, asked), pre) in entries.iter().zip(results) {
         let outcome = match pre {
             Some(e) => Err(e),
-            None => outcomes.next().unwrap_or(Ok(())),
+            None => outcomes.next().unwrap_or_else(|| Ok(DeleteOutcome::default())),
         };
         match outcome {
-            Ok(()) if quiet => {}
-            Ok(()) => {
+            Ok(_) if quiet => {}
+            Ok(done) => {
                 w.open("Deleted");
                 w.elem("Key", key);
+                if let Some(v) = asked {
+                    w.elem("VersionId", v.stored().unwrap_or("null"));
+                }
+                if done.delete_marker {
+                    w.elem("DeleteMarker", "true");
+                    if asked.is_none() {
+                        let id = done.version_id.clone().flatten();
+                        w.elem("DeleteMarkerVersionId", id.as_deref().unwrap_or("null"));
+                    }
+                }
                 w.close("Deleted");
             }
             Err(e) => {
                 w.open("Error");
                 w.elem("Key", key);
+                if let Some(v) = asked {
+                    w.elem("VersionId", v.stored().unwrap_or("null"));
+                }
                 w.elem("Code", e.code_name());
                 w.elem("Message", &e.message);
                 w.close("Error");

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::checksum::{Algorithm, Checksum, ChecksumType};
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 
 /// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
 /// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
@@ -151,6 +151,29 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         // Each part's checksum of a completed multipart object, for GetObjectAttributes.
         conn.execute_batch("BEGIN; ALTER TABLE objects ADD COLUMN part_checksums TEXT NOT NULL DEFAULT '[]'; COMMIT;")?;
     }
+    if version < 10 {
+        // Versioning: the bucket's state, the current object's version id (NULL: the null
+        // version) and order, and every other version (see `versions`).
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE buckets ADD COLUMN versioning TEXT;
+             ALTER TABLE objects ADD COLUMN version_id TEXT;
+             ALTER TABLE objects ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+             CREATE TABLE versions (
+                 bucket TEXT NOT NULL REFERENCES buckets(name),
+                 key BLOB NOT NULL,
+                 version_id TEXT NOT NULL,
+                 seq INTEGER NOT NULL,
+                 delete_marker INTEGER NOT NULL,
+                 doc TEXT NOT NULL,
+                 blob_id TEXT,
+                 PRIMARY KEY (bucket, key, version_id)
+             ) WITHOUT ROWID;
+             CREATE INDEX versions_order ON versions(bucket, key, seq);
+             CREATE INDEX versions_blob ON versions(blob_id);
+             COMMIT;",
+        )?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -211,10 +234,12 @@ pub struct BucketRow {
     pub acl: Option<String>,
     /// Whether SigV2-signed requests are accepted, as on buckets S3 created before 24 June 2020.
     pub accepts_sigv2: bool,
+    /// `Enabled` or `Suspended` once versioning was ever enabled; `None` before.
+    pub versioning: Option<String>,
 }
 
 const BUCKET_COLUMNS: &str =
-    "name, region, created_ms, COALESCE(owner_account, ''), policy, ownership, public_access_block, acl, sigv2";
+    "name, region, created_ms, COALESCE(owner_account, ''), policy, ownership, public_access_block, acl, sigv2, versioning";
 
 fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BucketRow> {
     let pab: Option<String> = r.get(6)?;
@@ -235,6 +260,7 @@ fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BucketRow> {
         public_access_block,
         acl: r.get(7)?,
         accepts_sigv2: r.get(8)?,
+        versioning: r.get(9)?,
     })
 }
 
@@ -268,6 +294,10 @@ pub struct ObjectMeta {
     /// Each part's checksum (base64, in the object checksum's algorithm) of an object completed
     /// from a multipart upload that had one; empty otherwise.
     pub part_checksums: Vec<String>,
+    /// The version id; `None` for the null version (buckets never versioned, or suspended).
+    pub version_id: Option<String>,
+    /// Orders a key's versions, newest highest.
+    pub seq: i64,
 }
 
 impl ObjectMeta {
@@ -395,8 +425,11 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<(Del
     if get_bucket(&tx, name)?.is_none() {
         return Ok((DeleteBucket::Missing, Vec::new()));
     }
-    let has_objects: bool =
-        tx.query_row("SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1)", [name], |r| r.get(0))?;
+    let has_objects: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = ?1) OR EXISTS (SELECT 1 FROM versions WHERE bucket = ?1)",
+        [name],
+        |r| r.get(0),
+    )?;
     if has_objects {
         return Ok((DeleteBucket::NotEmpty, Vec::new()));
     }
@@ -416,7 +449,7 @@ pub fn delete_bucket(conn: &mut Connection, name: &str) -> rusqlite::Result<(Del
 
 const OBJECT_COLUMNS: &str =
     "key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl, tags, \
-     part_checksums";
+     part_checksums, version_id, seq";
 
 fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
     let key: Vec<u8> = r.get(0)?;
@@ -442,6 +475,8 @@ fn object_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectMeta> {
             serde_json::from_str(&text)
                 .map_err(|e| rusqlite::Error::FromSqlConversionFailure(12, rusqlite::types::Type::Text, Box::new(e)))?
         },
+        version_id: r.get(13)?,
+        seq: r.get(14)?,
     })
 }
 
@@ -501,8 +536,8 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
     tx.execute(
         "INSERT OR REPLACE INTO objects
          (bucket, key, blob_id, size, etag, last_modified_ms, headers, user_meta, part_sizes, checksum, owner_account, acl,
-          tags, part_checksums)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+          tags, part_checksums, version_id, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         params![
             bucket,
             meta.key.as_bytes(),
@@ -518,6 +553,8 @@ pub fn upsert_object(tx: &Transaction<'_>, bucket: &str, meta: &ObjectMeta) -> r
             meta.acl,
             tags_to_sql(&meta.tags)?,
             serde_json::to_string(&meta.part_checksums).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            meta.version_id,
+            meta.seq,
         ],
     )?;
     Ok(old)
@@ -571,7 +608,8 @@ pub fn scan_objects(
 /// Whether a blob id is referenced by any object or uploaded part (startup recovery).
 pub fn blob_is_live(conn: &Connection, blob_id: &str) -> rusqlite::Result<bool> {
     conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1) OR EXISTS (SELECT 1 FROM parts WHERE blob_id = ?1)",
+        "SELECT EXISTS (SELECT 1 FROM objects WHERE blob_id = ?1) OR EXISTS (SELECT 1 FROM parts WHERE blob_id = ?1)
+             OR EXISTS (SELECT 1 FROM versions WHERE blob_id = ?1)",
         [blob_id],
         |r| r.get(0),
     )
@@ -763,10 +801,12 @@ pub fn reset(conn: &mut Connection) -> rusqlite::Result<Vec<String>> {
         rows.collect::<rusqlite::Result<Vec<String>>>()?
     };
     let part_ids = {
-        let mut stmt = tx.prepare("SELECT blob_id FROM parts")?;
+        let mut stmt =
+            tx.prepare("SELECT blob_id FROM parts UNION ALL SELECT blob_id FROM versions WHERE blob_id IS NOT NULL")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<Vec<String>>>()?
     };
+    tx.execute("DELETE FROM versions", [])?;
     tx.execute("DELETE FROM parts", [])?;
     tx.execute("DELETE FROM uploads", [])?;
     tx.execute("DELETE FROM objects", [])?;

@@ -9,6 +9,7 @@
 pub mod blobs;
 pub mod identities;
 pub mod meta;
+pub mod versions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
 pub use identities::{SessionRow, UserRow};
 pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
+pub use versions::{Version, Versioning};
 
 /// Handle to the data directory; cheap to clone.
 #[derive(Debug, Clone)]
@@ -156,6 +158,14 @@ pub struct ListPage {
     pub truncated: bool,
     /// The last key or common prefix returned: where the next page starts after.
     pub last: Option<String>,
+}
+
+/// What deleting one entry did: the version it concerned (`Some(None)`: the null version) and
+/// whether that is a delete marker (made, or removed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    pub version_id: Option<Option<String>>,
+    pub delete_marker: bool,
 }
 
 impl Store {
@@ -400,9 +410,9 @@ impl Store {
                 let tx = c.transaction()?;
                 ensure_bucket(&tx, &bucket)?;
                 check_put_condition(&tx, &bucket, &meta.key, &cond)?;
-                let old = meta::upsert_object(&tx, &bucket, &meta)?;
+                let old = versions::write_current(&tx, &bucket, &mut meta)?;
                 tx.commit()?;
-                Ok((meta, old.into_iter().collect()))
+                Ok((meta, old))
             })
         })
         .await
@@ -437,11 +447,6 @@ impl Store {
     }
 
     /// Deletes an object; deleting a missing key succeeds, as on S3.
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> S3Result<()> {
-        let mut results = self.delete_objects(bucket, vec![key.to_string()]).await?;
-        results.pop().unwrap_or(Ok(()))
-    }
-
     /// Deletes an object only if its ETag is one of `if_match` (`*`: any): `NoSuchKey` when there
     /// is none, `PreconditionFailed` when it differs; the check and the delete are one
     /// transaction.
@@ -466,25 +471,145 @@ impl Store {
         .await
     }
 
-    /// Deletes each key in one transaction; a result per key.
-    pub async fn delete_objects(&self, bucket: &str, keys: Vec<String>) -> S3Result<Vec<S3Result<()>>> {
+    /// Deletes each (key, version) in one transaction, as S3 does under the bucket's versioning
+    /// (a key without a version gets a delete marker when versioning is on); a result per entry.
+    pub async fn delete_objects(
+        &self,
+        bucket: &str,
+        entries: Vec<(String, Option<Option<String>>)>,
+        now_ms: i64,
+        owner: Option<String>,
+    ) -> S3Result<Vec<S3Result<DeleteOutcome>>> {
         let bucket = bucket.to_string();
         self.with_db(move |c, blobs| {
             let tx = c.transaction()?;
             ensure_bucket(&tx, &bucket)?;
             let mut removed = Vec::new();
-            let mut results = Vec::with_capacity(keys.len());
-            for key in &keys {
-                if let Some(blob) = meta::delete_object(&tx, &bucket, key)? {
-                    removed.push(blob);
+            let mut results = Vec::with_capacity(entries.len());
+            for (key, version) in &entries {
+                match version {
+                    None => {
+                        let d = versions::delete_current(&tx, &bucket, key, now_ms, owner.clone())?;
+                        removed.extend(d.removed_blobs);
+                        results.push(Ok(DeleteOutcome {
+                            version_id: d.marker.clone(),
+                            delete_marker: d.marker.is_some(),
+                        }));
+                    }
+                    Some(v) => {
+                        let id = v.as_deref();
+                        let (deleted, blobs_gone) = versions::delete_version(&tx, &bucket, key, id)?;
+                        removed.extend(blobs_gone);
+                        results.push(match deleted {
+                            Some(d) => Ok(DeleteOutcome {
+                                version_id: Some(d.version_id().map(str::to_string)),
+                                delete_marker: d.is_marker(),
+                            }),
+                            None => Err(S3Error::new(ErrorCode::NoSuchVersion)
+                                .extra("Key", key.clone())
+                                .extra("VersionId", id.unwrap_or("null"))),
+                        });
+                    }
                 }
-                results.push(Ok(()));
             }
             tx.commit()?;
             for blob in removed {
                 blobs.remove(&blob);
             }
             Ok(results)
+        })
+        .await
+    }
+
+    /// The bucket's versioning state (`None`: never enabled).
+    pub async fn versioning(&self, bucket: &str) -> S3Result<Option<Versioning>> {
+        let bucket = bucket.to_string();
+        self.with_db(move |c, _| {
+            let tx = c.transaction()?;
+            ensure_bucket(&tx, &bucket)?;
+            Ok(versions::state(&tx, &bucket)?)
+        })
+        .await
+    }
+
+    /// Enables or suspends versioning.
+    pub async fn set_versioning(&self, bucket: &str, state: Versioning) -> S3Result<()> {
+        let bucket = bucket.to_string();
+        let cache = self.buckets.clone();
+        self.with_db(move |c, _| {
+            let tx = c.transaction()?;
+            ensure_bucket(&tx, &bucket)?;
+            versions::set_state(&tx, &bucket, state)?;
+            tx.commit()?;
+            refresh_bucket(&cache, c, &bucket)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// One version of a key (an object or a delete marker) by id (`None`: the null version);
+    /// `NoSuchVersion` when there is none.
+    pub async fn version(&self, bucket: &str, key: &str, id: Option<&str>) -> S3Result<Version> {
+        let (bucket, key, id) = (bucket.to_string(), key.to_string(), id.map(str::to_string));
+        self.with_db(move |c, _| {
+            let tx = c.transaction()?;
+            ensure_bucket(&tx, &bucket)?;
+            versions::get(&tx, &bucket, &key, id.as_deref())?.ok_or_else(|| {
+                S3Error::new(ErrorCode::NoSuchVersion)
+                    .extra("Key", key.clone())
+                    .extra("VersionId", id.clone().unwrap_or_else(|| "null".into()))
+            })
+        })
+        .await
+    }
+
+    /// The delete marker that is the key's current version, if it is one.
+    pub async fn current_marker(&self, bucket: &str, key: &str) -> S3Result<Option<Version>> {
+        let (bucket, key) = (bucket.to_string(), key.to_string());
+        self.with_db(move |c, _| {
+            let tx = c.transaction()?;
+            Ok(versions::current_marker(&tx, &bucket, &key)?)
+        })
+        .await
+    }
+
+    /// Opens one version's body (an object version; `MethodNotAllowed` is the caller's business
+    /// for markers).
+    pub async fn open_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<&str>,
+    ) -> S3Result<(Version, Option<tokio::fs::File>)> {
+        for _ in 0..5 {
+            let v = self.version(bucket, key, id).await?;
+            let blob = match &v {
+                Version::Object(m) => m.blob_id.clone(),
+                Version::Marker { .. } => return Ok((v, None)),
+            };
+            match tokio::fs::File::open(self.blobs.path(&blob)).await {
+                Ok(f) => return Ok((v, Some(f))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(S3Error::internal("object body kept disappearing while being opened"))
+    }
+
+    /// Versions of keys from `lower` (inclusive) below `upper`, newest first per key, at most
+    /// `limit` rows, for ListObjectVersions.
+    pub async fn scan_versions(
+        &self,
+        bucket: &str,
+        lower: Vec<u8>,
+        upper: Option<Vec<u8>>,
+        limit: usize,
+    ) -> S3Result<Vec<(Vec<u8>, i64, versions::Listed)>> {
+        let bucket = bucket.to_string();
+        self.with_db(move |c, _| {
+            let tx = c.transaction()?;
+            ensure_bucket(&tx, &bucket)?;
+            Ok(versions::scan(&tx, &bucket, &lower, upper.as_deref(), limit)?)
         })
         .await
     }
@@ -646,7 +771,7 @@ impl Store {
                         return Err(S3Error::new(ErrorCode::InvalidPart));
                     }
                 }
-                let old = meta::upsert_object(&tx, &bucket, &meta)?;
+                let old = versions::write_current(&tx, &bucket, &mut meta)?;
                 let parts = meta::delete_upload(&tx, &upload_id)?;
                 tx.commit()?;
                 Ok((meta, old.into_iter().chain(parts).collect()))
@@ -819,6 +944,10 @@ fn check_put_condition(tx: &rusqlite::Transaction<'_>, bucket: &str, key: &str, 
 
 /// The smallest byte string greater than every string starting with `prefix`; `None` when there
 /// is none (empty prefix or all 0xFF).
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    successor(prefix)
+}
+
 fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut s = prefix.to_vec();
     while let Some(last) = s.pop() {

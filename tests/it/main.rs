@@ -29,3 +29,4 @@ mod sigv2;
 mod sts;
 mod tagging;
 mod vectors;
+mod versioning;
