@@ -130,9 +130,15 @@ pub enum Op {
     GetBucketTagging,
     PutBucketTagging,
     DeleteBucketTagging,
-    GetObjectTagging,
-    PutObjectTagging,
-    DeleteObjectTagging,
+    GetObjectTagging {
+        version_id: Option<VersionId>,
+    },
+    PutObjectTagging {
+        version_id: Option<VersionId>,
+    },
+    DeleteObjectTagging {
+        version_id: Option<VersionId>,
+    },
     ListObjectVersions,
     /// GetObjectAttributes (`GET ?attributes`).
     GetObjectAttributes {
@@ -258,9 +264,12 @@ impl Op {
             Op::GetObjectAcl => "s3:GetObjectAcl",
             Op::GetBucketTagging => "s3:GetBucketTagging",
             Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
-            Op::GetObjectTagging => "s3:GetObjectTagging",
-            Op::PutObjectTagging => "s3:PutObjectTagging",
-            Op::DeleteObjectTagging => "s3:DeleteObjectTagging",
+            Op::GetObjectTagging { version_id: None } => "s3:GetObjectTagging",
+            Op::GetObjectTagging { version_id: Some(_) } => "s3:GetObjectVersionTagging",
+            Op::PutObjectTagging { version_id: None } => "s3:PutObjectTagging",
+            Op::PutObjectTagging { version_id: Some(_) } => "s3:PutObjectVersionTagging",
+            Op::DeleteObjectTagging { version_id: None } => "s3:DeleteObjectTagging",
+            Op::DeleteObjectTagging { version_id: Some(_) } => "s3:DeleteObjectVersionTagging",
             Op::ListObjectVersions => "s3:ListBucketVersions",
             Op::GetBucketDefault(setting) => setting.action(),
             Op::GetObjectAttributes { version_id: Some(_) } => "s3:GetObjectVersionAttributes",
@@ -545,10 +554,11 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
                 };
             }
             if has("tagging") {
+                let version_id = version_id?;
                 return match *method {
-                    Method::PUT => Ok(Op::PutObjectTagging),
-                    Method::GET => Ok(Op::GetObjectTagging),
-                    Method::DELETE => Ok(Op::DeleteObjectTagging),
+                    Method::PUT => Ok(Op::PutObjectTagging { version_id }),
+                    Method::GET => Ok(Op::GetObjectTagging { version_id }),
+                    Method::DELETE => Ok(Op::DeleteObjectTagging { version_id }),
                     _ => Err(not_allowed()),
                 };
             }
@@ -677,8 +687,8 @@ mod tests {
             route(&Method::GET, &o, &q("response-content-type=x"), &h).unwrap(),
             Op::GetObject { part_number: None, version_id: None }
         );
-        assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap(), Op::GetObjectTagging);
-        assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap(), Op::PutObjectTagging);
+        assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap(), Op::GetObjectTagging { version_id: None });
+        assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap(), Op::PutObjectTagging { version_id: None });
         assert_eq!(route(&Method::DELETE, &b, &q("tagging"), &h).unwrap(), Op::DeleteBucketTagging);
         assert_eq!(route(&Method::PATCH, &o, &[], &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
         assert_eq!(route(&Method::POST, &o, &q("uploads"), &h).unwrap(), Op::CreateMultipartUpload);

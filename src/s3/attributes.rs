@@ -11,6 +11,7 @@ use super::{http_date, set_header, xml_response, Ctx};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;
+use crate::storage::Version;
 use crate::xml::XmlWriter;
 
 /// The attributes S3 knows.
@@ -61,8 +62,15 @@ pub async fn handle_get_object_attributes(
     let marker = number_header(ctx, "x-amz-part-number-marker", 0)?;
     require_version(ctx, bucket, key, version).await?;
     // S3 also wants the read permission of the object itself.
-    ctx.access.require("s3:GetObject", &format!("arn:aws:s3:::{bucket}/{key}"))?;
-    let meta = ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
+    let read = if version.is_some() { "s3:GetObjectVersion" } else { "s3:GetObject" };
+    ctx.access.require(read, &format!("arn:aws:s3:::{bucket}/{key}"))?;
+    let meta = match version {
+        Some(v) => match ctx.state.store.version(bucket, key, v.stored()).await? {
+            Version::Object(meta) => *meta,
+            Version::Marker { .. } => return Err(S3Error::new(ErrorCode::MethodNotAllowed)),
+        },
+        None => ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?,
+    };
     let has = |a: &str| wanted.contains(&a);
     let mut w = XmlWriter::new();
     w.open_root("GetObjectAttributesResponse");
@@ -112,5 +120,8 @@ pub async fn handle_get_object_attributes(
     w.close("GetObjectAttributesResponse");
     let mut resp = xml_response(w);
     set_header(&mut resp, "last-modified", &http_date(meta.last_modified_ms));
+    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
+        set_header(&mut resp, "x-amz-version-id", &id);
+    }
     Ok(resp)
 }

@@ -206,12 +206,16 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::PutBucketTagging => tagging::handle_put_bucket_tagging(ctx, b, raw()?).await,
         Op::DeleteBucketTagging => tagging::handle_delete_bucket_tagging(ctx, b).await,
         Op::GetObjectAcl => acl::handle_get_object_acl(ctx, b, k).await,
-        Op::GetObjectTagging => tagging::handle_get_object_tagging(ctx, b, k).await,
+        Op::GetObjectTagging { version_id } => tagging::handle_get_object_tagging(ctx, b, k, version_id.as_ref()).await,
         Op::GetObjectAttributes { version_id } => {
             attributes::handle_get_object_attributes(ctx, b, k, version_id.as_ref()).await
         }
-        Op::PutObjectTagging => tagging::handle_put_object_tagging(ctx, b, k, raw()?).await,
-        Op::DeleteObjectTagging => tagging::handle_delete_object_tagging(ctx, b, k).await,
+        Op::PutObjectTagging { version_id } => {
+            tagging::handle_put_object_tagging(ctx, b, k, version_id.as_ref(), raw()?).await
+        }
+        Op::DeleteObjectTagging { version_id } => {
+            tagging::handle_delete_object_tagging(ctx, b, k, version_id.as_ref()).await
+        }
         Op::ListObjectVersions => list::handle_list_object_versions(ctx, b).await,
         // Answered before authentication (a preflight is never signed) and above (the form).
         Op::CorsPreflight | Op::PostObject | Op::Sts => {

@@ -16,6 +16,8 @@ use super::payload::PayloadReader;
 use super::{empty_response, xml_response, Ctx};
 use crate::body::{Body, ReqBody};
 use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::router::VersionId;
+use crate::storage::{ObjectMeta, Version};
 use crate::xml::{read_flat, XmlWriter};
 
 /// A tag set: (key, value) pairs in key order.
@@ -159,28 +161,74 @@ async fn read_document(ctx: &Ctx<'_>, body: ReqBody, max: usize) -> S3Result<Tag
     parse_document(&doc, max)
 }
 
-/// PutObjectTagging: replaces the object's tag set (an empty set removes it).
+/// The object (current, or the version asked for) a tagging call concerns.
+async fn tagged_object(ctx: &Ctx<'_>, bucket: &str, key: &str, version: Option<&VersionId>) -> S3Result<ObjectMeta> {
+    match version {
+        None => ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e)),
+        Some(v) => match ctx.state.store.version(bucket, key, v.stored()).await? {
+            Version::Object(meta) => Ok(*meta),
+            Version::Marker { .. } => Err(S3Error::new(ErrorCode::MethodNotAllowed)
+                .extra("Method", ctx.parts.method.as_str())
+                .extra("ResourceType", "DeleteMarker")),
+        },
+    }
+}
+
+async fn set_tags(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+    tags: Tags,
+) -> S3Result<Response<Body>> {
+    let meta = tagged_object(ctx, bucket, key, version).await?;
+    let which = version.map(|v| v.stored().map(str::to_string));
+    ctx.state.store.set_object_tags(bucket, key, which, tags).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
+    let mut resp = empty_response(StatusCode::OK);
+    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
+        super::set_header(&mut resp, "x-amz-version-id", &id);
+    }
+    Ok(resp)
+}
+
+/// PutObjectTagging: replaces the tag set of the object or of one version (an empty set removes
+/// it).
 pub async fn handle_put_object_tagging(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,
+    version: Option<&VersionId>,
     body: ReqBody,
 ) -> S3Result<Response<Body>> {
     let tags = read_document(ctx, body, MAX_OBJECT_TAGS).await?;
-    ctx.state.store.set_object_tags(bucket, key, tags).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
-    Ok(empty_response(StatusCode::OK))
+    set_tags(ctx, bucket, key, version, tags).await
 }
 
-/// GetObjectTagging: the object's tag set, empty when it has none.
-pub async fn handle_get_object_tagging(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
-    let meta = ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
-    Ok(write_tags(&meta.tags))
+/// GetObjectTagging: the tag set of the object or of one version, empty when it has none.
+pub async fn handle_get_object_tagging(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> S3Result<Response<Body>> {
+    let meta = tagged_object(ctx, bucket, key, version).await?;
+    let mut resp = write_tags(&meta.tags);
+    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
+        super::set_header(&mut resp, "x-amz-version-id", &id);
+    }
+    Ok(resp)
 }
 
-/// DeleteObjectTagging: 204, the object without tags.
-pub async fn handle_delete_object_tagging(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Response<Body>> {
-    ctx.state.store.set_object_tags(bucket, key, Vec::new()).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
-    Ok(empty_response(StatusCode::NO_CONTENT))
+/// DeleteObjectTagging: 204, the object (or version) without tags.
+pub async fn handle_delete_object_tagging(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> S3Result<Response<Body>> {
+    let mut resp = set_tags(ctx, bucket, key, version, Vec::new()).await?;
+    *resp.status_mut() = StatusCode::NO_CONTENT;
+    Ok(resp)
 }
 
 /// PutBucketTagging: replaces the bucket's tag set; 204 as in S3's sample.

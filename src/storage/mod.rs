@@ -328,15 +328,30 @@ impl Store {
         .await
     }
 
-    /// Replaces an object's tag set.
-    pub async fn set_object_tags(&self, bucket: &str, key: &str, tags: Vec<(String, String)>) -> S3Result<()> {
+    /// Replaces an object's tag set: the current version's, or (`version`: `Some(None)` for the
+    /// null version) one version's.
+    pub async fn set_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<Option<String>>,
+        tags: Vec<(String, String)>,
+    ) -> S3Result<()> {
         let (bucket, key) = (bucket.to_string(), key.to_string());
         self.with_db(move |c, _| {
-            ensure_bucket(c, &bucket)?;
-            if meta::set_object_tags(c, &bucket, &key, &tags)? {
-                Ok(())
-            } else {
-                Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key))
+            let tx = c.transaction()?;
+            ensure_bucket(&tx, &bucket)?;
+            let done = match &version {
+                None => meta::set_object_tags(&tx, &bucket, &key, &tags)?,
+                Some(id) => versions::set_tags(&tx, &bucket, &key, id.as_deref(), &tags)?,
+            };
+            tx.commit()?;
+            match (done, version) {
+                (true, _) => Ok(()),
+                (false, None) => Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key)),
+                (false, Some(id)) => Err(S3Error::new(ErrorCode::NoSuchVersion)
+                    .extra("Key", key)
+                    .extra("VersionId", id.unwrap_or_else(|| "null".into()))),
             }
         })
         .await

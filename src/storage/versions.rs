@@ -352,6 +352,30 @@ pub fn scan(
     Ok(out)
 }
 
+/// Replaces one version's tag set; false when there is no such object version.
+pub fn set_tags(
+    tx: &Transaction<'_>,
+    bucket: &str,
+    key: &str,
+    id: Option<&str>,
+    tags: &[(String, String)],
+) -> rusqlite::Result<bool> {
+    match get(tx, bucket, key, id)? {
+        Some(Version::Object(current))
+            if meta::get_object(tx, bucket, key)?.is_some_and(|c| c.version_id == current.version_id) =>
+        {
+            meta::set_object_tags(tx, bucket, key, tags)
+        }
+        Some(Version::Object(mut archived)) => {
+            archived.tags = tags.to_vec();
+            let seq = archived.seq;
+            insert_version(tx, bucket, seq, &Version::Object(archived))?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
 /// Whether any version (current or not) of any key is in the bucket.
 pub fn bucket_has_versions(tx: &Transaction<'_>, bucket: &str) -> rusqlite::Result<bool> {
     tx.query_row("SELECT EXISTS (SELECT 1 FROM versions WHERE bucket = ?1)", [bucket], |r| r.get(0))

@@ -2,8 +2,10 @@
 //! uploads, CopyObject, DeleteObjects, DELETE) is killed with SIGKILL at a random moment, a
 //! hundred times over one data directory, from a fixed seed. After each kill: the database passes
 //! `PRAGMA integrity_check`; after each restart: every acknowledged write is there (a write that
-//! was cut off may or may not have happened, but nothing else), no temporary file is left, and
-//! every body file belongs to an object or a part.
+//! was cut off may or may not have happened, but nothing else), no temporary file is left, every
+//! body file belongs to an object, a version or a part, and each key's versions list newest first
+//! with the one `IsLatest` being what a GET finds. The second half of the trials runs with
+//! versioning enabled.
 //!
 //! `S3STRICT_CRASH_TRIALS` and `S3STRICT_CRASH_SEED` change the number of trials and the seed;
 //! a failure prints the seed and the trial.
@@ -226,13 +228,58 @@ async fn verify(
     let db =
         rusqlite::Connection::open_with_flags(data.join("s3strict.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
-    let mut stmt = db.prepare("SELECT blob_id FROM objects UNION SELECT blob_id FROM parts").unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT blob_id FROM objects UNION SELECT blob_id FROM parts
+             UNION SELECT blob_id FROM versions WHERE blob_id IS NOT NULL",
+        )
+        .unwrap();
     let referenced: HashSet<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     let missing: Vec<_> = referenced.difference(&files).collect();
     assert!(missing.is_empty(), "{context}: referenced bodies missing: {missing:?}");
     let orphans: Vec<_> = files.difference(&referenced).collect();
     assert!(orphans.is_empty(), "{context}: body files nothing refers to: {orphans:?}");
+    check_version_order(&c, model, context).await;
     (happened, not)
+}
+
+/// Versions list newest first per key with exactly the first one `IsLatest`, and the latest is
+/// what a GET of the key finds: the object, or nothing when it is a delete marker.
+async fn check_version_order(c: &aws_sdk_s3::Client, model: &BTreeMap<String, Possible>, context: &str) {
+    let mut entries: Vec<(String, String, bool, bool)> = Vec::new();
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    loop {
+        let page = c
+            .list_object_versions()
+            .bucket(BUCKET)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .expect("list versions");
+        for v in page.versions() {
+            let (key, id) = (v.key().unwrap_or_default(), v.version_id().unwrap_or_default());
+            entries.push((key.into(), id.into(), v.is_latest() == Some(true), false));
+        }
+        for m in page.delete_markers() {
+            let (key, id) = (m.key().unwrap_or_default(), m.version_id().unwrap_or_default());
+            entries.push((key.into(), id.into(), m.is_latest() == Some(true), true));
+        }
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+    }
+    for key in model.keys() {
+        let latest: Vec<&(String, String, bool, bool)> = entries.iter().filter(|e| &e.0 == key && e.2).collect();
+        let any = entries.iter().any(|e| &e.0 == key);
+        assert!(!any || latest.len() == 1, "{context}: {key} has {} latest versions", latest.len());
+        if let Some(latest) = latest.first() {
+            let found = c.head_object().bucket(BUCKET).key(key).send().await.is_ok();
+            assert_eq!(found, !latest.3, "{context}: {key}: the latest version and GET disagree");
+        }
+    }
 }
 
 fn integrity_check(data: &std::path::Path, context: &str) {
@@ -266,6 +313,19 @@ async fn kill_9_trials() {
         (happened, not) = (happened + h, not + n);
         if trial == trials {
             break;
+        }
+        // Half the trials run on a versioned bucket: writes become versions, deletes markers.
+        if trial == trials / 2 {
+            let conf = aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build();
+            no_retry_client(&p)
+                .put_bucket_versioning()
+                .bucket(BUCKET)
+                .versioning_configuration(conf)
+                .send()
+                .await
+                .unwrap();
         }
         // Each worker gets its own keys and generator; the kill comes at a random moment.
         let mut tasks = Vec::new();

@@ -239,3 +239,36 @@ async fn presigned_versioned_get_and_delete() {
     assert_eq!((r.status, r.header("x-amz-version-id")), (204, Some(id)));
     assert_eq!(c.list_object_versions().bucket("pver").send().await.unwrap().versions().len(), 1);
 }
+
+/// Tagging and GetObjectAttributes of one version.
+#[tokio::test]
+async fn tags_and_attributes_of_a_version() {
+    use aws_sdk_s3::types::{ObjectAttributes, Tag, Tagging};
+    let s = TestServer::start().await;
+    s.create_bucket("vtags").await;
+    let c = s.client();
+    enable(&c, "vtags", BucketVersioningStatus::Enabled).await;
+    let old =
+        c.put_object().bucket("vtags").key("k").tagging("gen=1").body(b"first".to_vec().into()).send().await.unwrap();
+    c.put_object().bucket("vtags").key("k").tagging("gen=2").body(b"second!".to_vec().into()).send().await.unwrap();
+    let id = old.version_id().unwrap();
+    let tags = |t: &[Tag]| t.iter().map(|t| format!("{}={}", t.key(), t.value())).collect::<Vec<_>>();
+    let got = c.get_object_tagging().bucket("vtags").key("k").version_id(id).send().await.unwrap();
+    assert_eq!((tags(got.tag_set()), got.version_id()), (vec!["gen=1".to_string()], Some(id)));
+    let t = Tagging::builder().tag_set(Tag::builder().key("gen").value("one").build().unwrap()).build().unwrap();
+    c.put_object_tagging().bucket("vtags").key("k").version_id(id).tagging(t).send().await.unwrap();
+    let got = c.get_object_tagging().bucket("vtags").key("k").version_id(id).send().await.unwrap();
+    assert_eq!(tags(got.tag_set()), ["gen=one"]);
+    let current = c.get_object_tagging().bucket("vtags").key("k").send().await.unwrap();
+    assert_eq!(tags(current.tag_set()), ["gen=2"], "the current version keeps its own tags");
+    let a = c
+        .get_object_attributes()
+        .bucket("vtags")
+        .key("k")
+        .version_id(id)
+        .object_attributes(ObjectAttributes::ObjectSize)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((a.object_size(), a.version_id()), (Some(5), Some(id)));
+}
