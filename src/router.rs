@@ -106,7 +106,9 @@ pub enum Op {
     GetBucketCors,
     DeleteBucketCors,
     PutBucketAcl,
-    PutObjectAcl,
+    PutObjectAcl {
+        version_id: Option<VersionId>,
+    },
     PutBucketOwnershipControls,
     GetBucketOwnershipControls,
     DeleteBucketOwnershipControls,
@@ -126,7 +128,9 @@ pub enum Op {
     GetBucketVersioning,
     PutBucketVersioning,
     GetBucketAcl,
-    GetObjectAcl,
+    GetObjectAcl {
+        version_id: Option<VersionId>,
+    },
     GetBucketTagging,
     PutBucketTagging,
     DeleteBucketTagging,
@@ -248,7 +252,8 @@ impl Op {
             Op::PutBucketCors | Op::DeleteBucketCors => "s3:PutBucketCORS",
             Op::GetBucketCors => "s3:GetBucketCORS",
             Op::PutBucketAcl => "s3:PutBucketAcl",
-            Op::PutObjectAcl => "s3:PutObjectAcl",
+            Op::PutObjectAcl { version_id: None } => "s3:PutObjectAcl",
+            Op::PutObjectAcl { version_id: Some(_) } => "s3:PutObjectVersionAcl",
             Op::PutBucketOwnershipControls | Op::DeleteBucketOwnershipControls => "s3:PutBucketOwnershipControls",
             Op::GetBucketOwnershipControls => "s3:GetBucketOwnershipControls",
             Op::PutPublicAccessBlock | Op::DeletePublicAccessBlock => "s3:PutBucketPublicAccessBlock",
@@ -261,7 +266,8 @@ impl Op {
             Op::GetBucketVersioning => "s3:GetBucketVersioning",
             Op::PutBucketVersioning => "s3:PutBucketVersioning",
             Op::GetBucketAcl => "s3:GetBucketAcl",
-            Op::GetObjectAcl => "s3:GetObjectAcl",
+            Op::GetObjectAcl { version_id: None } => "s3:GetObjectAcl",
+            Op::GetObjectAcl { version_id: Some(_) } => "s3:GetObjectVersionAcl",
             Op::GetBucketTagging => "s3:GetBucketTagging",
             Op::PutBucketTagging | Op::DeleteBucketTagging => "s3:PutBucketTagging",
             Op::GetObjectTagging { version_id: None } => "s3:GetObjectTagging",
@@ -542,8 +548,8 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
         (Some(_), Some(_)) => {
             if has("acl") {
                 return match *method {
-                    Method::GET => Ok(Op::GetObjectAcl),
-                    Method::PUT => Ok(Op::PutObjectAcl),
+                    Method::GET => Ok(Op::GetObjectAcl { version_id: version_id? }),
+                    Method::PUT => Ok(Op::PutObjectAcl { version_id: version_id? }),
                     _ => Err(not_allowed()),
                 };
             }
@@ -672,7 +678,7 @@ mod tests {
         assert_eq!(route(&Method::DELETE, &b, &q("policy"), &h).unwrap(), Op::DeleteBucketPolicy);
         assert_eq!(route(&Method::PUT, &b, &q("acl"), &h).unwrap(), Op::PutBucketAcl);
         assert_eq!(route(&Method::DELETE, &b, &q("acl"), &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
-        assert_eq!(route(&Method::PUT, &o, &q("acl"), &h).unwrap(), Op::PutObjectAcl);
+        assert_eq!(route(&Method::PUT, &o, &q("acl"), &h).unwrap(), Op::PutObjectAcl { version_id: None });
         assert_eq!(route(&Method::DELETE, &b, &q("ownershipControls"), &h).unwrap(), Op::DeleteBucketOwnershipControls);
         assert_eq!(route(&Method::GET, &b, &q("publicAccessBlock"), &h).unwrap(), Op::GetPublicAccessBlock);
         assert_eq!(route(&Method::GET, &b, &q("policyStatus"), &h).unwrap(), Op::GetBucketPolicyStatus);

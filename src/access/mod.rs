@@ -456,6 +456,12 @@ pub async fn authorize(
     let op = match &routed.op {
         Ok(op) => op,
         Err(_) if auth.principal.kind == PrincipalKind::Anonymous => {
+            // A missing bucket is told as NoSuchBucket to anyone, as S3 does, before anything else.
+            if let Some(name) = routed.bucket() {
+                if let Ok(None) = BucketAccess::load(state, name).await {
+                    return fail(crate::storage::no_such_bucket(name), "no such bucket");
+                }
+            }
             return fail(S3Error::new(ErrorCode::AccessDenied), "anonymous request for no operation");
         }
         Err(_) => {

@@ -16,7 +16,8 @@ use crate::access::acl::Acl;
 use crate::access::{Reason, BUCKET_OWNER_ENFORCED, OWNERSHIPS};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::storage::{no_such_bucket, BucketSettings, PublicAccessBlock};
+use crate::router::VersionId;
+use crate::storage::{no_such_bucket, BucketSettings, ObjectMeta, PublicAccessBlock, Version};
 use crate::xml::{read_flat, XmlWriter};
 
 /// The largest settings document accepted.
@@ -137,12 +138,31 @@ pub async fn handle_get_bucket_acl(ctx: &Ctx<'_>, name: &str) -> S3Result<Respon
     Ok(acl_response(&b.acl, &b.owner))
 }
 
-pub async fn handle_put_object_acl(ctx: &Ctx<'_>, name: &str, key: &str, body: ReqBody) -> S3Result<Response<Body>> {
+/// The object (current, or the version asked for) an ACL call concerns.
+async fn acl_object(ctx: &Ctx<'_>, name: &str, key: &str, version: Option<&VersionId>) -> S3Result<ObjectMeta> {
+    match version {
+        None => ctx.state.store.head_object(name, key).await.map_err(|e| super::object::hide_missing_key(ctx, name, e)),
+        Some(v) => match ctx.state.store.version(name, key, v.stored()).await? {
+            Version::Object(meta) => Ok(*meta),
+            Version::Marker { .. } => Err(S3Error::new(ErrorCode::MethodNotAllowed)
+                .extra("Method", ctx.parts.method.as_str())
+                .extra("ResourceType", "DeleteMarker")),
+        },
+    }
+}
+
+pub async fn handle_put_object_acl(
+    ctx: &Ctx<'_>,
+    name: &str,
+    key: &str,
+    version: Option<&VersionId>,
+    body: ReqBody,
+) -> S3Result<Response<Body>> {
     let b = bucket(ctx, name)?;
     if !b.acls_enabled() {
         return Err(acls_not_supported());
     }
-    let meta = ctx.state.store.head_object(name, key).await?;
+    let meta = acl_object(ctx, name, key, version).await?;
     let owner = meta.owner.unwrap_or_else(|| b.owner.clone());
     let acl = requested_acl(ctx, body, &owner, &b.owner).await?;
     if acl.is_public() && b.public_access_block.block_public_acls {
@@ -153,14 +173,21 @@ pub async fn handle_put_object_acl(ctx: &Ctx<'_>, name: &str, key: &str, body: R
         ));
     }
     let stored = (!acl.is_private(&owner)).then(|| acl.to_stored());
-    ctx.state.store.set_object_acl(name, key, stored).await?;
+    match version {
+        None => ctx.state.store.set_object_acl(name, key, stored).await?,
+        Some(v) => ctx.state.store.set_version_acl(name, key, v.stored(), stored).await?,
+    }
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn handle_get_object_acl(ctx: &Ctx<'_>, name: &str, key: &str) -> S3Result<Response<Body>> {
+pub async fn handle_get_object_acl(
+    ctx: &Ctx<'_>,
+    name: &str,
+    key: &str,
+    version: Option<&VersionId>,
+) -> S3Result<Response<Body>> {
     let b = bucket(ctx, name)?;
-    let meta =
-        ctx.state.store.head_object(name, key).await.map_err(|e| super::object::hide_missing_key(ctx, name, e))?;
+    let meta = acl_object(ctx, name, key, version).await?;
     let owner = meta.owner.unwrap_or_else(|| b.owner.clone());
     let acl = Acl::from_stored(meta.acl.as_deref(), &owner)?;
     Ok(acl_response(&acl, &owner))

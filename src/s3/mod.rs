@@ -195,7 +195,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::GetBucketDefault(setting) => bucket::handle_get_bucket_default(ctx, b, setting).await,
         Op::GetBucketAcl => acl::handle_get_bucket_acl(ctx, b).await,
         Op::PutBucketAcl => acl::handle_put_bucket_acl(ctx, b, raw()?).await,
-        Op::PutObjectAcl => acl::handle_put_object_acl(ctx, b, k, raw()?).await,
+        Op::PutObjectAcl { version_id } => acl::handle_put_object_acl(ctx, b, k, version_id.as_ref(), raw()?).await,
         Op::PutBucketOwnershipControls => acl::handle_put_bucket_ownership_controls(ctx, b, raw()?).await,
         Op::GetBucketOwnershipControls => acl::handle_get_bucket_ownership_controls(ctx, b).await,
         Op::DeleteBucketOwnershipControls => acl::handle_delete_bucket_ownership_controls(ctx, b).await,
@@ -205,7 +205,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
         Op::GetBucketTagging => tagging::handle_get_bucket_tagging(ctx, b).await,
         Op::PutBucketTagging => tagging::handle_put_bucket_tagging(ctx, b, raw()?).await,
         Op::DeleteBucketTagging => tagging::handle_delete_bucket_tagging(ctx, b).await,
-        Op::GetObjectAcl => acl::handle_get_object_acl(ctx, b, k).await,
+        Op::GetObjectAcl { version_id } => acl::handle_get_object_acl(ctx, b, k, version_id.as_ref()).await,
         Op::GetObjectTagging { version_id } => tagging::handle_get_object_tagging(ctx, b, k, version_id.as_ref()).await,
         Op::GetObjectAttributes { version_id } => {
             attributes::handle_get_object_attributes(ctx, b, k, version_id.as_ref()).await

@@ -265,6 +265,30 @@ impl Store {
         .await
     }
 
+    /// Replaces one version's ACL (`id`: `None` for the null version); `NoSuchVersion` when
+    /// there is no such object version.
+    pub async fn set_version_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        id: Option<&str>,
+        acl: Option<String>,
+    ) -> S3Result<()> {
+        let (bucket, key, id) = (bucket.to_string(), key.to_string(), id.map(str::to_string));
+        self.with_db(move |c, _| {
+            let tx = c.transaction()?;
+            ensure_bucket(&tx, &bucket)?;
+            if !versions::set_acl(&tx, &bucket, &key, id.as_deref(), acl)? {
+                return Err(S3Error::new(ErrorCode::NoSuchVersion)
+                    .extra("Key", key)
+                    .extra("VersionId", id.unwrap_or_else(|| "null".into())));
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Gives every bucket made before accounts existed to `owner`.
     pub async fn adopt_buckets(&self, owner: &str) -> S3Result<usize> {
         let owner = owner.to_string();

@@ -352,6 +352,31 @@ pub fn scan(
     Ok(out)
 }
 
+/// Changes one object version (the current row, or its archived copy) with `change`; false when
+/// there is no such object version.
+fn update_version(
+    tx: &Transaction<'_>,
+    bucket: &str,
+    key: &str,
+    id: Option<&str>,
+    change: impl FnOnce(&mut ObjectMeta),
+) -> rusqlite::Result<bool> {
+    match get(tx, bucket, key, id)? {
+        Some(Version::Object(mut m)) => {
+            let is_current = meta::get_object(tx, bucket, key)?.is_some_and(|c| c.version_id == m.version_id);
+            change(&mut m);
+            if is_current {
+                meta::upsert_object(tx, bucket, &m)?;
+            } else {
+                let seq = m.seq;
+                insert_version(tx, bucket, seq, &Version::Object(m))?;
+            }
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
 /// Replaces one version's tag set; false when there is no such object version.
 pub fn set_tags(
     tx: &Transaction<'_>,
@@ -360,20 +385,18 @@ pub fn set_tags(
     id: Option<&str>,
     tags: &[(String, String)],
 ) -> rusqlite::Result<bool> {
-    match get(tx, bucket, key, id)? {
-        Some(Version::Object(current))
-            if meta::get_object(tx, bucket, key)?.is_some_and(|c| c.version_id == current.version_id) =>
-        {
-            meta::set_object_tags(tx, bucket, key, tags)
-        }
-        Some(Version::Object(mut archived)) => {
-            archived.tags = tags.to_vec();
-            let seq = archived.seq;
-            insert_version(tx, bucket, seq, &Version::Object(archived))?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+    update_version(tx, bucket, key, id, |m| m.tags = tags.to_vec())
+}
+
+/// Replaces one version's ACL; false when there is no such object version.
+pub fn set_acl(
+    tx: &Transaction<'_>,
+    bucket: &str,
+    key: &str,
+    id: Option<&str>,
+    acl: Option<String>,
+) -> rusqlite::Result<bool> {
+    update_version(tx, bucket, key, id, |m| m.acl = acl)
 }
 
 /// Whether any version (current or not) of any key is in the bucket.

@@ -167,3 +167,28 @@ async fn key_not_utf8_is_an_invalid_uri() {
         }
     }
 }
+
+/// An anonymous request to a bucket that does not exist is told `NoSuchBucket`, whatever the
+/// request: a form upload without policy, a query that names no operation.
+#[tokio::test]
+async fn anonymous_requests_to_a_missing_bucket() {
+    let s = TestServer::start().await;
+    for (method, target) in
+        [("GET", "/nobucket/k"), ("GET", "/nobucket/k?uploads"), ("DELETE", "/nobucket"), ("HEAD", "/nobucket")]
+    {
+        let r = s.raw(method, target, &[], b"").await;
+        if method == "HEAD" {
+            assert_eq!(r.status, 404, "{target}");
+        } else {
+            let doc = r.assert_error(404, "NoSuchBucket", "The specified bucket does not exist");
+            assert_eq!(doc.get("BucketName"), Some("nobucket"), "{method} {target}");
+        }
+    }
+    let boundary = "xyz";
+    let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\nhello\r\n--{boundary}--\r\n");
+    let r = s.raw("POST", "/nobucket", &[("content-type", "multipart/form-data; boundary=xyz")], body.as_bytes()).await;
+    r.assert_error(404, "NoSuchBucket", "The specified bucket does not exist");
+    s.create_bucket("private").await;
+    let r = s.raw("POST", "/private", &[("content-type", "multipart/form-data; boundary=xyz")], body.as_bytes()).await;
+    r.assert_error(403, "AccessDenied", "Access Denied");
+}

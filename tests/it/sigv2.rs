@@ -203,6 +203,17 @@ async fn sigv2_dates_and_malformed_headers() {
             "AWS authentication requires a valid Date or x-amz-date header",
         );
     }
+    // User-Agent is not signed in SigV2: none, or an empty one, changes nothing.
+    let now = http_date(chrono::Utc::now());
+    let sts = sigv2::string_to_sign("PUT", "", "", &now, &[], "/dates/k");
+    let authz = format!("AWS {AK}:{}", sigv2::sign(SK, &sts));
+    for ua in [None, Some(""), Some("curl/8")] {
+        let mut headers = vec![("authorization", authz.as_str()), ("date", now.as_str())];
+        if let Some(ua) = ua {
+            headers.push(("user-agent", ua));
+        }
+        assert_eq!(s.raw("PUT", "/dates/k", &headers, b"x").await.status, 200, "{ua:?}");
+    }
     let r = s
         .raw("PUT", "/dates/k", &[("authorization", "AWS garbage"), ("date", "Tue, 07 Jul 2010 21:53:04 GMT")], b"x")
         .await;

@@ -272,3 +272,36 @@ async fn tags_and_attributes_of_a_version() {
         .unwrap();
     assert_eq!((a.object_size(), a.version_id()), (Some(5), Some(id)));
 }
+
+/// ACL calls on one version (a bucket with ACLs enabled).
+#[tokio::test]
+async fn acl_of_a_version() {
+    let s = TestServer::start_with(|c| c.legacy_bucket_defaults = true).await;
+    s.create_bucket("vacl").await;
+    let c = s.client();
+    enable(&c, "vacl", BucketVersioningStatus::Enabled).await;
+    let old = c.put_object().bucket("vacl").key("k").body(b"1".to_vec().into()).send().await.unwrap();
+    c.put_object().bucket("vacl").key("k").body(b"2".to_vec().into()).send().await.unwrap();
+    let id = old.version_id().unwrap();
+    c.put_object_acl()
+        .bucket("vacl")
+        .key("k")
+        .version_id(id)
+        .acl(aws_sdk_s3::types::ObjectCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+    let old_acl = c.get_object_acl().bucket("vacl").key("k").version_id(id).send().await.unwrap();
+    assert_eq!(old_acl.grants().len(), 2, "owner and AllUsers");
+    let current = c.get_object_acl().bucket("vacl").key("k").send().await.unwrap();
+    assert_eq!(current.grants().len(), 1);
+    let err = c
+        .get_object_acl()
+        .bucket("vacl")
+        .key("k")
+        .version_id("0123456789abcdefghijABCDEFGHIJ.-")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(sdk_error(err).1, "NoSuchVersion");
+}
