@@ -305,3 +305,31 @@ async fn acl_of_a_version() {
         .unwrap_err();
     assert_eq!(sdk_error(err).1, "NoSuchVersion");
 }
+
+/// CompleteMultipartUpload on a versioned bucket answers the new version's id.
+#[tokio::test]
+async fn multipart_completion_makes_a_version() {
+    let s = TestServer::start().await;
+    s.create_bucket("vmp").await;
+    let c = s.client();
+    enable(&c, "vmp", BucketVersioningStatus::Enabled).await;
+    let up = c.create_multipart_upload().bucket("vmp").key("k").send().await.unwrap();
+    let id = up.upload_id().unwrap();
+    let part = c
+        .upload_part()
+        .bucket("vmp")
+        .key("k")
+        .upload_id(id)
+        .part_number(1)
+        .body(b"p".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let done = aws_sdk_s3::types::CompletedMultipartUpload::builder()
+        .parts(aws_sdk_s3::types::CompletedPart::builder().part_number(1).e_tag(part.e_tag().unwrap()).build())
+        .build();
+    let out =
+        c.complete_multipart_upload().bucket("vmp").key("k").upload_id(id).multipart_upload(done).send().await.unwrap();
+    let version = out.version_id().unwrap();
+    assert_eq!(c.head_object().bucket("vmp").key("k").send().await.unwrap().version_id(), Some(version));
+}

@@ -66,3 +66,17 @@ def test_form_upload_with_tagging(server, s3):
     r = server.request("POST", "/formtags", headers, body)
     assert r.status == 204, r.body
     assert s3.get_object_tagging(Bucket="formtags", Key="up.txt")["TagSet"] == [{"Key": "source", "Value": "form"}]
+
+
+def test_form_upload_to_a_versioned_bucket(server, s3):
+    s3.create_bucket(Bucket="formvers")
+    s3.put_bucket_versioning(Bucket="formvers", VersioningConfiguration={"Status": "Enabled"})
+    post = s3.generate_presigned_post("formvers", "up.txt")
+    from test_post_object import form
+    body, headers = form(post["fields"], data=b"one")
+    r = server.request("POST", "/formvers", headers, body)
+    assert r.status == 204, r.body
+    version = r.headers["x-amz-version-id"]
+    assert s3.head_object(Bucket="formvers", Key="up.txt")["VersionId"] == version
+    versions = s3.list_object_versions(Bucket="formvers")["Versions"]
+    assert [v["VersionId"] for v in versions] == [version]
