@@ -23,7 +23,7 @@ use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, ChecksumType};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::{CopySource, VersionId};
-use crate::storage::{DeleteOutcome, ObjectMeta, PutCondition, Version};
+use crate::storage::{DeleteOutcome, ObjectBody, ObjectMeta, PutCondition, Version};
 use crate::xml::{read_flat, XmlWriter};
 
 /// The most keys one DeleteObjects request may name.
@@ -188,8 +188,26 @@ pub(super) async fn open_target(
     key: &str,
     version: Option<&VersionId>,
 ) -> S3Result<(ObjectMeta, tokio::fs::File)> {
+    match read_target(ctx, bucket, key, version, 0, true).await? {
+        (meta, ObjectBody::File(f)) => Ok((meta, f)),
+        _ => Err(S3Error::internal("an object body was not opened")),
+    }
+}
+
+/// Objects up to this size are read whole for a GET.
+const SMALL_OBJECT: u64 = 256 * 1024;
+
+/// Like [`open_target`], reading small bodies whole and none for HEAD.
+async fn read_target(
+    ctx: &Ctx<'_>,
+    bucket: &str,
+    key: &str,
+    version: Option<&VersionId>,
+    small: u64,
+    want_body: bool,
+) -> S3Result<(ObjectMeta, ObjectBody)> {
     match version {
-        None => match ctx.state.store.open_object(bucket, key).await {
+        None => match ctx.state.store.read_object(bucket, key, small, want_body).await {
             Ok(found) => Ok(found),
             Err(mut e) => {
                 if e.code == ErrorCode::NoSuchKey {
@@ -202,7 +220,7 @@ pub(super) async fn open_target(
             }
         },
         Some(v) => match ctx.state.store.open_version(bucket, key, v.stored()).await? {
-            (Version::Object(meta), Some(file)) => Ok((*meta, file)),
+            (Version::Object(meta), Some(file)) => Ok((*meta, ObjectBody::File(file))),
             (marker, _) => Err(delete_marker_refusal(ctx, &marker)),
         },
     }
@@ -216,7 +234,7 @@ pub async fn handle_get_object(
     version: Option<&VersionId>,
     head: bool,
 ) -> S3Result<Response<Body>> {
-    let (meta, mut file) = open_target(ctx, bucket, key, version).await?;
+    let (meta, source) = read_target(ctx, bucket, key, version, SMALL_OBJECT, !head).await?;
     let version_id = version_header(ctx, bucket, meta.version_id.as_deref()).await?;
     match request_conditions(ctx).check(&meta) {
         Err(e) if e.code == ErrorCode::NotModified => {
@@ -234,12 +252,21 @@ pub async fn handle_get_object(
         Some(r) => (r.start, r.len()),
         None => (0, meta.size),
     };
-    let body = if head || len == 0 {
-        crate::body::empty()
-    } else {
-        file.seek(SeekFrom::Start(start)).await?;
-        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
-        StreamBody::new(stream.map_ok(Frame::data)).boxed_unsync()
+    let body = match source {
+        _ if head || len == 0 => crate::body::empty(),
+        ObjectBody::Small(bytes) => {
+            let (from, to) = (start as usize, (start + len) as usize);
+            match bytes.get(from..to) {
+                Some(_) => crate::body::full(bytes.slice(from..to)),
+                None => return Err(S3Error::internal("a stored body is shorter than its size")),
+            }
+        }
+        ObjectBody::File(mut file) => {
+            file.seek(SeekFrom::Start(start)).await?;
+            let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
+            StreamBody::new(stream.map_ok(Frame::data)).boxed_unsync()
+        }
+        ObjectBody::None => return Err(S3Error::internal("no body read for a GET")),
     };
     let mut resp = Response::new(body);
     object_headers(&mut resp, &meta);

@@ -160,6 +160,16 @@ pub struct ListPage {
     pub last: Option<String>,
 }
 
+/// An object's body as read for a response.
+#[derive(Debug)]
+pub enum ObjectBody {
+    /// Not read (HEAD).
+    None,
+    /// Read whole (small objects).
+    Small(bytes::Bytes),
+    File(tokio::fs::File),
+}
+
 /// What deleting one entry did: the version it concerned (`Some(None)`: the null version) and
 /// whether that is a delete marker (made, or removed).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -472,6 +482,38 @@ impl Store {
 
     /// The object's metadata and its body opened for reading. An open file stays readable even if
     /// a concurrent overwrite removes it, so the reader sees one version whole.
+    /// The current object and, when `want_body`, its body: read whole when it is at most `small`
+    /// bytes (one blocking read instead of an open, a seek and several reads), else opened.
+    pub async fn read_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        small: u64,
+        want_body: bool,
+    ) -> S3Result<(ObjectMeta, ObjectBody)> {
+        // The row may be replaced (and its file removed) between the lookup and the read: retry.
+        for _ in 0..5 {
+            let meta = self.head_object(bucket, key).await?;
+            if !want_body {
+                return Ok((meta, ObjectBody::None));
+            }
+            let path = self.blobs.path(&meta.blob_id);
+            if small > 0 && meta.size <= small {
+                match tokio::task::spawn_blocking(move || std::fs::read(path)).await.map_err(S3Error::internal)? {
+                    Ok(bytes) => return Ok((meta, ObjectBody::Small(bytes::Bytes::from(bytes)))),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            match tokio::fs::File::open(path).await {
+                Ok(f) => return Ok((meta, ObjectBody::File(f))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(S3Error::internal("object body kept disappearing while being opened"))
+    }
+
     pub async fn open_object(&self, bucket: &str, key: &str) -> S3Result<(ObjectMeta, tokio::fs::File)> {
         // The row may be replaced (and its file removed) between the lookup and the open: retry.
         for _ in 0..5 {
