@@ -515,13 +515,19 @@ pub fn set_bucket_tags(conn: &Connection, bucket: &str, tags: Option<&[(String, 
     Ok(conn.execute("UPDATE buckets SET tags = ?2 WHERE name = ?1", params![bucket, text])? == 1)
 }
 
+/// A read-only connection to the database (WAL: it reads beside the writer).
+pub fn open_reader(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 pub fn get_object(conn: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<ObjectMeta>> {
-    conn.query_row(
-        &format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2"),
-        params![bucket, key.as_bytes()],
-        object_from_row,
-    )
-    .optional()
+    let mut stmt = conn.prepare_cached(&format!("SELECT {OBJECT_COLUMNS} FROM objects WHERE bucket = ?1 AND key = ?2"))?;
+    stmt.query_row(params![bucket, key.as_bytes()], object_from_row).optional()
 }
 
 /// Inserts or replaces an object inside `tx`; returns the blob id it replaced.
