@@ -34,19 +34,13 @@ impl Blobs {
         self.root.join("tmp").join(id)
     }
 
-    /// Starts a new body in `tmp/`.
+    /// Starts a new body in `tmp/`. Its first [`INLINE_BODY`] bytes stay in memory; a body no
+    /// larger is written to its file in one go when finished, sparing small uploads several
+    /// trips through the blocking pool.
     pub async fn create(&self) -> io::Result<BlobWriter> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.tmp_path(&id);
-        let file = super::private_file_async(&tmp).await?;
-        Ok(BlobWriter {
-            id,
-            fsync: self.fsync,
-            tmp: Some(tmp),
-            file: BufWriter::with_capacity(256 * 1024, file),
-            md5: Md5::new(),
-            size: 0,
-        })
+        Ok(BlobWriter { id, fsync: self.fsync, tmp: Some(tmp), file: None, pending: Vec::new(), md5: Md5::new(), size: 0 })
     }
 
     /// Moves a staged body from `tmp/` to its published place (blocking; call off the executor).
@@ -121,17 +115,36 @@ pub struct BlobWriter {
     id: String,
     fsync: bool,
     tmp: Option<PathBuf>,
-    file: BufWriter<tokio::fs::File>,
+    /// Opened once the body outgrows [`INLINE_BODY`].
+    file: Option<BufWriter<tokio::fs::File>>,
+    /// The body so far while it is small.
+    pending: Vec<u8>,
     md5: Md5,
     size: u64,
 }
+
+/// Bodies up to this size are kept in memory until finished.
+pub const INLINE_BODY: usize = 64 * 1024;
 
 impl BlobWriter {
     /// Appends data.
     pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
         self.md5.update(data);
         self.size += data.len() as u64;
-        self.file.write_all(data).await
+        if self.file.is_none() {
+            if self.pending.len() + data.len() <= INLINE_BODY {
+                self.pending.extend_from_slice(data);
+                return Ok(());
+            }
+            let tmp = self.tmp.clone().unwrap_or_default();
+            let mut file = BufWriter::with_capacity(256 * 1024, super::private_file_async(&tmp).await?);
+            file.write_all(&std::mem::take(&mut self.pending)).await?;
+            self.file = Some(file);
+        }
+        match self.file.as_mut() {
+            Some(f) => f.write_all(data).await,
+            None => Ok(()),
+        }
     }
 
     /// Bytes written so far.
@@ -141,9 +154,34 @@ impl BlobWriter {
 
     /// Flushes and closes the file.
     pub async fn finish(mut self) -> io::Result<FinishedBlob> {
-        self.file.flush().await?;
-        if self.fsync {
-            self.file.get_mut().sync_all().await?;
+        let path = self.tmp.clone().unwrap_or_default();
+        match self.file.as_mut() {
+            Some(file) => {
+                file.flush().await?;
+                if self.fsync {
+                    file.get_mut().sync_all().await?;
+                }
+            }
+            // A small body: create, write and close its file here (a few microseconds), or on the
+            // blocking pool when it must also reach the disk.
+            None => {
+                let body = std::mem::take(&mut self.pending);
+                let write = move |path: PathBuf, fsync: bool| -> io::Result<()> {
+                    use std::io::Write as _;
+                    let mut f = super::private_file(&path)?;
+                    f.write_all(&body)?;
+                    if fsync {
+                        f.sync_all()?;
+                    }
+                    Ok(())
+                };
+                if self.fsync {
+                    let p = path.clone();
+                    tokio::task::spawn_blocking(move || write(p, true)).await.map_err(io::Error::other)??;
+                } else {
+                    write(path.clone(), false)?;
+                }
+            }
         }
         let tmp = self.tmp.take().unwrap_or_default();
         Ok(FinishedBlob {
@@ -158,7 +196,8 @@ impl BlobWriter {
 
 impl Drop for BlobWriter {
     fn drop(&mut self) {
-        if let Some(path) = self.tmp.take() {
+        // A small body never reached its file.
+        if let (Some(path), true) = (self.tmp.take(), self.file.is_some()) {
             remove_soon(path);
         }
     }
