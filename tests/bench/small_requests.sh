@@ -2,7 +2,7 @@
 # Benchmark: small requests at the machine's limit, side by side in one run with nginx (Debian's)
 # serving the same 4 KiB file, and optionally another s3strict binary (an older build).
 #   tests/bench/small_requests.sh [OTHER_S3STRICT_BINARY]
-# Needs wrk and nginx (apt-get install wrk nginx-light). Keep-alive connections, wrk -t2 -c32
+# Needs wrk and nginx (apt-get install wrk nginx-light; apache2-utils for the HEAD row). Keep-alive connections, wrk -t2 -c32
 # -d10s, release build. Prints one table: requests per second, p50 and p99 latency, and the
 # ratio to nginx's GET of the same run; then the time from process start to /_s3strict/ready.
 # Not part of tests/run: it needs a quiet machine.
@@ -62,8 +62,15 @@ s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
                   config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
 s3.create_bucket(Bucket="bench")
 s3.put_object(Bucket="bench", Key="k", Body=b"x" * 4096)
-print(s3.generate_presigned_url("get_object", Params={"Bucket": "bench", "Key": "k"}, ExpiresIn=3600))
-print(s3.generate_presigned_url("put_object", Params={"Bucket": "bench", "Key": "w"}, ExpiresIn=3600))
+s3.create_bucket(Bucket="thousand")
+for i in range(1000):
+    s3.put_object(Bucket="thousand", Key=f"key-{i:04}", Body=b"")
+url = lambda method, **p: s3.generate_presigned_url(method, Params=p, ExpiresIn=3600)
+print(url("get_object", Bucket="bench", Key="k"))
+print(url("put_object", Bucket="bench", Key="w"))
+print(url("head_object", Bucket="bench", Key="k"))
+print(url("list_objects_v2", Bucket="thousand", MaxKeys=1000))
+print(url("delete_object", Bucket="bench", Key="absent"))
 PY
 }
 
@@ -71,6 +78,7 @@ cat > "$work/put.lua" <<'LUA'
 wrk.method = "PUT"
 wrk.body = string.rep("x", 4096)
 LUA
+echo 'wrk.method = "DELETE"' > "$work/delete.lua"
 
 printf '%-38s %12s %10s %10s %8s\n' "measure" "req/s" "p50" "p99" "ratio"
 read -r nginx_rps nginx_p50 nginx_p99 <<<"$(measure "http://127.0.0.1:$port/k")"
@@ -91,6 +99,16 @@ for bin in "${binaries[@]}"; do
     row "$name presigned GET 4 KiB" "$rps" "$p50" "$p99"
     read -r rps p50 p99 <<<"$(measure -s "$work/put.lua" "$put")"
     row "$name presigned PUT 4 KiB (one key)" "$rps" "$p50" "$p99"
+    # wrk waits for a body after a HEAD answer's Content-Length; ab (-i) does not.
+    if command -v ab >/dev/null; then
+        out=$(ab -k -i -c 32 -t "$duration" "$(sed -n 3p "$dir/urls")" 2>&1)
+        row "$name HeadObject (ab)" "$(echo "$out" | awk '/Requests per second/ {print $4}')" \
+            "$(echo "$out" | awk '$1=="50%" {print $2 "ms"}')" "$(echo "$out" | awk '$1=="99%" {print $2 "ms"}')"
+    fi
+    read -r rps p50 p99 <<<"$(measure "$(sed -n 4p "$dir/urls")")"
+    row "$name ListObjectsV2 (1000 keys)" "$rps" "$p50" "$p99"
+    read -r rps p50 p99 <<<"$(measure -s "$work/delete.lua" "$(sed -n 5p "$dir/urls")")"
+    row "$name DeleteObject" "$rps" "$p50" "$p99"
     kill "$(cat "$dir/pid")"
     # From process start to /ready answering, on an empty data directory (best of 5).
     best=""
