@@ -40,7 +40,15 @@ impl Blobs {
     pub async fn create(&self) -> io::Result<BlobWriter> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.tmp_path(&id);
-        Ok(BlobWriter { id, fsync: self.fsync, tmp: Some(tmp), file: None, pending: Vec::new(), md5: Md5::new(), size: 0 })
+        Ok(BlobWriter {
+            id,
+            fsync: self.fsync,
+            tmp: Some(tmp),
+            file: None,
+            pending: Vec::new(),
+            md5: Md5::new(),
+            size: 0,
+        })
     }
 
     /// Moves a staged body from `tmp/` to its published place (blocking; call off the executor).
