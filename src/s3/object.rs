@@ -343,14 +343,15 @@ pub async fn handle_delete_object(
     validate_key(key)?;
     // Conditional delete: `If-Match` with an ETag (or `*`); S3's other conditions on deletes
     // (`x-amz-if-match-last-modified-time`, `x-amz-if-match-size`) are for directory buckets.
-    if let (Some(etags), None) = (ctx.header("if-match"), version) {
-        ctx.state.store.delete_object_if_match(bucket, key, etags).await?;
-        return Ok(empty_response(StatusCode::NO_CONTENT));
-    }
-    let entry = (key.to_string(), version.map(|v| v.stored().map(str::to_string)));
     let owner = Some(ctx.owner_account().to_string());
-    let mut outcomes = ctx.state.store.delete_objects(bucket, vec![entry], ctx.now_ms(), owner).await?;
-    let outcome = outcomes.pop().unwrap_or_else(|| Ok(DeleteOutcome::default()))?;
+    let outcome = match (ctx.header("if-match"), version) {
+        (Some(etags), None) => ctx.state.store.delete_object_if_match(bucket, key, etags, ctx.now_ms(), owner).await?,
+        _ => {
+            let entry = (key.to_string(), version.map(|v| v.stored().map(str::to_string)));
+            let mut outcomes = ctx.state.store.delete_objects(bucket, vec![entry], ctx.now_ms(), owner).await?;
+            outcomes.pop().unwrap_or_else(|| Ok(DeleteOutcome::default()))?
+        }
+    };
     let mut resp = empty_response(StatusCode::NO_CONTENT);
     if let Some(id) = &outcome.version_id {
         set_header(&mut resp, "x-amz-version-id", id.as_deref().unwrap_or("null"));

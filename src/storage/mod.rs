@@ -582,7 +582,14 @@ impl Store {
     /// Deletes an object only if its ETag is one of `if_match` (`*`: any): `NoSuchKey` when there
     /// is none, `PreconditionFailed` when it differs; the check and the delete are one
     /// transaction.
-    pub async fn delete_object_if_match(&self, bucket: &str, key: &str, if_match: &str) -> S3Result<()> {
+    pub async fn delete_object_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        if_match: &str,
+        now_ms: i64,
+        owner: Option<String>,
+    ) -> S3Result<DeleteOutcome> {
         let (bucket, key, if_match) = (bucket.to_string(), key.to_string(), if_match.to_string());
         self.with_db(move |c, blobs| {
             let tx = c.transaction()?;
@@ -593,12 +600,13 @@ impl Store {
             if !etag_matches(&if_match, &current.etag) {
                 return Err(S3Error::new(ErrorCode::PreconditionFailed).extra("Condition", "If-Match"));
             }
-            let removed = meta::delete_object(&tx, &bucket, &key)?;
+            // Under versioning this puts a delete marker on top, as a plain delete does.
+            let d = versions::delete_current(&tx, &bucket, &key, now_ms, owner)?;
             tx.commit()?;
-            if let Some(blob) = removed {
+            for blob in d.removed_blobs {
                 blobs.remove(&blob);
             }
-            Ok(())
+            Ok(DeleteOutcome { version_id: d.marker.clone(), delete_marker: d.marker.is_some() })
         })
         .await
     }

@@ -333,3 +333,18 @@ async fn multipart_completion_makes_a_version() {
     let version = out.version_id().unwrap();
     assert_eq!(c.head_object().bucket("vmp").key("k").send().await.unwrap().version_id(), Some(version));
 }
+
+/// A conditional delete on a versioned bucket puts a delete marker on top, like a plain one.
+#[tokio::test]
+async fn conditional_delete_on_a_versioned_bucket() {
+    let s = TestServer::start().await;
+    s.create_bucket("vcond").await;
+    let c = s.client();
+    enable(&c, "vcond", BucketVersioningStatus::Enabled).await;
+    let put = c.put_object().bucket("vcond").key("k").body(b"v".to_vec().into()).send().await.unwrap();
+    let del = c.delete_object().bucket("vcond").key("k").if_match(put.e_tag().unwrap()).send().await.unwrap();
+    assert_eq!(del.delete_marker(), Some(true));
+    assert_eq!(body(&c, "vcond", "k", put.version_id()).await, b"v", "the version stays");
+    let list = c.list_object_versions().bucket("vcond").send().await.unwrap();
+    assert_eq!((list.versions().len(), list.delete_markers().len()), (1, 1));
+}
