@@ -43,21 +43,7 @@ async fn object_tags_from_writes_and_tagging_calls() {
 
     // Multipart: the tags given at creation are the object's.
     let up = c.create_multipart_upload().bucket("tags").key("mp").tagging("stage=upload").send().await.unwrap();
-    let id = up.upload_id().unwrap();
-    let part = c
-        .upload_part()
-        .bucket("tags")
-        .key("mp")
-        .upload_id(id)
-        .part_number(1)
-        .body(b"p".to_vec().into())
-        .send()
-        .await
-        .unwrap();
-    let done = aws_sdk_s3::types::CompletedMultipartUpload::builder()
-        .parts(aws_sdk_s3::types::CompletedPart::builder().part_number(1).e_tag(part.e_tag().unwrap()).build())
-        .build();
-    c.complete_multipart_upload().bucket("tags").key("mp").upload_id(id).multipart_upload(done).send().await.unwrap();
+    complete_with_one_part(&c, "tags", "mp", up.upload_id().unwrap(), b"p").await;
     let got = c.get_object_tagging().bucket("tags").key("mp").send().await.unwrap();
     assert_eq!(pairs(got.tag_set()), owned(&[("stage", "upload")]));
 

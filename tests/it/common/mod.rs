@@ -523,6 +523,37 @@ pub async fn presigned_put(
     client.put_object().bucket(bucket).key(key).presigned(conf).await.unwrap()
 }
 
+/// Uploads `body` as the only part of upload `upload_id` and completes the upload.
+pub async fn complete_with_one_part(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    body: &[u8],
+) -> aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput {
+    let part = c
+        .upload_part()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .part_number(1)
+        .body(body.to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let done = aws_sdk_s3::types::CompletedMultipartUpload::builder()
+        .parts(aws_sdk_s3::types::CompletedPart::builder().part_number(1).e_tag(part.e_tag().unwrap()).build())
+        .build();
+    c.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .multipart_upload(done)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A request to the admin API with a JSON body; the parsed answer.
 pub async fn admin(s: &TestServer, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
     let r = s.raw(method, &format!("/_s3strict{path}"), &[("content-type", "application/json")], body.as_bytes()).await;
