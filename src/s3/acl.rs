@@ -17,7 +17,7 @@ use crate::access::{Reason, BUCKET_OWNER_ENFORCED, OWNERSHIPS};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;
-use crate::storage::{no_such_bucket, BucketSettings, ObjectMeta, PublicAccessBlock, Version};
+use crate::storage::{no_such_bucket, BucketSettings, PublicAccessBlock};
 use crate::xml::{read_flat, XmlWriter};
 
 /// The largest settings document accepted.
@@ -138,19 +138,6 @@ pub async fn handle_get_bucket_acl(ctx: &Ctx<'_>, name: &str) -> S3Result<Respon
     Ok(acl_response(&b.acl, &b.owner))
 }
 
-/// The object (current, or the version asked for) an ACL call concerns.
-async fn acl_object(ctx: &Ctx<'_>, name: &str, key: &str, version: Option<&VersionId>) -> S3Result<ObjectMeta> {
-    match version {
-        None => ctx.state.store.head_object(name, key).await.map_err(|e| super::object::hide_missing_key(ctx, name, e)),
-        Some(v) => match ctx.state.store.version(name, key, v.stored()).await? {
-            Version::Object(meta) => Ok(*meta),
-            Version::Marker { .. } => Err(S3Error::new(ErrorCode::MethodNotAllowed)
-                .extra("Method", ctx.parts.method.as_str())
-                .extra("ResourceType", "DeleteMarker")),
-        },
-    }
-}
-
 pub async fn handle_put_object_acl(
     ctx: &Ctx<'_>,
     name: &str,
@@ -162,7 +149,7 @@ pub async fn handle_put_object_acl(
     if !b.acls_enabled() {
         return Err(acls_not_supported());
     }
-    let meta = acl_object(ctx, name, key, version).await?;
+    let meta = super::object::object_meta(ctx, name, key, version).await?;
     let owner = meta.owner.unwrap_or_else(|| b.owner.clone());
     let acl = requested_acl(ctx, body, &owner, &b.owner).await?;
     if acl.is_public() && b.public_access_block.block_public_acls {
@@ -187,7 +174,7 @@ pub async fn handle_get_object_acl(
     version: Option<&VersionId>,
 ) -> S3Result<Response<Body>> {
     let b = bucket(ctx, name)?;
-    let meta = acl_object(ctx, name, key, version).await?;
+    let meta = super::object::object_meta(ctx, name, key, version).await?;
     let owner = meta.owner.unwrap_or_else(|| b.owner.clone());
     let acl = Acl::from_stored(meta.acl.as_deref(), &owner)?;
     Ok(acl_response(&acl, &owner))

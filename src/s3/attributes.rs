@@ -6,12 +6,11 @@
 
 use http::Response;
 
-use super::object::{hide_missing_key, require_version};
+use super::object::object_meta;
 use super::{http_date, set_header, xml_response, Ctx};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;
-use crate::storage::Version;
 use crate::xml::XmlWriter;
 
 /// The attributes S3 knows.
@@ -60,16 +59,18 @@ pub async fn handle_get_object_attributes(
     let wanted = requested(ctx)?;
     let max_parts = number_header(ctx, "x-amz-max-parts", MAX_PARTS)?.min(MAX_PARTS);
     let marker = number_header(ctx, "x-amz-part-number-marker", 0)?;
-    require_version(ctx, bucket, key, version).await?;
+    // A version asked for is looked up before the read permission is checked, the current
+    // object after it.
+    let version_meta = match version {
+        Some(_) => Some(object_meta(ctx, bucket, key, version).await?),
+        None => None,
+    };
     // S3 also wants the read permission of the object itself.
     let read = if version.is_some() { "s3:GetObjectVersion" } else { "s3:GetObject" };
     ctx.access.require(read, &format!("arn:aws:s3:::{bucket}/{key}"))?;
-    let meta = match version {
-        Some(v) => match ctx.state.store.version(bucket, key, v.stored()).await? {
-            Version::Object(meta) => *meta,
-            Version::Marker { .. } => return Err(S3Error::new(ErrorCode::MethodNotAllowed)),
-        },
-        None => ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e))?,
+    let meta = match version_meta {
+        Some(meta) => meta,
+        None => object_meta(ctx, bucket, key, None).await?,
     };
     let has = |a: &str| wanted.contains(&a);
     let mut w = XmlWriter::new();

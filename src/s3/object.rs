@@ -140,21 +140,22 @@ pub(super) fn hide_missing_key(ctx: &Ctx<'_>, bucket: &str, e: S3Error) -> S3Err
     }
 }
 
-/// `NoSuchVersion` for a version other than `null` (the one version of every object here), once
-/// the bucket is known to exist.
-pub(super) async fn require_version(
+/// The object a call about one object (its tags, ACL, attributes) concerns: the current one (a
+/// missing key hidden as S3 hides it), or the version asked for (`NoSuchVersion`; 405 for a
+/// delete marker).
+pub(super) async fn object_meta(
     ctx: &Ctx<'_>,
     bucket: &str,
     key: &str,
     version: Option<&VersionId>,
-) -> S3Result<()> {
-    if let Some(v) = version {
-        let found = ctx.state.store.version(bucket, key, v.stored()).await?;
-        if found.is_marker() {
-            return Err(delete_marker_refusal(ctx, &found));
-        }
+) -> S3Result<ObjectMeta> {
+    match version {
+        None => ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e)),
+        Some(v) => match ctx.state.store.version(bucket, key, v.stored()).await? {
+            Version::Object(meta) => Ok(*meta),
+            marker => Err(delete_marker_refusal(ctx, &marker)),
+        },
     }
-    Ok(())
 }
 
 /// 405 for a request that names a delete marker's version: only DELETE applies to it.

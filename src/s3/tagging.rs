@@ -17,7 +17,6 @@ use super::{empty_response, xml_response, Ctx};
 use crate::body::{Body, ReqBody};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;
-use crate::storage::{ObjectMeta, Version};
 use crate::xml::{read_flat, XmlWriter};
 
 /// A tag set: (key, value) pairs in key order.
@@ -161,19 +160,6 @@ async fn read_document(ctx: &Ctx<'_>, body: ReqBody, max: usize) -> S3Result<Tag
     parse_document(&doc, max)
 }
 
-/// The object (current, or the version asked for) a tagging call concerns.
-async fn tagged_object(ctx: &Ctx<'_>, bucket: &str, key: &str, version: Option<&VersionId>) -> S3Result<ObjectMeta> {
-    match version {
-        None => ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e)),
-        Some(v) => match ctx.state.store.version(bucket, key, v.stored()).await? {
-            Version::Object(meta) => Ok(*meta),
-            Version::Marker { .. } => Err(S3Error::new(ErrorCode::MethodNotAllowed)
-                .extra("Method", ctx.parts.method.as_str())
-                .extra("ResourceType", "DeleteMarker")),
-        },
-    }
-}
-
 async fn set_tags(
     ctx: &Ctx<'_>,
     bucket: &str,
@@ -181,7 +167,7 @@ async fn set_tags(
     version: Option<&VersionId>,
     tags: Tags,
 ) -> S3Result<Response<Body>> {
-    let meta = tagged_object(ctx, bucket, key, version).await?;
+    let meta = super::object::object_meta(ctx, bucket, key, version).await?;
     let which = version.map(|v| v.stored().map(str::to_string));
     ctx.state.store.set_object_tags(bucket, key, which, tags).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
     let mut resp = empty_response(StatusCode::OK);
@@ -211,7 +197,7 @@ pub async fn handle_get_object_tagging(
     key: &str,
     version: Option<&VersionId>,
 ) -> S3Result<Response<Body>> {
-    let meta = tagged_object(ctx, bucket, key, version).await?;
+    let meta = super::object::object_meta(ctx, bucket, key, version).await?;
     let mut resp = write_tags(&meta.tags);
     if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
         super::set_header(&mut resp, "x-amz-version-id", &id);

@@ -565,19 +565,6 @@ impl Store {
         Err(S3Error::internal("object body kept disappearing while being opened"))
     }
 
-    pub async fn open_object(&self, bucket: &str, key: &str) -> S3Result<(ObjectMeta, tokio::fs::File)> {
-        // The row may be replaced (and its file removed) between the lookup and the open: retry.
-        for _ in 0..5 {
-            let meta = self.head_object(bucket, key).await?;
-            match tokio::fs::File::open(self.blobs.path(&meta.blob_id)).await {
-                Ok(f) => return Ok((meta, f)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(S3Error::internal("object body kept disappearing while being opened"))
-    }
-
     /// Deletes an object; deleting a missing key succeeds, as on S3.
     /// Deletes an object only if its ETag is one of `if_match` (`*`: any): `NoSuchKey` when there
     /// is none, `PreconditionFailed` when it differs; the check and the delete are one

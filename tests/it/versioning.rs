@@ -55,6 +55,18 @@ async fn versions_markers_and_listing() {
     let doc = r.assert_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
     assert_eq!((doc.get("Method"), doc.get("ResourceType")), (Some("GET"), Some("DeleteMarker")));
     assert_eq!((r.header("x-amz-delete-marker"), r.header("allow")), (Some("true"), Some("DELETE")));
+    // So do its tags, ACL and attributes.
+    for (query, attrs) in [("tagging", ""), ("acl", ""), ("attributes", "ETag")] {
+        let q = format!("{query}&versionId={marker}");
+        let mut req = SignedRequest::new("GET", "/ver/k").query(&q);
+        if !attrs.is_empty() {
+            req = req.header("x-amz-object-attributes", attrs);
+        }
+        let r = s.signed(req).await;
+        let doc = r.assert_error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+        assert_eq!(doc.get("ResourceType"), Some("DeleteMarker"), "{query}");
+        assert_eq!(r.header("x-amz-version-id"), Some(marker.as_str()), "{query}");
+    }
     // The listing of current objects no longer has the key; the versions listing has everything.
     assert_eq!(c.list_objects_v2().bucket("ver").send().await.unwrap().key_count(), Some(0));
     let list = c.list_object_versions().bucket("ver").send().await.unwrap();
@@ -314,22 +326,7 @@ async fn multipart_completion_makes_a_version() {
     let c = s.client();
     enable(&c, "vmp", BucketVersioningStatus::Enabled).await;
     let up = c.create_multipart_upload().bucket("vmp").key("k").send().await.unwrap();
-    let id = up.upload_id().unwrap();
-    let part = c
-        .upload_part()
-        .bucket("vmp")
-        .key("k")
-        .upload_id(id)
-        .part_number(1)
-        .body(b"p".to_vec().into())
-        .send()
-        .await
-        .unwrap();
-    let done = aws_sdk_s3::types::CompletedMultipartUpload::builder()
-        .parts(aws_sdk_s3::types::CompletedPart::builder().part_number(1).e_tag(part.e_tag().unwrap()).build())
-        .build();
-    let out =
-        c.complete_multipart_upload().bucket("vmp").key("k").upload_id(id).multipart_upload(done).send().await.unwrap();
+    let out = complete_with_one_part(&c, "vmp", "k", up.upload_id().unwrap(), b"p").await;
     let version = out.version_id().unwrap();
     assert_eq!(c.head_object().bucket("vmp").key("k").send().await.unwrap().version_id(), Some(version));
 }
