@@ -2,6 +2,7 @@
 //! store and the auth decision log. It sits below the server so that handlers (`s3/`), the admin
 //! endpoints and the server itself all reach it without importing one another.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::auth::log::AuthLog;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub auth_log: AuthLog,
     /// Drawn at startup; console session cookies are derived from it (see `console`).
     pub console_secret: String,
+    /// Request ids are this counter, started at a random point, scrambled.
+    request_ids: AtomicU64,
 }
 
 impl AppState {
@@ -30,7 +33,14 @@ impl AppState {
             clock: Clock::new(config.clock),
             domain: config.domain.clone(),
         };
-        AppState { config, auth, store, auth_log: AuthLog::default(), console_secret: crate::iam::new_secret() }
+        AppState {
+            config,
+            auth,
+            store,
+            auth_log: AuthLog::default(),
+            console_secret: crate::iam::new_secret(),
+            request_ids: AtomicU64::new(uuid::Uuid::new_v4().as_u64_pair().0),
+        }
     }
 
     /// The identity registry.
@@ -39,7 +49,12 @@ impl AppState {
     }
 
     /// A new request id: 16 uppercase hex digits, like S3's.
+    /// Unique within a run without a system call for randomness per request (a profile of small
+    /// GETs saw `getrandom` at 1.5%): SplitMix64's finaliser, a bijection, over a counter.
     pub fn next_request_id(&self) -> String {
-        format!("{:016X}", uuid::Uuid::new_v4().as_u64_pair().0)
+        let mut z = self.request_ids.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        format!("{:016X}", z ^ (z >> 31))
     }
 }

@@ -145,7 +145,7 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
     let mut sums = BodyChecksum::new(None, Algorithm::Crc64Nvme);
     while let Some(chunk) = form.file_chunk().await? {
         sums.update(&chunk);
-        writer.write(&chunk).await?;
+        writer.write(chunk).await?;
         if writer.size() > max {
             return Err(too_large(writer.size(), max));
         }

@@ -150,7 +150,7 @@ pub async fn receive_body(ctx: &Ctx<'_>, body: ReqBody, store: Option<Algorithm>
         if let Some(crc) = cos_crc.as_mut() {
             crc.update(&data);
         }
-        writer.write(&data).await?;
+        writer.write(data).await?;
         if writer.size() > size {
             return Err(S3Error::new(ErrorCode::IncompleteBody));
         }
@@ -184,14 +184,15 @@ pub async fn copy_into_blob(
     let mut source = file.take(len);
     let mut writer = ctx.state.store.new_blob().await?;
     let mut sums = BodyChecksum::new(None, algorithm);
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = bytes::BytesMut::new();
     loop {
-        let n = source.read(&mut buf).await?;
-        if n == 0 {
+        buf.reserve(256 * 1024);
+        if source.read_buf(&mut buf).await? == 0 {
             break;
         }
-        sums.update(&buf[..n]);
-        writer.write(&buf[..n]).await?;
+        let chunk = buf.split().freeze();
+        sums.update(&chunk);
+        writer.write(chunk).await?;
     }
     if writer.size() != len {
         return Err(S3Error::internal("object body shorter than its recorded size"));

@@ -7,6 +7,7 @@
 //! or the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
 
 pub mod blobs;
+mod hot;
 pub mod identities;
 pub mod meta;
 pub mod versions;
@@ -39,6 +40,8 @@ pub struct Store {
     /// change to a bucket row is made here, so the copy is refreshed under the database lock by
     /// the write that changed it.
     buckets: Arc<RwLock<HashMap<String, BucketRow>>>,
+    /// Object rows and small bodies recently read ([`hot`]).
+    hot: Arc<hot::Hot>,
     /// The exclusive lock on the data directory, held while the store lives.
     _lock: Arc<std::fs::File>,
 }
@@ -218,6 +221,7 @@ impl Store {
                 blobs,
                 root,
                 buckets: Arc::new(RwLock::new(buckets)),
+                hot: Arc::default(),
                 _lock: Arc::new(lock),
             })
         })
@@ -238,12 +242,16 @@ impl Store {
     {
         let db = self.db.clone();
         let blobs = self.blobs.clone();
+        let hot = self.hot.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = match db.lock() {
                 Ok(g) => g,
                 Err(p) => p.into_inner(),
             };
-            f(&mut conn, &blobs)
+            let out = f(&mut conn, &blobs);
+            // Before the lock is released and the answer leaves: rows read earlier are stale.
+            hot.wrote();
+            out
         })
         .await
         .map_err(S3Error::internal)?
@@ -504,8 +512,13 @@ impl Store {
     }
 
     pub async fn head_object(&self, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+        if let Some(m) = self.hot.row(bucket, key) {
+            return Ok(m);
+        }
+        let at = self.hot.now();
         let found = self.with_reader(|c| Ok(meta::get_object(c, bucket, key)?))?;
         if let Some(m) = found {
+            self.hot.keep_row(at, bucket, &m);
             return Ok(m);
         }
         self.head_object_locked(bucket, key).await
@@ -543,6 +556,9 @@ impl Store {
             }
             let path = self.blobs.path(&meta.blob_id);
             if small > 0 && meta.size <= small {
+                if let Some(body) = self.hot.body(&meta.blob_id) {
+                    return Ok((meta, ObjectBody::Small(body)));
+                }
                 // Up to 64 KiB (a page-cache copy of microseconds) on the calling thread; more
                 // on the blocking pool.
                 let read = if meta.size <= INLINE_READ {
@@ -551,14 +567,24 @@ impl Store {
                     tokio::task::spawn_blocking(move || std::fs::read(path)).await.map_err(S3Error::internal)?
                 };
                 match read {
-                    Ok(bytes) => return Ok((meta, ObjectBody::Small(bytes::Bytes::from(bytes)))),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Ok(bytes) => {
+                        let body = bytes::Bytes::from(bytes);
+                        self.hot.keep_body(&meta.blob_id, &body);
+                        return Ok((meta, ObjectBody::Small(body)));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        self.hot.forget_rows();
+                        continue;
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
             match tokio::fs::File::open(path).await {
                 Ok(f) => return Ok((meta, ObjectBody::File(f))),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    self.hot.forget_rows();
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             }
         }
