@@ -33,6 +33,19 @@ pub enum Command {
     CheckUrl(CheckArgs),
     /// Make a presigned URL (or with --post a POST form) with s3strict's own signer.
     Presign(PresignArgs),
+    /// Exit 0 when a running server answers its health endpoint (for container health checks).
+    Health(HealthArgs),
+}
+
+/// Flags of `health`.
+#[derive(Debug, Args, Clone)]
+pub struct HealthArgs {
+    /// The server's address, HOST:PORT (0.0.0.0 is reached on 127.0.0.1).
+    #[arg(long, env = "S3STRICT_ADDR", default_value = "127.0.0.1:9000")]
+    pub addr: String,
+    /// Seconds to wait for the answer.
+    #[arg(long, default_value_t = 3)]
+    pub timeout: u64,
 }
 
 /// Flags of `presign`.
@@ -127,9 +140,10 @@ pub struct CheckArgs {
 /// Flags of `serve`; each also reads an environment variable.
 #[derive(Debug, Args, Default, Clone)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free one. [default: 127.0.0.1:9000]
+    /// Address to listen on, HOST:PORT (a name such as localhost is resolved); port 0 picks a
+    /// free one. [default: 127.0.0.1:9000]
     #[arg(long, env = "S3STRICT_ADDR")]
-    pub addr: Option<SocketAddr>,
+    pub addr: Option<String>,
     /// Data directory (SQLite database and object files). [default: ./data]
     #[arg(long, env = "S3STRICT_DATA")]
     pub data: Option<PathBuf>,
@@ -184,6 +198,26 @@ pub struct ServeArgs {
     /// `false` keeps error bodies byte-for-byte S3's. The `x-s3strict-cause` header stays. [default: true]
     #[arg(long, env = "S3STRICT_ERROR_CAUSE", num_args = 0..=1, default_missing_value = "true")]
     pub error_cause: Option<bool>,
+    /// Keep the data in a new temporary directory, removed when the server stops (instead of
+    /// --data).
+    #[arg(long, env = "S3STRICT_EPHEMERAL", num_args = 0..=1, default_missing_value = "true")]
+    pub ephemeral: Option<bool>,
+    /// Buckets to create at start, owned by the default account (comma-separated; existing ones
+    /// are kept as they are).
+    #[arg(long, env = "S3STRICT_BUCKETS", value_delimiter = ',')]
+    pub buckets: Option<Vec<String>>,
+    /// A folder to load at start: each folder in it becomes a bucket, each file below that an
+    /// object (its path relative to the bucket's folder, with `/`, is the key).
+    #[arg(long, env = "S3STRICT_SEED")]
+    pub seed: Option<PathBuf>,
+    /// Once serving, write the endpoint, region and credentials as JSON to this file (written
+    /// whole, then renamed into place, so its presence means ready).
+    #[arg(long, env = "S3STRICT_READY_FILE")]
+    pub ready_file: Option<PathBuf>,
+    /// Log format on stderr: `text` (colours only on a terminal) or `json` (one object a line).
+    /// Filter with S3STRICT_LOG or RUST_LOG (e.g. `warn`, `s3strict::request=off`). [default: text]
+    #[arg(long, env = "S3STRICT_LOG_FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
     /// TOML file with any of the settings above (snake_case names), and the identities:
     /// `[[accounts]]`, `[[users]]`, `[[roles]]`.
     #[arg(long, env = "S3STRICT_CONFIG")]
@@ -250,7 +284,7 @@ pub struct RoleSettings {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSettings {
-    addr: Option<SocketAddr>,
+    addr: Option<String>,
     data: Option<PathBuf>,
     region: Option<String>,
     access_key: Option<String>,
@@ -267,6 +301,11 @@ struct FileSettings {
     stall_timeout: Option<u64>,
     max_connections: Option<usize>,
     error_cause: Option<bool>,
+    ephemeral: Option<bool>,
+    buckets: Option<Vec<String>>,
+    seed: Option<PathBuf>,
+    ready_file: Option<PathBuf>,
+    log_format: Option<String>,
     #[serde(default)]
     accounts: Vec<AccountSettings>,
     #[serde(default)]
@@ -303,6 +342,16 @@ pub struct Config {
     pub max_connections: Option<usize>,
     /// Whether error documents carry the cause of a signature mismatch.
     pub error_cause: bool,
+    /// Data in a temporary directory removed at exit (`data` is then set by the binary).
+    pub ephemeral: bool,
+    /// Buckets created at start.
+    pub buckets: Vec<String>,
+    /// A folder of buckets and objects loaded at start.
+    pub seed: Option<PathBuf>,
+    /// Where to write the endpoint as JSON once serving.
+    pub ready_file: Option<PathBuf>,
+    /// One JSON object per log line instead of text.
+    pub log_json: bool,
     /// Further accounts, users and roles (from the config file).
     pub accounts: Vec<AccountSettings>,
     pub users: Vec<UserSettings>,
@@ -328,11 +377,40 @@ impl Default for Config {
             stall_timeout: Duration::from_secs(20),
             max_connections: None,
             error_cause: true,
+            ephemeral: false,
+            buckets: Vec::new(),
+            seed: None,
+            ready_file: None,
+            log_json: false,
             accounts: Vec::new(),
             users: Vec::new(),
             roles: Vec::new(),
         }
     }
+}
+
+/// `--addr`: an IP address and port, or a host name and port (resolved; the first address
+/// wins, IPv4 before IPv6, so `localhost:9000` listens where clients of `localhost` connect first).
+pub fn resolve_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bad = |why: String| format!("invalid --addr / S3STRICT_ADDR {text:?}: {why}");
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(bad("expected HOST:PORT, such as 127.0.0.1:9000, localhost:9000 or 0.0.0.0:0".into()));
+    };
+    if port.parse::<u16>().is_err() {
+        return Err(bad(format!("{port:?} is not a port number (0 to 65535)")));
+    }
+    let found: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|e| bad(format!("cannot resolve {host:?}: {e}")))?
+        .collect();
+    found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(found.first())
+        .copied()
+        .ok_or_else(|| bad(format!("{host:?} resolves to no address")))
 }
 
 impl Config {
@@ -358,8 +436,16 @@ impl Config {
             (None, Some(secs)) => ClockSetting::Offset(secs),
             (None, None) => ClockSetting::Real,
         };
+        let addr = match args.addr.or(file.addr) {
+            Some(text) => resolve_addr(&text)?,
+            None => d.addr,
+        };
+        let log_format = args.log_format.or(file.log_format).unwrap_or_else(|| "text".into());
+        if !matches!(log_format.as_str(), "text" | "json") {
+            return Err(format!("invalid log format {log_format:?} (log_format): use text or json"));
+        }
         let config = Config {
-            addr: args.addr.or(file.addr).unwrap_or(d.addr),
+            addr,
             data: args.data.or(file.data).unwrap_or(d.data),
             region: args.region.or(file.region).unwrap_or(d.region),
             access_key: args.access_key.or(file.access_key).unwrap_or(d.access_key),
@@ -378,6 +464,11 @@ impl Config {
             stall_timeout: args.stall_timeout.or(file.stall_timeout).map_or(d.stall_timeout, Duration::from_secs),
             max_connections: args.max_connections.or(file.max_connections),
             error_cause: args.error_cause.or(file.error_cause).unwrap_or(d.error_cause),
+            ephemeral: args.ephemeral.or(file.ephemeral).unwrap_or(false),
+            buckets: args.buckets.or(file.buckets).unwrap_or_default().into_iter().filter(|b| !b.is_empty()).collect(),
+            seed: args.seed.or(file.seed),
+            ready_file: args.ready_file.or(file.ready_file),
+            log_json: log_format == "json",
             accounts: file.accounts,
             users: file.users,
             roles: file.roles,
@@ -413,7 +504,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, "region = \"eu-west-1\"\naddr = \"127.0.0.1:9100\"\nclock_offset = 60\n").unwrap();
-        let args = ServeArgs { config: Some(path), addr: Some("127.0.0.1:0".parse().unwrap()), ..Default::default() };
+        let args = ServeArgs { config: Some(path), addr: Some("127.0.0.1:0".into()), ..Default::default() };
         let c = Config::from_args(args).unwrap();
         assert_eq!(c.addr.port(), 0);
         assert_eq!(c.region, "eu-west-1");
@@ -447,6 +538,24 @@ Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }]
         assert_eq!(c.users[0].policies[0].text(), r#"{"Version":"2012-10-17","Statement":[]}"#);
         assert!(c.users[1].policies[0].text().contains(r#""Effect":"Allow""#), "{}", c.users[1].policies[0].text());
         assert_eq!(c.account_id, crate::iam::DEFAULT_ACCOUNT_ID);
+    }
+
+    #[test]
+    fn addresses_by_name_or_number() {
+        assert_eq!(resolve_addr("127.0.0.1:9000").unwrap().to_string(), "127.0.0.1:9000");
+        assert_eq!(resolve_addr("[::1]:0").unwrap().to_string(), "[::1]:0");
+        assert_eq!(resolve_addr("localhost:9000").unwrap().to_string(), "127.0.0.1:9000");
+        assert_eq!(
+            resolve_addr("localhost").unwrap_err(),
+            "invalid --addr / S3STRICT_ADDR \"localhost\": expected HOST:PORT, such as 127.0.0.1:9000, localhost:9000 or 0.0.0.0:0"
+        );
+        assert_eq!(
+            resolve_addr("localhost:http").unwrap_err(),
+            "invalid --addr / S3STRICT_ADDR \"localhost:http\": \"http\" is not a port number (0 to 65535)"
+        );
+        assert!(resolve_addr("no-such-host.invalid:9000")
+            .unwrap_err()
+            .contains("cannot resolve \"no-such-host.invalid\""));
     }
 
     #[test]

@@ -52,16 +52,23 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
         (Ok(Op::CorsPreflight), _) | (_, false) => None,
         _ => routed.bucket().map(str::to_string),
     };
-    let mut resp = match (process(state, &parts, &query, body, routed, request_id).await, &cos) {
+    let mut summary = RequestSummary {
+        bucket: routed.bucket().map(str::to_string),
+        key: routed.key().map(str::to_string),
+        ..RequestSummary::default()
+    };
+    let mut resp = match (process(state, &parts, &query, body, routed, request_id, &mut summary).await, &cos) {
         (Ok(r), _) => r,
         (Err(mut e), cos) => {
             e.cause_in_body = state.config.error_cause;
+            summary.error_code = Some(e.code_name());
             match cos {
                 Some(resource) => e.into_cos_response(&parts.method, request_id, resource),
                 None => e.into_response(&parts.method, request_id),
             }
         }
     };
+    resp.extensions_mut().insert(summary);
     if cos.is_some() {
         if let Ok(v) = http::HeaderValue::from_str(request_id) {
             resp.headers_mut().insert("x-cos-request-id", v);
@@ -73,6 +80,19 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     resp
 }
 
+/// What the request log line says of a request beside its method, status and sizes; put on the
+/// response for the server to log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestSummary {
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    /// `header`, `query`, `form`, `anonymous`… (the auth log's mechanism), once known.
+    pub mechanism: Option<&'static str>,
+    /// `allowed`, `denied`, or none when the request never reached authentication.
+    pub verdict: Option<&'static str>,
+    pub error_code: Option<&'static str>,
+}
+
 /// Authenticate, authorize and dispatch a routed request.
 async fn process(
     state: &AppState,
@@ -81,6 +101,7 @@ async fn process(
     body: ReqBody,
     routed: Routed,
     request_id: &str,
+    summary: &mut RequestSummary,
 ) -> S3Result<Response<Body>> {
     // A preflight is never signed: the bucket's CORS rules alone answer it.
     if let (Ok(Op::CorsPreflight), Some(bucket)) = (&routed.op, routed.bucket()) {
@@ -118,6 +139,7 @@ async fn process(
                 &routed,
                 trace,
                 Decision { error: Some(&error), ..Decision::default() },
+                summary,
             );
             return Err(error);
         }
@@ -129,7 +151,7 @@ async fn process(
                 decided_by: Some(a.decided_by.clone()),
                 ..Decision::default()
             };
-            log_decision(state, request_id, &parts.method, &routed, trace, d);
+            log_decision(state, request_id, &parts.method, &routed, trace, d, summary);
             a
         }
         Err(refusal) => {
@@ -140,7 +162,7 @@ async fn process(
                 error: Some(&refusal.error),
                 ..Decision::default()
             };
-            log_decision(state, request_id, &parts.method, &routed, trace, d);
+            log_decision(state, request_id, &parts.method, &routed, trace, d, summary);
             return Err(refusal.error);
         }
     };
@@ -158,7 +180,10 @@ fn log_decision(
     routed: &Routed,
     trace: AuthTrace,
     decision: Decision<'_>,
+    summary: &mut RequestSummary,
 ) {
+    summary.mechanism = trace.mechanism;
+    summary.verdict = Some(if decision.error.is_some() { "denied" } else { "allowed" });
     let d = Decision {
         request_id,
         method: method.as_str(),

@@ -36,13 +36,71 @@ pub(crate) fn error(status: StatusCode, message: &str) -> Response<Body> {
     json(status, serde_json::json!({ "error": message }))
 }
 
-/// A clock change as sent to `PUT /_s3strict/clock`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClockChange {
-    offset_seconds: Option<i64>,
-    frozen_at: Option<chrono::DateTime<chrono::Utc>>,
-    real: Option<bool>,
+/// What `PUT /_s3strict/clock` takes, for its error messages.
+const CLOCK_FORMS: &str = r#"send one of {"offset_seconds": 3600}, {"frozen_at": "2026-01-01T00:00:00Z"} (RFC 3339, with a time and a zone) or {"real": true}"#;
+
+/// Reads a clock change (`PUT /_s3strict/clock`); the message names what was expected.
+fn parse_clock_change(body: &[u8]) -> Result<ClockSetting, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not JSON ({e}); {CLOCK_FORMS}"))?;
+    let Some(fields) = value.as_object() else {
+        return Err(format!("the body must be a JSON object; {CLOCK_FORMS}"));
+    };
+    if let Some(unknown) = fields.keys().find(|k| !matches!(k.as_str(), "offset_seconds" | "frozen_at" | "real")) {
+        return Err(format!("unknown field {unknown:?}; {CLOCK_FORMS}"));
+    }
+    if fields.len() != 1 {
+        return Err(format!("give exactly one of offset_seconds, frozen_at or real: true; {CLOCK_FORMS}"));
+    }
+    if let Some(v) = fields.get("offset_seconds") {
+        return v
+            .as_i64()
+            .map(ClockSetting::Offset)
+            .ok_or_else(|| format!("offset_seconds must be a whole number of seconds (may be negative), got {v}"));
+    }
+    if let Some(v) = fields.get("frozen_at") {
+        let text = v.as_str().ok_or_else(|| format!("frozen_at must be a string, got {v}; {CLOCK_FORMS}"))?;
+        return chrono::DateTime::parse_from_rfc3339(text).map(|t| ClockSetting::Frozen(t.to_utc())).map_err(|e| {
+            format!("frozen_at {text:?} is not an RFC 3339 instant ({e}): write it like \"2026-01-01T00:00:00Z\"")
+        });
+    }
+    match fields.get("real") {
+        Some(serde_json::Value::Bool(true)) => Ok(ClockSetting::Real),
+        _ => Err(format!("real must be true; {CLOCK_FORMS}")),
+    }
+}
+
+/// The admin endpoints (other than the console and users) and the methods each takes.
+const ENDPOINTS: &[(&str, &str)] = &[
+    ("/health", "GET, HEAD"),
+    ("/ready", "GET, HEAD"),
+    ("/clock", "GET, PUT"),
+    ("/auth-log", "GET, DELETE"),
+    ("/sessions", "POST"),
+    ("/reset", "POST"),
+];
+
+/// 405 for a known endpoint asked with another method, with `Allow`.
+fn method_not_allowed(path: &str, method: &Method) -> Option<Response<Body>> {
+    let (_, allow) = ENDPOINTS.iter().find(|(p, _)| *p == path)?;
+    let mut resp = error(StatusCode::METHOD_NOT_ALLOWED, &format!("{PREFIX}{path} takes {allow}, not {method}"));
+    resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    Some(resp)
+}
+
+/// `health` (the process answers) and `ready` (the store is open, identities loaded: the server
+/// does not listen before) are open to every client on every address, so that container and
+/// orchestrator probes need no token; they tell nothing but that.
+fn probe(req: &Request<ReqBody>, path: &str) -> Option<Response<Body>> {
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    let resp = match path {
+        "/health" => json(StatusCode::OK, serde_json::json!({ "status": "ok" })),
+        "/ready" => json(StatusCode::OK, serde_json::json!({ "ready": true })),
+        _ => return None,
+    };
+    Some(resp)
 }
 
 /// A request for temporary credentials (`POST /_s3strict/sessions`).
@@ -185,12 +243,20 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
             return console::login(state, req).await;
         }
     }
+    if let Some(resp) = probe(&req, &path) {
+        return resp;
+    }
     let admission = admission(state, &req);
     if admission == Admission::Refused {
         return error(StatusCode::UNAUTHORIZED, "admin token required");
     }
     if admission == Admission::Loopback && !own_host(state, &req) {
         return error(StatusCode::FORBIDDEN, "the Host header does not name this server");
+    }
+    if ENDPOINTS.iter().any(|(p, allow)| *p == path && !allow.split(", ").any(|m| m == req.method().as_str())) {
+        if let Some(resp) = method_not_allowed(&path, req.method()) {
+            return resp;
+        }
     }
     if let Some(refusal) = refuse_forgery(&req) {
         return refusal;
@@ -203,28 +269,15 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
         return users::handle(state, req, &path["/users".len()..]).await;
     }
     match (req.method().clone(), path.as_str()) {
-        (Method::GET, "/health") => json(StatusCode::OK, serde_json::json!({ "status": "ok" })),
-        (Method::GET, "/ready") => json(StatusCode::OK, serde_json::json!({ "ready": true })),
         (Method::GET, "/clock") => json(StatusCode::OK, clock_json(state)),
         (Method::PUT, "/clock") => {
             let body = match Limited::new(req.into_body(), 4096).collect().await {
                 Ok(b) => b.to_bytes(),
                 Err(_) => return error(StatusCode::BAD_REQUEST, "body too large or unreadable"),
             };
-            let change: ClockChange = match serde_json::from_slice(&body) {
-                Ok(c) => c,
+            let setting = match parse_clock_change(&body) {
+                Ok(s) => s,
                 Err(e) => return error(StatusCode::BAD_REQUEST, &format!("invalid clock setting: {e}")),
-            };
-            let setting = match change {
-                ClockChange { real: Some(true), offset_seconds: None, frozen_at: None } => ClockSetting::Real,
-                ClockChange { offset_seconds: Some(s), frozen_at: None, real: None } => ClockSetting::Offset(s),
-                ClockChange { frozen_at: Some(at), offset_seconds: None, real: None } => ClockSetting::Frozen(at),
-                _ => {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        "give exactly one of offset_seconds, frozen_at or real: true",
-                    )
-                }
             };
             state.auth.clock.set(setting);
             tracing::info!(?setting, "clock changed");

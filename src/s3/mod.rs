@@ -17,6 +17,7 @@ pub mod object;
 pub mod payload;
 pub mod policy;
 pub mod post_object;
+pub mod seed;
 pub mod tagging;
 pub mod upload;
 

@@ -44,9 +44,34 @@ impl Server {
     pub async fn bind(config: Config) -> std::io::Result<Server> {
         let open_files = conn::raise_open_file_limit();
         let max_connections = config.max_connections.unwrap_or_else(|| conn::default_max_connections(open_files));
-        let store = Store::open(&config.data, config.fsync).await.map_err(|e| std::io::Error::other(e.detail()))?;
+        if config.data.exists() && !config.data.is_dir() {
+            return Err(std::io::Error::other(format!(
+                "cannot use the data directory {} (--data / S3STRICT_DATA): it exists and is not a directory",
+                config.data.display()
+            )));
+        }
+        let store = Store::open(&config.data, config.fsync).await.map_err(|e| {
+            std::io::Error::other(format!(
+                "cannot use the data directory {} (--data / S3STRICT_DATA): {}",
+                config.data.display(),
+                e.detail()
+            ))
+        })?;
         let iam = load_identities(&config, &store).await.map_err(std::io::Error::other)?;
-        let listener = TcpListener::bind(config.addr).await?;
+        let listener = TcpListener::bind(config.addr).await.map_err(|e| {
+            let hint = match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    "; another process listens there: pick another port, or 0 for a free one"
+                }
+                std::io::ErrorKind::AddrNotAvailable => "; that address is not one of this machine's",
+                std::io::ErrorKind::PermissionDenied => "; ports below 1024 need privileges",
+                _ => "",
+            };
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {} (--addr / S3STRICT_ADDR): {e}{hint}", config.addr),
+            )
+        })?;
         let mut config = config;
         config.addr = listener.local_addr()?;
         let header_case = case::s3_header_case().await;
@@ -160,18 +185,36 @@ async fn load_identities(config: &Config, store: &Store) -> Result<Iam, String> 
     Ok(iam)
 }
 
-/// Serves one request.
+/// Serves one request, and logs it in one line at info level.
 pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Body> {
+    let started = std::time::Instant::now();
     let request_id = state.next_request_id();
     let span =
         tracing::debug_span!("request", request_id = %request_id, method = %req.method(), path = %req.uri().path());
     async move {
-        let mut resp = if req.uri().path() == crate::admin::PREFIX || req.uri().path().starts_with("/_s3strict/") {
+        let method = req.method().clone();
+        let bytes_in = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        let admin = req.uri().path() == crate::admin::PREFIX || req.uri().path().starts_with("/_s3strict/");
+        let admin_path = admin.then(|| req.uri().path().to_string());
+        let mut resp = if admin {
             crate::admin::handle(&state, req).await
         } else {
             crate::pipeline::serve(&state, req, &request_id).await
         };
+        log_request(&request_id, &method, admin_path.as_deref(), &resp, bytes_in, started);
         let h = resp.headers_mut();
+        // SDKs correct their clock skew from `Date`: it follows the server's clock when that is
+        // moved (hyper writes the real time only when the header is absent).
+        if !matches!(state.auth.clock.setting(), crate::auth::clock::ClockSetting::Real) {
+            let now = std::time::SystemTime::from(state.auth.clock.now());
+            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
+                h.insert(http::header::DATE, v);
+            }
+        }
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             h.insert("x-amz-request-id", v);
         }
@@ -183,6 +226,38 @@ pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Bod
     }
     .instrument(span)
     .await
+}
+
+/// The request log line: request id, method, bucket and key (or the admin path), status, how it
+/// was authenticated and the verdict, the error code, bytes in and out, and the time to the
+/// response head. Filter it with `S3STRICT_LOG=s3strict::request=warn` or the like.
+fn log_request(
+    request_id: &str,
+    method: &http::Method,
+    admin_path: Option<&str>,
+    resp: &Response<Body>,
+    bytes_in: u64,
+    started: std::time::Instant,
+) {
+    use http_body::Body as _;
+    let summary = resp.extensions().get::<crate::pipeline::RequestSummary>();
+    let bytes_out = resp.body().size_hint().exact();
+    tracing::info!(
+        target: "s3strict::request",
+        id = request_id,
+        method = method.as_str(),
+        bucket = summary.and_then(|s| s.bucket.as_deref()),
+        key = summary.and_then(|s| s.key.as_deref()),
+        admin = admin_path,
+        status = resp.status().as_u16(),
+        auth = summary.and_then(|s| s.mechanism),
+        verdict = summary.and_then(|s| s.verdict),
+        code = summary.and_then(|s| s.error_code),
+        bytes_in,
+        bytes_out,
+        ms = format_args!("{:.2}", started.elapsed().as_secs_f64() * 1000.0),
+        "request"
+    );
 }
 
 /// Resolves on SIGINT or SIGTERM.

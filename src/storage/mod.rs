@@ -110,10 +110,7 @@ fn lock_data_dir(root: &Path) -> S3Result<std::fs::File> {
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
             let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
-            return Err(S3Error::internal(format!(
-                "the data directory {} is in use by another s3strict{who}",
-                root.display()
-            )));
+            return Err(S3Error::internal(format!("it is in use by another s3strict{who}")));
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
     }

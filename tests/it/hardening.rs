@@ -118,10 +118,12 @@ async fn admin_endpoints_refuse_what_a_web_page_can_send() {
     assert_eq!(s.raw("GET", "/_s3strict/clock", &[("host", "attacker.example")], b"").await.status, 403);
     let port = s.addr.port().to_string();
     let wrong_port = format!("localhost:{}", s.addr.port() + 1);
-    assert_eq!(s.raw("GET", "/_s3strict/health", &[("host", &wrong_port)], b"").await.status, 403);
+    assert_eq!(s.raw("GET", "/_s3strict/clock", &[("host", &wrong_port)], b"").await.status, 403);
     for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}"), "localhost".to_string()] {
-        assert_eq!(s.raw("GET", "/_s3strict/health", &[("host", &host)], b"").await.status, 200, "{host}");
+        assert_eq!(s.raw("GET", "/_s3strict/clock", &[("host", &host)], b"").await.status, 200, "{host}");
     }
+    // Health and readiness probes tell nothing and are open to any Host (container probes).
+    assert_eq!(s.raw("GET", "/_s3strict/health", &[("host", &wrong_port)], b"").await.status, 200);
     let foreign = [("origin", "http://attacker.example"), ("content-type", "application/json")];
     assert_eq!(s.raw("POST", "/_s3strict/reset", &foreign, b"").await.status, 403);
     s.client().head_bucket().bucket("keep").send().await.unwrap();
@@ -180,7 +182,11 @@ async fn data_is_owner_only_and_one_server_has_it() {
     let err = s3strict::server::Server::bind(config).await.err().expect("refused");
     assert_eq!(
         err.to_string(),
-        format!("the data directory {} is in use by another s3strict (process {})", data.display(), std::process::id())
+        format!(
+            "cannot use the data directory {} (--data / S3STRICT_DATA): it is in use by another s3strict (process {})",
+            data.display(),
+            std::process::id()
+        )
     );
     // The first is untouched.
     assert_eq!(s.signed(SignedRequest::new("HEAD", "/hard/k")).await.status, 200);

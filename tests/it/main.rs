@@ -11,6 +11,7 @@ mod auth_header;
 mod buckets;
 mod causes;
 mod checksums;
+mod ci;
 mod cli;
 mod common;
 mod console;

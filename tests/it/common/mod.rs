@@ -578,6 +578,22 @@ impl Proc {
         Proc::spawn_cmd(cmd)
     }
 
+    /// Runs the binary with its stderr (the log) to `log`.
+    pub fn spawn_logged(args: &[&str], envs: &[(&str, &str)], log: &std::path::Path) -> Proc {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3strict"));
+        cmd.args(args).stderr(std::fs::File::create(log).unwrap());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        Proc::spawn_cmd(cmd)
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        self.child.wait().unwrap()
+    }
+
     /// Runs the binary under `ulimit -n` settings (`-Sn 64`, `-n 48`), its stderr to `log`.
     pub fn spawn_limited(ulimit: &str, args: &[&str], log: &std::path::Path) -> Proc {
         let mut cmd = Command::new("sh");
