@@ -101,10 +101,18 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
     let mut trace = AuthTrace::default();
     let req = AuthRequest::s3(&method, raw_path, raw_query, &query, &headers, vhost_bucket);
     let mut out = String::new();
+    // Second line of the text, after the verdict.
+    let judged = format!("judged as: {method} (-X/--method to change)\n");
     // A URL without any signature is anonymous: S3 refuses it unless the bucket is public.
-    let verdict = auth::verify(cfg, &req, &mut trace)
-        .and_then(|v| v.access_key.ok_or_else(|| crate::error::S3Error::new(crate::error::ErrorCode::AccessDenied)));
+    let mut unsigned = false;
+    let verdict = auth::verify(cfg, &req, &mut trace).and_then(|v| {
+        v.access_key.ok_or_else(|| {
+            unsigned = true;
+            crate::error::S3Error::new(crate::error::ErrorCode::AccessDenied)
+        })
+    });
     let mut json = serde_json::json!({
+        "method": method.as_str(),
         "mechanism": trace.mechanism,
         "access_key": trace.access_key,
         "expires": trace.expires,
@@ -112,6 +120,7 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
     match verdict {
         Ok(access_key) => {
             let _ = writeln!(out, "verdict: accepted (as {} by {access_key})", trace.mechanism.unwrap_or("?"));
+            out.push_str(&judged);
             if let Some(exp) = &trace.expires {
                 let _ = writeln!(out, "expires: {exp}");
             }
@@ -120,8 +129,12 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
         }
         Err(e) => {
             let (name, status) = e.code.name_and_status();
-            let _ =
-                writeln!(out, "verdict: rejected\nstatus: {}\ncode: {name}\nmessage: {}", status.as_u16(), e.message);
+            let _ = writeln!(
+                out,
+                "verdict: rejected\n{judged}status: {}\ncode: {name}\nmessage: {}",
+                status.as_u16(),
+                e.message
+            );
             // What the presigner's own canonical text is compared with: S3's canonical request, or
             // COS's HttpString.
             let mut expected_creq = None;
@@ -151,6 +164,22 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
                 let _ = writeln!(out, "cause: {cause}");
                 json["cause"] = cause.clone().into();
             }
+            let hint = if unsigned {
+                Some(
+                    "the URL carries no signature (no X-Amz-Signature, Signature or q-signature): S3 takes it \
+                     as an anonymous request, refused unless the bucket grants public access"
+                        .to_string(),
+                )
+            } else if e.code == crate::error::ErrorCode::SignatureDoesNotMatch {
+                signed_for_another_method(cfg, &method, raw_path, raw_query, &query, &headers, vhost_bucket)
+                    .map(|m| format!("the URL verifies for {m}: signed for another method? try -X {m}"))
+            } else {
+                None
+            };
+            if let Some(hint) = hint {
+                let _ = writeln!(out, "hint: {hint}");
+                json["hint"] = hint.into();
+            }
             if let (Some(expected), Some(given)) = (expected_creq, &input.canonical_request) {
                 let given = if service == "COS" { given.as_str() } else { given.trim_end_matches('\n') };
                 match first_difference(&expected, given) {
@@ -175,6 +204,25 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
             Ok(Report { accepted: false, text: out, json })
         }
     }
+}
+
+/// The method, other than `asked`, for which the URL's signature verifies, if any: the usual
+/// mistake behind a mismatch of a correct presigner's URL is using it with another method.
+fn signed_for_another_method(
+    cfg: &AuthConfig,
+    asked: &Method,
+    path: &str,
+    raw_query: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    vhost_bucket: Option<&str>,
+) -> Option<Method> {
+    [Method::GET, Method::PUT, Method::HEAD, Method::DELETE, Method::POST].into_iter().filter(|m| m != asked).find(
+        |m| {
+            let req = AuthRequest::s3(m, path, raw_query, query, headers, vhost_bucket);
+            auth::verify(cfg, &req, &mut AuthTrace::default()).is_ok()
+        },
+    )
 }
 
 #[cfg(test)]

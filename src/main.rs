@@ -207,7 +207,10 @@ fn check_url(args: CheckArgs) -> std::process::ExitCode {
     let canonical_request = match args.canonical_request.as_ref().map(std::fs::read_to_string) {
         None => None,
         Some(Ok(text)) => Some(text),
-        Some(Err(e)) => return fail(format!("cannot read --canonical-request: {e}")),
+        Some(Err(e)) => {
+            let path = args.canonical_request.as_deref().unwrap_or(std::path::Path::new("")).display();
+            return fail(format!("cannot read --canonical-request {path}: {e}"));
+        }
     };
     let mut headers = Vec::new();
     for h in &args.headers {

@@ -154,3 +154,38 @@ async fn check_url_says_when_only_the_secret_differs() {
         "{text}"
     );
 }
+
+/// `check-url` says which method it judged, suggests the method a URL was signed for, says when a
+/// URL carries no signature, and names a missing `--canonical-request` file.
+#[tokio::test]
+async fn check_url_hints() {
+    let (_, url) = s3strict(&["presign", "-X", "PUT", "s3://bkt/k"]);
+    let (code, text) = s3strict(&["check-url", url.trim()]);
+    assert_eq!(code, 1);
+    assert!(text.starts_with("verdict: rejected\njudged as: GET (-X/--method to change)\nstatus: 403\n"), "{text}");
+    assert!(text.contains("\nhint: the URL verifies for PUT: signed for another method? try -X PUT\n"), "{text}");
+    let (code, out) = s3strict(&["check-url", "--json", url.trim()]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["hint"], "the URL verifies for PUT: signed for another method? try -X PUT");
+    let (code, text) = s3strict(&["check-url", "-X", "PUT", url.trim()]);
+    assert_eq!(code, 0, "{text}");
+    // No signature at all: anonymous, and said so.
+    let (code, text) = s3strict(&["check-url", "http://127.0.0.1:9000/bkt/k"]);
+    assert_eq!(code, 1);
+    assert!(text.contains("code: AccessDenied\nmessage: Access Denied\n"), "{text}");
+    assert!(
+        text.contains("hint: the URL carries no signature (no X-Amz-Signature, Signature or q-signature): S3 takes it as an anonymous request, refused unless the bucket grants public access\n"),
+        "{text}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_s3strict"))
+        .args(["check-url", "--canonical-request", "/no/such/creq.txt", url.trim()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "s3strict: cannot read --canonical-request /no/such/creq.txt: No such file or directory (os error 2)"
+    );
+}
