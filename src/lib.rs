@@ -22,6 +22,7 @@
 //! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
 //!   full-object multipart checksums.
 //! - [`xml`], [`body`], [`error`]: S3 XML documents, response bodies, the one error type.
+//! - [`testing`]: [`TestServer`], s3strict embedded in users' own Rust tests.
 
 pub mod access;
 pub mod admin;
@@ -42,4 +43,7 @@ pub mod server;
 pub mod state;
 pub mod storage;
 pub mod sts;
+pub mod testing;
 pub mod xml;
+
+pub use testing::TestServer;

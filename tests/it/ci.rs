@@ -281,3 +281,35 @@ fn version_flag() {
     let (code, out, _) = run(&["--version"]);
     assert_eq!((code, out.trim()), (Some(0), format!("s3strict {}", env!("CARGO_PKG_VERSION")).as_str()));
 }
+
+/// The embedding API as a user's test uses it: an SDK client from the helper, the clock moved past
+/// a presigned URL's expiry, the refusal in the auth log.
+#[tokio::test]
+async fn embedded_test_server() {
+    let s3 = s3strict::TestServer::start().await.unwrap();
+    let client = s3.s3_client();
+    client.create_bucket().bucket("embedded").send().await.unwrap();
+    client.put_object().bucket("embedded").key("k").body(b"v".to_vec().into()).send().await.unwrap();
+    let presigned = client
+        .get_object()
+        .bucket("embedded")
+        .key("k")
+        .presigned(aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(60)).unwrap())
+        .await
+        .unwrap();
+    let target = presigned.uri().strip_prefix(&s3.endpoint()).unwrap().to_string();
+    assert_eq!(raw(s3.addr(), "GET", &target, &[], b"").await.status, 200);
+    s3.clock().offset_by(120);
+    let r = raw(s3.addr(), "GET", &target, &[], b"").await;
+    r.assert_error(403, "AccessDenied", "Request has expired");
+    let newest = &s3.auth_log()[0];
+    assert_eq!((newest.verdict, newest.error_code), ("denied", Some("AccessDenied")));
+    assert_eq!(newest.key.as_deref(), Some("k"));
+    s3.clock().real();
+    let data = s3.data_dir().to_path_buf();
+    let s3 = s3.restart().await.unwrap();
+    assert_eq!(s3.data_dir(), data);
+    let got = s3.s3_client().get_object().bucket("embedded").key("k").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"v");
+    s3.stop().await.unwrap();
+}

@@ -397,7 +397,7 @@ async fn streaming_upload_from_file_with_sdk_defaults() {
     let s = TestServer::start().await;
     s.create_bucket("objs").await;
     let c = s.client();
-    let path = s.dir.path().join("upload.bin");
+    let path = s.scratch_dir().join("upload.bin");
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&path, &data).unwrap();
     let put = c

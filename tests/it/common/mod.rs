@@ -12,7 +12,6 @@ use std::process::{Child, Command, Stdio};
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use s3strict::auth::canonical;
 use s3strict::config::Config;
-use s3strict::server::Server;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const AK: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -21,12 +20,12 @@ pub const REGION: &str = "us-east-1";
 /// The content type the admin endpoints require of state-changing requests.
 pub const JSON: &[(&str, &str)] = &[("content-type", "application/json")];
 
-/// A server running in this test's runtime; stopped when dropped.
+/// A server running in this test's runtime, stopped when dropped: the library's
+/// [`s3strict::TestServer`] (what users embed in their own tests), with this suite's raw and
+/// signed-request helpers around it.
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub dir: tempfile::TempDir,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    inner: s3strict::TestServer,
 }
 
 impl TestServer {
@@ -35,55 +34,42 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut config =
-            Config { addr: "127.0.0.1:0".parse().unwrap(), data: dir.path().join("data"), ..Config::default() };
-        adjust(&mut config);
-        let server = Server::bind(config).await.expect("bind");
-        let addr = server.local_addr();
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(server.run(async {
-            let _ = rx.await;
-        }));
-        TestServer { addr, dir, shutdown: Some(tx), task: Some(task) }
+        let inner = s3strict::TestServer::start_with(adjust).await.expect("start");
+        TestServer { addr: inner.addr(), inner }
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        self.inner.endpoint()
     }
 
     pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.inner.data_dir().to_path_buf()
     }
 
-    /// An SDK client with its defaults (checksums included), path-style.
+    /// A scratch directory removed with the server.
+    pub fn scratch_dir(&self) -> PathBuf {
+        self.inner.temp_dir()
+    }
+
+    /// An SDK client with its defaults (checksums included), path-style: the library's helper.
     pub fn client(&self) -> aws_sdk_s3::Client {
-        client_for(&self.endpoint(), AK, SK, REGION)
+        self.inner.s3_client()
     }
 
     /// Stops accepting and waits for the server to finish.
-    pub async fn stop(mut self) {
-        self.stop_in_place().await;
+    pub async fn stop(self) {
+        self.inner.stop().await.expect("server run");
     }
 
-    /// Stops the server and starts a new one on the same data directory.
-    pub async fn restart(mut self) -> TestServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let old = std::mem::replace(&mut self.dir, dir);
-        self.stop_in_place().await;
-        let data = old.path().join("data");
-        let mut s = Self::start_with(|c| c.data = data).await;
-        s.dir = old;
-        s
+    /// Stops the server and starts a new one on the same data directory and settings.
+    pub async fn restart(self) -> TestServer {
+        let inner = self.inner.restart().await.expect("restart");
+        TestServer { addr: inner.addr(), inner }
     }
 
-    async fn stop_in_place(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.expect("join").expect("server run");
-        }
+    /// The library handle (clock, auth log, state).
+    pub fn lib(&self) -> &s3strict::TestServer {
+        &self.inner
     }
 
     /// Raw request to this server.
@@ -106,14 +92,6 @@ impl TestServer {
 
     pub async fn create_bucket(&self, name: &str) {
         self.client().create_bucket().bucket(name).send().await.expect("create bucket");
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
 
