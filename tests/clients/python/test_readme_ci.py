@@ -26,11 +26,20 @@ def free_port():
 
 
 def run_steps(steps, tmp_path, port, on_failure=False):
+    """Runs the job's steps as GitHub does: bash -eo pipefail, RUNNER_TEMP, and what a step
+    appends to $GITHUB_ENV in the environment of the later steps."""
     binary = os.path.abspath(os.environ.get("S3STRICT_BIN", os.path.join(ROOT, "target", "debug", "s3strict")))
-    env = dict(os.environ, RUNNER_TEMP=str(tmp_path), PATH=os.path.dirname(binary) + os.pathsep + os.environ["PATH"])
+    github_env = tmp_path / "github_env"
+    github_env.touch()
+    env = dict(os.environ, RUNNER_TEMP=str(tmp_path), GITHUB_ENV=str(github_env),
+               PATH=os.path.dirname(binary) + os.pathsep + os.environ["PATH"])
+    env.pop("S3STRICT_ENDPOINT", None)
     for step in steps:
         if "run" not in step or step.get("name") == "Install s3strict":
             continue
+        for line in github_env.read_text().splitlines():
+            name, _, value = line.partition("=")
+            env[name] = value
         if ("if" in step) != on_failure:
             continue
         script = step["run"].replace("127.0.0.1:9000", f"127.0.0.1:{port}")
