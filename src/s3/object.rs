@@ -188,10 +188,10 @@ pub(super) async fn open_target(
     bucket: &str,
     key: &str,
     version: Option<&VersionId>,
-) -> S3Result<(ObjectMeta, tokio::fs::File)> {
+) -> S3Result<(ObjectMeta, ObjectBody)> {
     match read_target(ctx, bucket, key, version, 0, true).await? {
-        (meta, ObjectBody::File(f)) => Ok((meta, f)),
-        _ => Err(S3Error::internal("an object body was not opened")),
+        (_, ObjectBody::None) => Err(S3Error::internal("an object body was not opened")),
+        found => Ok(found),
     }
 }
 
@@ -221,7 +221,7 @@ async fn read_target(
             }
         },
         Some(v) => match ctx.state.store.open_version(bucket, key, v.stored()).await? {
-            (Version::Object(meta), Some(file)) => Ok((*meta, ObjectBody::File(file))),
+            (Version::Object(meta), body) => Ok((*meta, body)),
             (marker, _) => Err(delete_marker_refusal(ctx, &marker)),
         },
     }

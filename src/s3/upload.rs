@@ -17,7 +17,7 @@ use crate::auth::Payload;
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, Checksum};
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::storage::{FinishedBlob, ObjectMeta};
+use crate::storage::{FinishedBlob, ObjectBody, ObjectMeta};
 
 /// The longest key S3 accepts, in UTF-8 bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
@@ -171,28 +171,39 @@ pub fn set_checksum_headers(resp: &mut Response<Body>, sum: &Checksum) {
     set_header(resp, "x-amz-checksum-type", sum.kind.name());
 }
 
-/// Copies `len` bytes of `file` from `start` into a new blob; returns it with its checksum in
-/// `algorithm`.
+/// Copies `len` bytes of a source object's body from `start` into a new blob; returns it with its
+/// checksum in `algorithm`.
 pub async fn copy_into_blob(
     ctx: &Ctx<'_>,
-    mut file: tokio::fs::File,
+    source: ObjectBody,
     start: u64,
     len: u64,
     algorithm: Algorithm,
 ) -> S3Result<(FinishedBlob, Checksum)> {
-    file.seek(SeekFrom::Start(start)).await?;
-    let mut source = file.take(len);
     let mut writer = ctx.state.store.new_blob().await?;
     let mut sums = BodyChecksum::new(None, algorithm);
-    let mut buf = bytes::BytesMut::new();
-    loop {
-        buf.reserve(256 * 1024);
-        if source.read_buf(&mut buf).await? == 0 {
-            break;
+    match source {
+        ObjectBody::Small(body) => {
+            let range = usize::try_from(start).ok().zip(usize::try_from(start + len).ok());
+            let chunk = range.and_then(|(a, b)| body.get(a..b)).map(|s| body.slice_ref(s)).unwrap_or_default();
+            sums.update(&chunk);
+            writer.write(chunk).await?;
         }
-        let chunk = buf.split().freeze();
-        sums.update(&chunk);
-        writer.write(chunk).await?;
+        ObjectBody::File(mut file) => {
+            file.seek(SeekFrom::Start(start)).await?;
+            let mut source = file.take(len);
+            let mut buf = bytes::BytesMut::new();
+            loop {
+                buf.reserve(256 * 1024);
+                if source.read_buf(&mut buf).await? == 0 {
+                    break;
+                }
+                let chunk = buf.split().freeze();
+                sums.update(&chunk);
+                writer.write(chunk).await?;
+            }
+        }
+        ObjectBody::None => return Err(S3Error::internal("no source body to copy")),
     }
     if writer.size() != len {
         return Err(S3Error::internal("object body shorter than its recorded size"));

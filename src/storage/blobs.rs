@@ -43,12 +43,24 @@ impl Blobs {
         Ok(BlobWriter { id, fsync: self.fsync, tmp: Some(tmp), spill: None, pending: Vec::new(), size: 0 })
     }
 
-    /// Moves a staged body from `tmp/` to its published place (blocking; call off the executor).
+    /// Moves a staged body from `tmp/` to its published place, or writes a small one kept in
+    /// memory straight there (blocking; call off the executor). A crash before the publishing
+    /// transaction commits leaves a file no row names, which [`Blobs::sweep`] removes.
     pub fn publish(&self, blob: &impl Staged) -> io::Result<()> {
         let dest = self.path(blob.id());
         let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
         super::private_dir(&parent)?;
-        std::fs::rename(blob.tmp(), &dest)?;
+        match blob.in_memory() {
+            Some(body) => {
+                use std::io::Write as _;
+                let mut f = super::private_file(&dest)?;
+                f.write_all(body)?;
+                if self.fsync {
+                    f.sync_all()?;
+                }
+            }
+            None => std::fs::rename(blob.tmp(), &dest)?,
+        }
         if self.fsync {
             // The rename is durable once the directory holding the new entry is.
             std::fs::File::open(&parent)?.sync_all()?;
@@ -242,42 +254,19 @@ impl BlobWriter {
         self.size
     }
 
-    /// Flushes and closes the file.
+    /// Flushes and closes the file. A small body stays in memory: an object's goes into its row
+    /// (`ObjectMeta::body`), anything else (a part) is written straight to its published place
+    /// by [`Blobs::publish`].
     pub async fn finish(mut self) -> io::Result<FinishedBlob> {
-        let path = self.tmp.clone().unwrap_or_default();
-        let md5 = match self.spill.take() {
-            Some(spill) => spill.finish().await?,
-            // A small body: create, write and close its file here (a few microseconds), or on the
-            // blocking pool when it must also reach the disk.
+        let tmp = self.tmp.take().unwrap_or_default();
+        let (md5, body, guard) = match self.spill.take() {
+            Some(spill) => (spill.finish().await?, None, TmpGuard(Some(tmp.clone()))),
             None => {
-                let body = std::mem::take(&mut self.pending);
-                let md5 = Md5::digest(&body).into();
-                let write = move |path: PathBuf, fsync: bool| -> io::Result<()> {
-                    use std::io::Write as _;
-                    let mut f = super::private_file(&path)?;
-                    f.write_all(&body)?;
-                    if fsync {
-                        f.sync_all()?;
-                    }
-                    Ok(())
-                };
-                if self.fsync {
-                    let p = path.clone();
-                    tokio::task::spawn_blocking(move || write(p, true)).await.map_err(io::Error::other)??;
-                } else {
-                    write(path.clone(), false)?;
-                }
-                md5
+                let body = Bytes::from(std::mem::take(&mut self.pending));
+                (Md5::digest(&body).into(), Some(body), TmpGuard(None))
             }
         };
-        let tmp = self.tmp.take().unwrap_or_default();
-        Ok(FinishedBlob {
-            id: std::mem::take(&mut self.id),
-            tmp: tmp.clone(),
-            size: self.size,
-            md5,
-            guard: TmpGuard(Some(tmp)),
-        })
+        Ok(FinishedBlob { id: std::mem::take(&mut self.id), tmp, size: self.size, md5, body, guard })
     }
 }
 
@@ -298,6 +287,10 @@ pub trait Staged {
     fn id(&self) -> &str;
     /// Where it waits.
     fn tmp(&self) -> &Path;
+    /// A small body kept in memory instead of a file in `tmp/`.
+    fn in_memory(&self) -> Option<&[u8]> {
+        None
+    }
     /// Marks it as published: its tmp file is no longer removed on drop.
     fn published(self);
 }
@@ -309,6 +302,8 @@ pub struct FinishedBlob {
     pub tmp: PathBuf,
     pub size: u64,
     pub md5: [u8; 16],
+    /// The whole body when it is small (no file in `tmp/` then).
+    body: Option<Bytes>,
     guard: TmpGuard,
 }
 
@@ -316,6 +311,11 @@ impl FinishedBlob {
     /// The S3 ETag of a single-part body: its quoted hex MD5.
     pub fn etag(&self) -> String {
         format!("\"{}\"", hex::encode(self.md5))
+    }
+
+    /// The body, when it is small enough to be kept in memory (and then in an object's row).
+    pub fn inline(&self) -> Option<Bytes> {
+        self.body.clone()
     }
 }
 
@@ -326,6 +326,10 @@ impl Staged for FinishedBlob {
 
     fn tmp(&self) -> &Path {
         &self.tmp
+    }
+
+    fn in_memory(&self) -> Option<&[u8]> {
+        self.body.as_deref()
     }
 
     fn published(mut self) {

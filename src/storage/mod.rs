@@ -471,19 +471,30 @@ impl Store {
         cond: PutCondition,
     ) -> S3Result<ObjectMeta> {
         let bucket = bucket.to_string();
-        self.with_db(move |c, blobs| {
+        let in_row = blob.inline().is_some();
+        let write = move |c: &mut Connection, blobs: &blobs::Blobs| {
             meta.blob_id = blob.id.clone();
             meta.size = blob.size;
-            publish_and_commit(c, blobs, blob, |c| {
+            // A small body goes into the row: no file, so nothing to publish.
+            meta.body = blob.inline();
+            let commit = move |c: &mut Connection| {
                 let tx = c.transaction()?;
                 ensure_bucket(&tx, &bucket)?;
                 check_put_condition(&tx, &bucket, &meta.key, &cond)?;
                 let old = versions::write_current(&tx, &bucket, &mut meta)?;
                 tx.commit()?;
                 Ok((meta, old))
-            })
-        })
-        .await
+            };
+            if in_row {
+                let (meta, replaced) = commit(c)?;
+                for old in &replaced {
+                    blobs.remove(old);
+                }
+                return Ok(meta);
+            }
+            publish_and_commit(c, blobs, blob, commit)
+        };
+        self.with_db(write).await
     }
 
     /// The object's metadata; `NoSuchBucket` / `NoSuchKey` when absent.
@@ -550,6 +561,9 @@ impl Store {
             let meta = self.head_object(bucket, key).await?;
             if !want_body {
                 return Ok((meta, ObjectBody::None));
+            }
+            if let Some(body) = meta.body.clone() {
+                return Ok((meta, ObjectBody::Small(body)));
             }
             let path = self.blobs.path(&meta.blob_id);
             if small > 0 && meta.size <= small {
@@ -725,20 +739,21 @@ impl Store {
 
     /// Opens one version's body (an object version; `MethodNotAllowed` is the caller's business
     /// for markers).
-    pub async fn open_version(
-        &self,
-        bucket: &str,
-        key: &str,
-        id: Option<&str>,
-    ) -> S3Result<(Version, Option<tokio::fs::File>)> {
+    pub async fn open_version(&self, bucket: &str, key: &str, id: Option<&str>) -> S3Result<(Version, ObjectBody)> {
         for _ in 0..5 {
             let v = self.version(bucket, key, id).await?;
             let blob = match &v {
-                Version::Object(m) => m.blob_id.clone(),
-                Version::Marker { .. } => return Ok((v, None)),
+                Version::Object(m) => match &m.body {
+                    Some(body) => {
+                        let body = body.clone();
+                        return Ok((v, ObjectBody::Small(body)));
+                    }
+                    None => m.blob_id.clone(),
+                },
+                Version::Marker { .. } => return Ok((v, ObjectBody::None)),
             };
             match tokio::fs::File::open(self.blobs.path(&blob)).await {
-                Ok(f) => return Ok((v, Some(f))),
+                Ok(f) => return Ok((v, ObjectBody::File(f))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
             }

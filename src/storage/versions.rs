@@ -77,8 +77,11 @@ fn stored_id(id: Option<&str>) -> &str {
 
 /// The bucket's versioning state (`None`: never enabled).
 pub fn state(tx: &Transaction<'_>, bucket: &str) -> rusqlite::Result<Option<Versioning>> {
-    let v: Option<String> =
-        tx.query_row("SELECT versioning FROM buckets WHERE name = ?1", [bucket], |r| r.get(0)).optional()?.flatten();
+    let v: Option<String> = tx
+        .prepare_cached("SELECT versioning FROM buckets WHERE name = ?1")?
+        .query_row([bucket], |r| r.get(0))
+        .optional()?
+        .flatten();
     Ok(v.as_deref().and_then(Versioning::parse))
 }
 
@@ -89,17 +92,17 @@ pub fn set_state(tx: &Transaction<'_>, bucket: &str, v: Versioning) -> rusqlite:
 
 /// The next `seq` for a key: above every version it has.
 fn next_seq(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<i64> {
-    tx.query_row(
+    tx.prepare_cached(
         "SELECT MAX(COALESCE((SELECT MAX(seq) FROM objects WHERE bucket = ?1 AND key = ?2), 0),
                     COALESCE((SELECT MAX(seq) FROM versions WHERE bucket = ?1 AND key = ?2), 0)) + 1",
-        params![bucket, key.as_bytes()],
-        |r| r.get(0),
-    )
+    )?
+    .query_row(params![bucket, key.as_bytes()], |r| r.get(0))
 }
 
 fn insert_version(tx: &Transaction<'_>, bucket: &str, seq: i64, v: &Version) -> rusqlite::Result<()> {
     let (key, blob) = match v {
-        Version::Object(m) => (m.key.as_str(), Some(m.blob_id.as_str())),
+        // A body kept in the document has no file to name.
+        Version::Object(m) => (m.key.as_str(), m.body.is_none().then_some(m.blob_id.as_str())),
         Version::Marker { key, .. } => (key.as_str(), None),
     };
     let doc = serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;

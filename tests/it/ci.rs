@@ -313,3 +313,35 @@ async fn embedded_test_server() {
     assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"v");
     s3.stop().await.unwrap();
 }
+
+/// A data directory from before small bodies moved into rows (schema 10: no `body` column) opens,
+/// is migrated, and serves its objects; new small objects then live in their rows.
+#[tokio::test]
+async fn a_schema_10_data_directory_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let args = ["--addr", "127.0.0.1:0", "--data", data.to_str().unwrap()];
+    let p = Proc::spawn(&args, &[]);
+    let c = client_for(&format!("http://{}", p.addr), AK, SK, REGION);
+    c.create_bucket().bucket("old").send().await.unwrap();
+    let big = vec![7u8; 70_000];
+    c.put_object().bucket("old").key("big").body(big.clone().into()).send().await.unwrap();
+    assert!(p.stop().success());
+    let db = rusqlite::Connection::open(data.join("s3strict.db")).unwrap();
+    db.execute_batch("ALTER TABLE objects DROP COLUMN body; PRAGMA user_version = 10;").unwrap();
+    drop(db);
+    let p = Proc::spawn(&args, &[]);
+    let c = client_for(&format!("http://{}", p.addr), AK, SK, REGION);
+    let got = c.get_object().bucket("old").key("big").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), big.as_slice());
+    c.put_object().bucket("old").key("small").body(b"tiny".to_vec().into()).send().await.unwrap();
+    let got = c.get_object().bucket("old").key("small").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"tiny");
+    assert!(p.stop().success());
+    let db = rusqlite::Connection::open(data.join("s3strict.db")).unwrap();
+    let version: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, 11);
+    let in_row: Option<Vec<u8>> =
+        db.query_row("SELECT body FROM objects WHERE key = CAST('small' AS BLOB)", [], |r| r.get(0)).unwrap();
+    assert_eq!(in_row.as_deref(), Some(&b"tiny"[..]));
+}

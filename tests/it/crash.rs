@@ -230,7 +230,7 @@ async fn verify(
             .unwrap();
     let mut stmt = db
         .prepare(
-            "SELECT blob_id FROM objects UNION SELECT blob_id FROM parts
+            "SELECT blob_id FROM objects WHERE body IS NULL UNION SELECT blob_id FROM parts
              UNION SELECT blob_id FROM versions WHERE blob_id IS NOT NULL",
         )
         .unwrap();

@@ -164,7 +164,9 @@ async fn data_is_owner_only_and_one_server_has_it() {
     use std::os::unix::fs::PermissionsExt;
     let s = TestServer::start().await;
     s.create_bucket("hard").await;
-    s.client().put_object().bucket("hard").key("k").body(b"secret".to_vec().into()).send().await.unwrap();
+    // Larger than what lives in the row, so that it has a file.
+    let body = vec![b's'; 100 * 1024];
+    s.client().put_object().bucket("hard").key("k").body(body.into()).send().await.unwrap();
     let data = s.data_dir();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);

@@ -193,15 +193,27 @@ async fn overwrite_replaces_and_removes_old_body() {
     let s = TestServer::start().await;
     s.create_bucket("objs").await;
     let c = s.client();
-    c.put_object().bucket("objs").key("k").body(b"first".to_vec().into()).metadata("a", "1").send().await.unwrap();
-    c.put_object().bucket("objs").key("k").body(b"second!".to_vec().into()).send().await.unwrap();
+    // Bodies above 64 KiB have files of their own; smaller ones live in the object's row.
+    let (first, second) = (vec![1u8; 70_000], vec![2u8; 80_000]);
+    c.put_object().bucket("objs").key("k").body(first.into()).metadata("a", "1").send().await.unwrap();
+    c.put_object().bucket("objs").key("k").body(second.clone().into()).send().await.unwrap();
     let got = c.get_object().bucket("objs").key("k").send().await.unwrap();
     assert!(got.metadata().is_none_or(|m| m.is_empty()));
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"second!");
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), second.as_slice());
     let blobs: Vec<_> = walk(&s.data_dir().join("blobs"));
     assert_eq!(blobs.len(), 1, "the replaced body is removed: {blobs:?}");
+    // Replaced by a small body: the file goes, the row holds the bytes.
+    c.put_object().bucket("objs").key("k").body(b"small".to_vec().into()).send().await.unwrap();
+    assert!(walk(&s.data_dir().join("blobs")).is_empty(), "a small body has no file");
+    let got = c.get_object().bucket("objs").key("k").range("bytes=1-3").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"mal");
+    c.copy_object().bucket("objs").key("copy").copy_source("objs/k").send().await.unwrap();
+    let got = c.get_object().bucket("objs").key("copy").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"small");
     c.delete_object().bucket("objs").key("k").send().await.unwrap();
+    c.delete_object().bucket("objs").key("copy").send().await.unwrap();
     assert!(walk(&s.data_dir().join("blobs")).is_empty());
+    assert!(walk(&s.data_dir().join("tmp")).is_empty());
 }
 
 #[tokio::test]
@@ -314,7 +326,8 @@ async fn conditional_put() {
     assert_eq!(r.status, 200);
     let r = s.signed(SignedRequest::new("PUT", "/objs/absent").header("if-match", "\"x\"").body(b"5")).await;
     r.assert_error(404, "NoSuchKey", "The specified key does not exist.");
-    assert_eq!(walk(&s.data_dir().join("blobs")).len(), 1, "failed conditional writes leave nothing behind");
+    // Small bodies live in their rows: no files at all, and failed writes leave none behind.
+    assert!(walk(&s.data_dir().join("blobs")).is_empty(), "failed conditional writes leave nothing behind");
     assert!(walk(&s.data_dir().join("tmp")).is_empty());
 }
 
@@ -336,7 +349,8 @@ async fn content_md5_checked() {
     }
     let got = s.client().get_object().bucket("objs").key("m").send().await.unwrap();
     assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"payload");
-    assert_eq!(walk(&s.data_dir().join("blobs")).len(), 1);
+    assert!(walk(&s.data_dir().join("blobs")).is_empty(), "a small body lives in its row");
+    assert!(walk(&s.data_dir().join("tmp")).is_empty());
 }
 
 #[tokio::test]
