@@ -1,10 +1,12 @@
-//! The store: the only code that touches disk. Object bodies are files ([`blobs`]), everything
-//! else is SQLite ([`meta`]). Every method is async and runs SQLite and file-system calls on the
-//! blocking pool, never on the executor.
+//! The store: the only code that touches disk. Object bodies are files ([`blobs`]) — except
+//! bodies of at most 64 KiB, which live in the object's row — and everything else is SQLite
+//! ([`meta`]). SQLite writes and file-system calls run on the blocking pool; the hottest reads
+//! (an object's row, a small body) on the calling thread (`Store::with_reader`, `hot`).
 //!
-//! Write protocol: body → `tmp/` file → rename into `blobs/` → SQLite transaction publishes the
-//! row → only then is the replaced body removed. A crash at any point leaves either the old object
-//! or the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
+//! Write protocol: body → `tmp/` file → rename into `blobs/` (a small part's body is written
+//! there directly; a small object's goes into its row) → SQLite transaction publishes the row →
+//! only then is the replaced body removed. A crash at any point leaves either the old object or
+//! the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
 
 pub mod blobs;
 mod hot;
