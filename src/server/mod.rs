@@ -209,10 +209,15 @@ pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Bod
         let h = resp.headers_mut();
         // SDKs correct their clock skew from `Date`: it follows the server's clock when that is
         // moved (hyper writes the real time only when the header is absent).
+        // A clock set outside what an HTTP date can say (before 1970, after 9999) keeps the real one.
         if !matches!(state.auth.clock.setting(), crate::auth::clock::ClockSetting::Real) {
-            let now = std::time::SystemTime::from(state.auth.clock.now());
-            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(now)) {
-                h.insert(http::header::DATE, v);
+            use chrono::Datelike as _;
+            let now = state.auth.clock.now();
+            if (1970..=9999).contains(&now.year()) {
+                let text = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+                if let Ok(v) = HeaderValue::from_str(&text) {
+                    h.insert(http::header::DATE, v);
+                }
             }
         }
         if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -345,3 +345,20 @@ async fn a_schema_10_data_directory_is_migrated() {
         db.query_row("SELECT body FROM objects WHERE key = CAST('small' AS BLOB)", [], |r| r.get(0)).unwrap();
     assert_eq!(in_row.as_deref(), Some(&b"tiny"[..]));
 }
+
+/// `Date` follows a moved clock, and a clock set before 1970 (which no HTTP date can say) keeps the
+/// real one instead of failing the response.
+#[tokio::test]
+async fn date_header_follows_the_clock_within_what_http_dates_can_say() {
+    let s = TestServer::start().await;
+    s.set_clock(r#"{"frozen_at": "2030-05-06T07:08:09Z"}"#).await;
+    let r = s.raw("GET", "/_s3strict/health", &[], b"").await;
+    assert_eq!(r.header("date"), Some("Mon, 06 May 2030 07:08:09 GMT"));
+    s.set_clock(r#"{"frozen_at": "1960-01-01T00:00:00Z"}"#).await;
+    let r = s.raw("GET", "/_s3strict/health", &[], b"").await;
+    assert_eq!(r.status, 200);
+    let date = httpdate::parse_http_date(r.header("date").unwrap()).unwrap();
+    assert!(date.elapsed().map_or(true, |d| d.as_secs() < 60), "the real time");
+    let r = s.raw("GET", "/", &[], b"").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+}
