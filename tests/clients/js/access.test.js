@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -32,11 +32,12 @@ policies = ['{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3
 
 let server;
 let endpoint;
+let dir;
 const s3For = (credentials) => new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials });
 
 before(async () => {
   const bin = process.env.S3STRICT_BIN ?? "../../../target/debug/s3strict";
-  const dir = mkdtempSync(join(tmpdir(), "s3strict-js-access-"));
+  dir = mkdtempSync(join(tmpdir(), "s3strict-js-access-"));
   writeFileSync(join(dir, "s3strict.toml"), CONFIG);
   server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--data", join(dir, "d"), "--config", join(dir, "s3strict.toml")], {
     stdio: ["ignore", "pipe", "ignore"],
@@ -52,7 +53,10 @@ before(async () => {
   await root.send(new PutObjectCommand({ Bucket: "jsdata", Key: "k", Body: "hello" }));
 });
 
-after(() => server?.kill("SIGTERM"));
+after(() => {
+  server?.kill("SIGTERM");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 test("the SDK's STS client assumes a role; its presigned URLs carry the role's permissions", async () => {
   const sts = new STSClient({ endpoint, region: "us-east-1", credentials: DEV });

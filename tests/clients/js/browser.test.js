@@ -6,9 +6,6 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 import { S3Client, CreateBucketCommand, PutBucketCorsCommand, PutObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
@@ -20,8 +17,8 @@ let server, s3, page, browser, site, origin;
 
 before(async () => {
   const bin = process.env.S3STRICT_BIN ?? "../../../target/debug/s3strict";
-  const data = mkdtempSync(join(tmpdir(), "s3strict-browser-"));
-  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--data", join(data, "d")], { stdio: ["ignore", "pipe", "ignore"] });
+  // --ephemeral: the data directory goes when the server stops.
+  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--ephemeral"], { stdio: ["ignore", "pipe", "ignore"] });
   const line = await new Promise((resolve) => createInterface({ input: server.stdout }).once("line", resolve));
   s3 = new S3Client({
     endpoint: line.replace("listening on ", ""),

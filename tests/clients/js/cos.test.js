@@ -6,10 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 import COS from "cos-nodejs-sdk-v5";
@@ -28,8 +25,8 @@ let endpoint;
 
 before(async () => {
   const bin = process.env.S3STRICT_BIN ?? "../../../target/debug/s3strict";
-  const data = mkdtempSync(join(tmpdir(), "s3strict-cos-"));
-  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--data", join(data, "d"), "--domain", "cos.local"], {
+  // --ephemeral: the data directory goes when the server stops.
+  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--ephemeral", "--domain", "cos.local"], {
     stdio: ["ignore", "pipe", "ignore"],
   });
   const line = await new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync, createReadStream, statSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, createReadStream, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -30,8 +30,8 @@ const multipartEtag = (data, partSize) => {
 
 before(async () => {
   const bin = process.env.S3STRICT_BIN ?? "../../../target/debug/s3strict";
-  const data = mkdtempSync(join(tmpdir(), "s3strict-js-"));
-  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--data", join(data, "d")], { stdio: ["ignore", "pipe", "ignore"] });
+  // --ephemeral: the data directory goes when the server stops.
+  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--ephemeral"], { stdio: ["ignore", "pipe", "ignore"] });
   const line = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: server.stdout });
     rl.once("line", resolve);
@@ -83,6 +83,7 @@ test("PutObject with a string, a Buffer and a stream", async () => {
   got = await getBytes("stream");
   assert.ok(got.body.equals(data));
   assert.equal(got.etag, `"${md5(data)}"`);
+  rmSync(dir, { recursive: true, force: true });
   rows.push(["PutObject string / Buffer / fs stream + GetObject", "3 MiB stream"]);
 });
 
