@@ -380,7 +380,7 @@ function objectsHash(bucket, prefix) {
 
 async function objectsView(main, bucket, params) {
   const prefix = params.get("prefix") ?? "";
-  const state = { tokens: [""], page: 0, selected: new Set(), pageSize: Number(params.get("max") ?? 100) };
+  const state = { tokens: [""], page: 0, selected: new Set(), pageSize: Number(params.get("max") ?? 100), loads: 0 };
 
   const crumbs = h("nav", { class: "crumbs", "aria-label": "Location" },
     h("a", { href: "#/buckets" }, "Buckets"), " / ",
@@ -452,6 +452,9 @@ async function objectsView(main, bucket, params) {
   }
 
   async function load() {
+    // Only the newest listing is drawn: an older one answering late (the first page at 100 while
+    // the page size changes to 10, on a busy machine) must not replace it.
+    const mine = ++state.loads;
     status.replaceChildren();
     state.selected.clear();
     updateSelection();
@@ -463,9 +466,10 @@ async function objectsView(main, bucket, params) {
       const r = await s3({ method: "GET", bucket, query });
       doc = parseXml(await r.text());
     } catch (err) {
-      fill(listing, h("p", { class: "error" }, describe(err)));
+      if (mine === state.loads) fill(listing, h("p", { class: "error" }, describe(err)));
       return;
     }
+    if (mine !== state.loads) return;
     const folders = [...doc.getElementsByTagName("CommonPrefixes")].map((p) => xmlText(p, "Prefix"));
     const objects = [...doc.getElementsByTagName("Contents")].map((c) => ({
       key: xmlText(c, "Key"), size: Number(xmlText(c, "Size")), modified: xmlText(c, "LastModified"), etag: xmlText(c, "ETag"),
