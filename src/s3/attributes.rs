@@ -121,8 +121,6 @@ pub async fn handle_get_object_attributes(
     w.close("GetObjectAttributesResponse");
     let mut resp = xml_response(w);
     set_header(&mut resp, "last-modified", &http_date(meta.last_modified_ms));
-    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
-        set_header(&mut resp, "x-amz-version-id", &id);
-    }
+    super::object::set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     Ok(resp)
 }

@@ -216,7 +216,7 @@ pub async fn handle_upload_part_copy(
     let (src, file) = super::object::open_target(ctx, &source.bucket, &source.key, source.version_id.as_ref()).await?;
     check_copy_source_conditions(ctx, &src)?;
     let (start, len) = copy_range(ctx.header("x-amz-copy-source-range"), src.size)?;
-    let (blob, sum) = copy_into_blob(ctx, file, start, len, part_algorithm(&upload)).await?;
+    let (blob, sum) = copy_into_blob(&ctx.state.store, file, start, len, part_algorithm(&upload)).await?;
     let part = store_part(ctx, (bucket, key, upload_id), part_number, blob, sum).await?;
     let mut w = XmlWriter::new();
     w.open_root("CopyPartResult");
@@ -362,9 +362,7 @@ pub async fn handle_complete_multipart_upload(
     }
     w.close("CompleteMultipartUploadResult");
     let mut resp = xml_response(w);
-    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
-        set_header(&mut resp, "x-amz-version-id", &id);
-    }
+    super::object::set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     if let Some(sum) = &meta.checksum {
         set_checksum_headers(&mut resp, sum);
     }

@@ -77,9 +77,7 @@ pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: Req
     let meta = ctx.state.store.put_object(bucket, meta, blob, cond).await?;
     let mut resp = empty_response(StatusCode::OK);
     set_header(&mut resp, "etag", &meta.etag);
-    if let Some(id) = version_header(ctx, bucket, meta.version_id.as_deref()).await? {
-        set_header(&mut resp, "x-amz-version-id", &id);
-    }
+    set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     if let Some(sum) = &meta.checksum {
         set_checksum_headers(&mut resp, sum);
     }
@@ -178,6 +176,19 @@ pub(super) async fn version_header(ctx: &Ctx<'_>, bucket: &str, id: Option<&str>
     }
     let row = ctx.state.store.require_bucket(bucket).await?;
     Ok(row.versioning.is_some().then(|| "null".to_string()))
+}
+
+/// Puts [`version_header`]'s `x-amz-version-id` on `resp`, when there is one.
+pub(super) async fn set_version_header(
+    ctx: &Ctx<'_>,
+    resp: &mut Response<Body>,
+    bucket: &str,
+    id: Option<&str>,
+) -> S3Result<()> {
+    if let Some(id) = version_header(ctx, bucket, id).await? {
+        set_header(resp, "x-amz-version-id", &id);
+    }
+    Ok(())
 }
 
 /// The object a GET or HEAD reads: the current one, or the version asked for. A key whose
@@ -399,7 +410,7 @@ pub async fn handle_copy_object(
         Some(c) if c.kind == ChecksumType::FullObject => c.algorithm,
         _ => Algorithm::Crc64Nvme,
     };
-    let (blob, sum) = copy_into_blob(ctx, file, 0, src.size, algorithm).await?;
+    let (blob, sum) = copy_into_blob(&ctx.state.store, file, 0, src.size, algorithm).await?;
     let (headers, user_meta) = if replace {
         let user_meta = ctx.user_metadata();
         check_metadata_size(&user_meta)?;
@@ -426,9 +437,7 @@ pub async fn handle_copy_object(
     w.elem("ETag", &meta.etag);
     w.close("CopyObjectResult");
     let mut resp = xml_response(w);
-    if let Some(id) = version_header(ctx, bucket, meta.version_id.as_deref()).await? {
-        set_header(&mut resp, "x-amz-version-id", &id);
-    }
+    set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     if let Some(id) = src_version {
         set_header(&mut resp, "x-amz-copy-source-version-id", &id);
     }

@@ -173,9 +173,7 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
     tracing::debug!(bucket, key = %key, principal = ctx.access.principal.arn.as_deref().unwrap_or(""), "POST object stored");
     let mut resp = success_response(&fields, bucket, &key, &meta.etag);
-    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
-        super::set_header(&mut resp, "x-amz-version-id", &id);
-    }
+    super::object::set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     Ok(resp)
 }
 

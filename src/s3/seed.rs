@@ -4,15 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use bytes::BytesMut;
-use tokio::io::AsyncReadExt as _;
-
-use crate::checksum::{Algorithm, BodyChecksum};
+use crate::checksum::Algorithm;
 use crate::state::AppState;
-use crate::storage::{BucketRow, ObjectMeta, PublicAccessBlock};
+use crate::storage::{BucketRow, ObjectBody, ObjectMeta, PublicAccessBlock};
 
 use super::bucket::validate_bucket_name;
-use super::upload::validate_key;
+use super::upload::{copy_into_blob, validate_key};
 use crate::access::BUCKET_OWNER_ENFORCED;
 
 /// Creates `name` for the default account unless it exists; whether it was created.
@@ -100,20 +97,11 @@ fn file_name(path: &Path) -> Result<String, String> {
 async fn put_file(state: &AppState, bucket: &str, key: &str, path: &Path) -> Result<u64, String> {
     let fail = |e: String| format!("cannot load {} as s3://{bucket}/{key}: {e}", path.display());
     validate_key(key).map_err(|e| fail(e.detail()))?;
-    let mut file = tokio::fs::File::open(path).await.map_err(|e| fail(e.to_string()))?;
-    let mut writer = state.store.new_blob().await.map_err(|e| fail(e.to_string()))?;
-    let mut sums = BodyChecksum::new(None, Algorithm::Crc64Nvme);
-    let mut buf = BytesMut::new();
-    loop {
-        buf.reserve(256 * 1024);
-        if file.read_buf(&mut buf).await.map_err(|e| fail(e.to_string()))? == 0 {
-            break;
-        }
-        let chunk = buf.split().freeze();
-        sums.update(&chunk);
-        writer.write(chunk).await.map_err(|e| fail(e.to_string()))?;
-    }
-    let blob = writer.finish().await.map_err(|e| fail(e.to_string()))?;
+    let file = tokio::fs::File::open(path).await.map_err(|e| fail(e.to_string()))?;
+    let len = file.metadata().await.map_err(|e| fail(e.to_string()))?.len();
+    let (blob, checksum) = copy_into_blob(&state.store, ObjectBody::File(file), 0, len, Algorithm::Crc64Nvme)
+        .await
+        .map_err(|e| fail(e.detail()))?;
     let size = blob.size;
     let content_type = mime_guess::from_path(path).first_raw().unwrap_or(super::upload::DEFAULT_CONTENT_TYPE);
     let meta = ObjectMeta {
@@ -121,7 +109,7 @@ async fn put_file(state: &AppState, bucket: &str, key: &str, path: &Path) -> Res
         etag: blob.etag(),
         last_modified_ms: state.auth.clock.now().timestamp_millis(),
         headers: vec![("content-type".to_string(), content_type.to_string())],
-        checksum: Some(sums.finish(&[]).map_err(|e| fail(e.to_string()))?),
+        checksum: Some(checksum),
         ..Default::default()
     };
     let cond = crate::storage::PutCondition::default();

@@ -171,9 +171,7 @@ async fn set_tags(
     let which = version.map(|v| v.stored().map(str::to_string));
     ctx.state.store.set_object_tags(bucket, key, which, tags).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
     let mut resp = empty_response(StatusCode::OK);
-    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
-        super::set_header(&mut resp, "x-amz-version-id", &id);
-    }
+    super::object::set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     Ok(resp)
 }
 
@@ -199,9 +197,7 @@ pub async fn handle_get_object_tagging(
 ) -> S3Result<Response<Body>> {
     let meta = super::object::object_meta(ctx, bucket, key, version).await?;
     let mut resp = write_tags(&meta.tags);
-    if let Some(id) = super::object::version_header(ctx, bucket, meta.version_id.as_deref()).await? {
-        super::set_header(&mut resp, "x-amz-version-id", &id);
-    }
+    super::object::set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     Ok(resp)
 }
 

@@ -17,7 +17,7 @@ use crate::auth::Payload;
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, Checksum};
 use crate::error::{ErrorCode, S3Error, S3Result};
-use crate::storage::{FinishedBlob, ObjectBody, ObjectMeta};
+use crate::storage::{FinishedBlob, ObjectBody, ObjectMeta, Store};
 
 /// The longest key S3 accepts, in UTF-8 bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
@@ -171,16 +171,16 @@ pub fn set_checksum_headers(resp: &mut Response<Body>, sum: &Checksum) {
     set_header(resp, "x-amz-checksum-type", sum.kind.name());
 }
 
-/// Copies `len` bytes of a source object's body from `start` into a new blob; returns it with its
-/// checksum in `algorithm`.
+/// Copies `len` bytes of a body (an object's, or a file loaded by `--seed`) from `start` into a
+/// new blob; returns it with its checksum in `algorithm`.
 pub async fn copy_into_blob(
-    ctx: &Ctx<'_>,
+    store: &Store,
     source: ObjectBody,
     start: u64,
     len: u64,
     algorithm: Algorithm,
 ) -> S3Result<(FinishedBlob, Checksum)> {
-    let mut writer = ctx.state.store.new_blob().await?;
+    let mut writer = store.new_blob().await?;
     let mut sums = BodyChecksum::new(None, algorithm);
     match source {
         ObjectBody::Small(body) => {
