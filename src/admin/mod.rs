@@ -80,9 +80,12 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("/reset", "POST"),
 ];
 
-/// 405 for a known endpoint asked with another method, with `Allow`.
+/// 405 for a known endpoint asked with a method it does not take, with `Allow`; `None` otherwise.
 fn method_not_allowed(path: &str, method: &Method) -> Option<Response<Body>> {
     let (_, allow) = ENDPOINTS.iter().find(|(p, _)| *p == path)?;
+    if allow.split(", ").any(|m| m == method.as_str()) {
+        return None;
+    }
     let mut resp = error(StatusCode::METHOD_NOT_ALLOWED, &format!("{PREFIX}{path} takes {allow}, not {method}"));
     resp.headers_mut().insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
     Some(resp)
@@ -253,10 +256,8 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
     if admission == Admission::Loopback && !own_host(state, &req) {
         return error(StatusCode::FORBIDDEN, "the Host header does not name this server");
     }
-    if ENDPOINTS.iter().any(|(p, allow)| *p == path && !allow.split(", ").any(|m| m == req.method().as_str())) {
-        if let Some(resp) = method_not_allowed(&path, req.method()) {
-            return resp;
-        }
+    if let Some(resp) = method_not_allowed(&path, req.method()) {
+        return resp;
     }
     if let Some(refusal) = refuse_forgery(&req) {
         return refusal;
