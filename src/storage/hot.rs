@@ -7,8 +7,8 @@
 //! file; both are skipped on a hit. See the README's benchmark table for what it bought.
 //!
 //! Rows are tagged with the write count read *before* the lookup, and the count goes up after
-//! every transaction of the writer (inside the blocking task, so a dropped request cannot skip
-//! it). A row is used only while the count is unchanged, so no answer can be older than the
+//! every transaction of the writer (on the writer thread, before any of its answers leave, so a
+//! dropped request cannot skip it). A row is used only while the count is unchanged, so no answer can be older than the
 //! last acknowledged write: a client's write is acknowledged after its count went up.
 
 use std::collections::HashMap;

@@ -1,7 +1,9 @@
 //! The store: the only code that touches disk. Object bodies are files ([`blobs`]) — except
 //! bodies of at most 64 KiB, which live in the object's row — and everything else is SQLite
-//! ([`meta`]). SQLite writes and file-system calls run on the blocking pool; the hottest reads
-//! (an object's row, a small body) on the calling thread (`Store::with_reader`, `hot`).
+//! ([`meta`]). Writes (and the reads that must see the newest state) run on the writer thread,
+//! which commits the writes waiting together in one transaction ([`writer`]); file-system calls
+//! on the blocking pool; the hottest reads (an object's row, a small body) on the calling thread
+//! (`Store::with_reader`, `hot`).
 //!
 //! Write protocol: body → `tmp/` file → rename into `blobs/` (a small part's body is written
 //! there directly; a small object's goes into its row) → SQLite transaction publishes the row →
@@ -13,6 +15,7 @@ mod hot;
 pub mod identities;
 pub mod meta;
 pub mod versions;
+mod writer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,11 +28,13 @@ pub use blobs::{BlobWriter, FinishedBlob, Staged};
 pub use identities::{SessionRow, UserRow};
 pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
 pub use versions::{Version, Versioning};
+use writer::Batch;
 
 /// Handle to the data directory; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: Arc<Mutex<Connection>>,
+    /// The thread that owns the read-write connection and runs every write ([`writer`]).
+    writer: Arc<writer::Writer>,
     /// Read-only connections for the hottest read (an object's row by key), used on the calling
     /// thread: in WAL mode they read beside the writer, and a lookup by primary key costs
     /// microseconds, less than handing it to the blocking pool and back (which dominated a
@@ -39,8 +44,8 @@ pub struct Store {
     blobs: blobs::Blobs,
     root: PathBuf,
     /// Every bucket row, in memory: each request reads its bucket (authorization does), and every
-    /// change to a bucket row is made here, so the copy is refreshed under the database lock by
-    /// the write that changed it.
+    /// change to a bucket row is made here, so the copy is refreshed on the writer thread by the
+    /// write that changed it.
     buckets: Arc<RwLock<HashMap<String, BucketRow>>>,
     /// Object rows and small bodies recently read ([`hot`]).
     hot: Arc<hot::Hot>,
@@ -213,14 +218,20 @@ impl Store {
                 tracing::info!(removed, "recovery removed files no object refers to");
             }
             let buckets = meta::all_buckets(&conn)?.into_iter().map(|b| (b.name.clone(), b)).collect();
+            let hot = Arc::<hot::Hot>::default();
             Ok(Store {
-                db: Arc::new(Mutex::new(conn)),
+                writer: Arc::new(writer::Writer::start(
+                    conn,
+                    meta::open(&db_path, fsync)?,
+                    blobs.clone(),
+                    hot.clone(),
+                )?),
                 readers: Arc::new(Mutex::new(Vec::new())),
                 db_path,
                 blobs,
                 root,
                 buckets: Arc::new(RwLock::new(buckets)),
-                hot: Arc::default(),
+                hot,
                 _lock: Arc::new(lock),
             })
         })
@@ -233,27 +244,14 @@ impl Store {
         &self.root
     }
 
-    /// Runs `f` with the database on the blocking pool.
+    /// Runs `f` with the read-write connection on the writer thread, answering once its changes
+    /// are committed ([`writer`]).
     async fn with_db<T, F>(&self, f: F) -> S3Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection, &blobs::Blobs) -> S3Result<T> + Send + 'static,
+        F: FnOnce(&mut Connection, &mut Batch<'_>) -> S3Result<T> + Send + 'static,
     {
-        let db = self.db.clone();
-        let blobs = self.blobs.clone();
-        let hot = self.hot.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = match db.lock() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            let out = f(&mut conn, &blobs);
-            // Before the lock is released and the answer leaves: rows read earlier are stale.
-            hot.wrote();
-            out
-        })
-        .await
-        .map_err(S3Error::internal)?
+        self.writer.run(f).await
     }
 
     /// Creates a bucket; when the name is taken, the bucket that has it.
@@ -307,7 +305,7 @@ impl Store {
     ) -> S3Result<()> {
         let (bucket, key, id) = (bucket.to_string(), key.to_string(), id.map(str::to_string));
         self.with_db(move |c, _| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             if !versions::set_acl(&tx, &bucket, &key, id.as_deref(), acl)? {
                 return Err(S3Error::new(ErrorCode::NoSuchVersion)
@@ -394,7 +392,7 @@ impl Store {
     ) -> S3Result<()> {
         let (bucket, key) = (bucket.to_string(), key.to_string());
         self.with_db(move |c, _| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             let done = match &version {
                 None => meta::set_object_tags(&tx, &bucket, &key, &tags)?,
@@ -447,12 +445,10 @@ impl Store {
     pub async fn delete_bucket(&self, name: &str) -> S3Result<DeleteBucket> {
         let name = name.to_string();
         let cache = self.buckets.clone();
-        self.with_db(move |c, blobs| {
+        self.with_db(move |c, batch| {
             let (outcome, parts) = meta::delete_bucket(c, &name)?;
             refresh_bucket(&cache, c, &name)?;
-            for id in parts {
-                blobs.remove(&id);
-            }
+            batch.remove_after_commit(parts);
             Ok(outcome)
         })
         .await
@@ -474,13 +470,13 @@ impl Store {
     ) -> S3Result<ObjectMeta> {
         let bucket = bucket.to_string();
         let in_row = blob.inline().is_some();
-        let write = move |c: &mut Connection, blobs: &blobs::Blobs| {
+        let write = move |c: &mut Connection, batch: &mut Batch<'_>| {
             meta.blob_id = blob.id.clone();
             meta.size = blob.size;
             // A small body goes into the row: no file, so nothing to publish.
             meta.body = blob.inline();
             let commit = move |c: &mut Connection| {
-                let tx = c.transaction()?;
+                let tx = c.savepoint()?;
                 ensure_bucket(&tx, &bucket)?;
                 check_put_condition(&tx, &bucket, &meta.key, &cond)?;
                 let old = versions::write_current(&tx, &bucket, &mut meta)?;
@@ -489,12 +485,10 @@ impl Store {
             };
             if in_row {
                 let (meta, replaced) = commit(c)?;
-                for old in &replaced {
-                    blobs.remove(old);
-                }
+                batch.remove_after_commit(replaced);
                 return Ok(meta);
             }
-            publish_and_commit(c, blobs, blob, commit)
+            publish_and_commit(c, batch, blob, commit)
         };
         self.with_db(write).await
     }
@@ -617,8 +611,8 @@ impl Store {
         owner: Option<String>,
     ) -> S3Result<DeleteOutcome> {
         let (bucket, key, if_match) = (bucket.to_string(), key.to_string(), if_match.to_string());
-        self.with_db(move |c, blobs| {
-            let tx = c.transaction()?;
+        self.with_db(move |c, batch| {
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             let Some(current) = meta::get_object(&tx, &bucket, &key)? else {
                 return Err(S3Error::new(ErrorCode::NoSuchKey).extra("Key", key));
@@ -629,9 +623,7 @@ impl Store {
             // Under versioning this puts a delete marker on top, as a plain delete does.
             let d = versions::delete_current(&tx, &bucket, &key, now_ms, owner)?;
             tx.commit()?;
-            for blob in d.removed_blobs {
-                blobs.remove(&blob);
-            }
+            batch.remove_after_commit(d.removed_blobs);
             Ok(DeleteOutcome { version_id: d.marker.clone(), delete_marker: d.marker.is_some() })
         })
         .await
@@ -647,8 +639,8 @@ impl Store {
         owner: Option<String>,
     ) -> S3Result<Vec<S3Result<DeleteOutcome>>> {
         let bucket = bucket.to_string();
-        self.with_db(move |c, blobs| {
-            let tx = c.transaction()?;
+        self.with_db(move |c, batch| {
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             let mut removed = Vec::new();
             let mut results = Vec::with_capacity(entries.len());
@@ -679,9 +671,7 @@ impl Store {
                 }
             }
             tx.commit()?;
-            for blob in removed {
-                blobs.remove(&blob);
-            }
+            batch.remove_after_commit(removed);
             Ok(results)
         })
         .await
@@ -691,7 +681,7 @@ impl Store {
     pub async fn versioning(&self, bucket: &str) -> S3Result<Option<Versioning>> {
         let bucket = bucket.to_string();
         self.with_db(move |c, _| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             Ok(versions::state(&tx, &bucket)?)
         })
@@ -703,7 +693,7 @@ impl Store {
         let bucket = bucket.to_string();
         let cache = self.buckets.clone();
         self.with_db(move |c, _| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             versions::set_state(&tx, &bucket, state)?;
             tx.commit()?;
@@ -718,7 +708,7 @@ impl Store {
     pub async fn version(&self, bucket: &str, key: &str, id: Option<&str>) -> S3Result<Version> {
         let (bucket, key, id) = (bucket.to_string(), key.to_string(), id.map(str::to_string));
         self.with_db(move |c, _| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             versions::get(&tx, &bucket, &key, id.as_deref())?.ok_or_else(|| {
                 S3Error::new(ErrorCode::NoSuchVersion)
@@ -733,7 +723,7 @@ impl Store {
     pub async fn current_marker(&self, bucket: &str, key: &str) -> S3Result<Option<Version>> {
         let (bucket, key) = (bucket.to_string(), key.to_string());
         self.with_db(move |c, _| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             Ok(versions::current_marker(&tx, &bucket, &key)?)
         })
         .await
@@ -774,7 +764,7 @@ impl Store {
     ) -> S3Result<Vec<(Vec<u8>, i64, versions::Listed)>> {
         let bucket = bucket.to_string();
         self.with_db(move |c, _| {
-            let tx = c.transaction()?;
+            let tx = c.savepoint()?;
             ensure_bucket(&tx, &bucket)?;
             Ok(versions::scan(&tx, &bucket, &lower, upper.as_deref(), limit)?)
         })
@@ -796,12 +786,10 @@ impl Store {
     /// Removes every bucket and object (`POST /_s3strict/reset`).
     pub async fn reset(&self) -> S3Result<()> {
         let cache = self.buckets.clone();
-        self.with_db(move |c, blobs| {
+        self.with_db(move |c, batch| {
             let ids = meta::reset(c)?;
             cache_write(&cache).clear();
-            for id in ids {
-                blobs.remove(&id);
-            }
+            batch.remove_after_commit(ids);
             Ok(())
         })
         .await
@@ -880,11 +868,11 @@ impl Store {
         blob: FinishedBlob,
     ) -> S3Result<PartRow> {
         let (bucket, key, upload_id) = (bucket.to_string(), key.to_string(), upload_id.to_string());
-        self.with_db(move |c, blobs| {
+        self.with_db(move |c, batch| {
             part.blob_id = blob.id.clone();
             part.size = blob.size;
-            publish_and_commit(c, blobs, blob, |c| {
-                let tx = c.transaction()?;
+            publish_and_commit(c, batch, blob, |c| {
+                let tx = c.savepoint()?;
                 require_upload(&tx, &bucket, &key, &upload_id)?;
                 let old = meta::upsert_part(&tx, &upload_id, &part)?;
                 tx.commit()?;
@@ -921,7 +909,7 @@ impl Store {
             std::io::ErrorKind::NotFound => S3Error::new(ErrorCode::InvalidPart),
             _ => S3Error::internal(e),
         })?;
-        self.with_db(move |c, blobs| {
+        self.with_db(move |c, batch| {
             meta.blob_id = assembled.id.clone();
             meta.size = assembled.size;
             meta.part_sizes = chosen.iter().map(|p| p.size).collect();
@@ -929,8 +917,8 @@ impl Store {
                 meta.part_checksums =
                     chosen.iter().filter_map(|p| p.checksum.as_ref().map(|c| c.value.clone())).collect();
             }
-            publish_and_commit(c, blobs, assembled, |c| {
-                let tx = c.transaction()?;
+            publish_and_commit(c, batch, assembled, |c| {
+                let tx = c.savepoint()?;
                 require_upload(&tx, &bucket, &meta.key, &upload_id)?;
                 let current = meta::list_parts(&tx, &upload_id, 0, usize::MAX >> 1)?;
                 for p in &chosen {
@@ -950,14 +938,12 @@ impl Store {
     /// Aborts an upload and removes its parts.
     pub async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> S3Result<()> {
         let (bucket, key, upload_id) = (bucket.to_string(), key.to_string(), upload_id.to_string());
-        self.with_db(move |c, blobs| {
-            let tx = c.transaction()?;
+        self.with_db(move |c, batch| {
+            let tx = c.savepoint()?;
             require_upload(&tx, &bucket, &key, &upload_id)?;
             let parts = meta::delete_upload(&tx, &upload_id)?;
             tx.commit()?;
-            for id in parts {
-                blobs.remove(&id);
-            }
+            batch.remove_after_commit(parts);
             Ok(())
         })
         .await
@@ -1049,32 +1035,20 @@ pub fn etag_matches(list: &str, etag: &str) -> bool {
     })
 }
 
-/// The one write sequence: `blob` moves into `blobs/`, `commit` runs the transaction that names
-/// it and returns the ids of the bodies it replaced, and only once it has committed are those
-/// removed. If `commit` fails, the new body is removed instead and the old ones stay, so a reader
-/// (or a crash) always finds one whole version.
+/// The one write sequence: `blob` moves into `blobs/`, `commit` names it in the database and
+/// returns the ids of the bodies it replaced, which are removed once the writer's transaction has
+/// committed. If `commit` fails (or the transaction does), the new body is removed instead and
+/// the old ones stay, so a reader (or a crash) always finds one whole version ([`writer`]).
 fn publish_and_commit<B: Staged, T>(
     c: &mut Connection,
-    blobs: &blobs::Blobs,
+    batch: &mut Batch<'_>,
     blob: B,
     commit: impl FnOnce(&mut Connection) -> S3Result<(T, Vec<String>)>,
 ) -> S3Result<T> {
-    blobs.publish(&blob)?;
-    let id = blob.id().to_string();
-    let result = commit(c);
-    blob.published();
-    match result {
-        Ok((value, replaced)) => {
-            for old in &replaced {
-                blobs.remove(old);
-            }
-            Ok(value)
-        }
-        Err(e) => {
-            blobs.remove(&id);
-            Err(e)
-        }
-    }
+    batch.publish(blob)?;
+    let (value, replaced) = commit(c)?;
+    batch.remove_after_commit(replaced);
+    Ok(value)
 }
 
 /// `NoSuchBucket` unless the bucket exists.
@@ -1090,7 +1064,7 @@ pub fn no_such_bucket(name: &str) -> S3Error {
     S3Error::new(ErrorCode::NoSuchBucket).extra("BucketName", name)
 }
 
-fn check_put_condition(tx: &rusqlite::Transaction<'_>, bucket: &str, key: &str, cond: &PutCondition) -> S3Result<()> {
+fn check_put_condition(tx: &Connection, bucket: &str, key: &str, cond: &PutCondition) -> S3Result<()> {
     if !cond.if_none_match_any && cond.if_match.is_none() {
         return Ok(());
     }

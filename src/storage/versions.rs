@@ -8,7 +8,7 @@
 //! The null version (written while versioning was never enabled or is suspended) has no version
 //! id in `objects` and `null` in `versions`.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::meta::{self, ObjectMeta};
@@ -76,7 +76,7 @@ fn stored_id(id: Option<&str>) -> &str {
 }
 
 /// The bucket's versioning state (`None`: never enabled).
-pub fn state(tx: &Transaction<'_>, bucket: &str) -> rusqlite::Result<Option<Versioning>> {
+pub fn state(tx: &Connection, bucket: &str) -> rusqlite::Result<Option<Versioning>> {
     let v: Option<String> = tx
         .prepare_cached("SELECT versioning FROM buckets WHERE name = ?1")?
         .query_row([bucket], |r| r.get(0))
@@ -86,12 +86,12 @@ pub fn state(tx: &Transaction<'_>, bucket: &str) -> rusqlite::Result<Option<Vers
 }
 
 /// Sets the bucket's versioning state; false when there is no such bucket.
-pub fn set_state(tx: &Transaction<'_>, bucket: &str, v: Versioning) -> rusqlite::Result<bool> {
+pub fn set_state(tx: &Connection, bucket: &str, v: Versioning) -> rusqlite::Result<bool> {
     Ok(tx.execute("UPDATE buckets SET versioning = ?2 WHERE name = ?1", params![bucket, v.name()])? == 1)
 }
 
 /// The next `seq` for a key: above every version it has.
-fn next_seq(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<i64> {
+fn next_seq(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result<i64> {
     tx.prepare_cached(
         "SELECT MAX(COALESCE((SELECT MAX(seq) FROM objects WHERE bucket = ?1 AND key = ?2), 0),
                     COALESCE((SELECT MAX(seq) FROM versions WHERE bucket = ?1 AND key = ?2), 0)) + 1",
@@ -99,7 +99,7 @@ fn next_seq(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<i
     .query_row(params![bucket, key.as_bytes()], |r| r.get(0))
 }
 
-fn insert_version(tx: &Transaction<'_>, bucket: &str, seq: i64, v: &Version) -> rusqlite::Result<()> {
+fn insert_version(tx: &Connection, bucket: &str, seq: i64, v: &Version) -> rusqlite::Result<()> {
     let (key, blob) = match v {
         // A body kept in the document has no file to name.
         Version::Object(m) => (m.key.as_str(), m.body.is_none().then_some(m.blob_id.as_str())),
@@ -120,7 +120,7 @@ fn version_from_doc(doc: String) -> rusqlite::Result<Version> {
 }
 
 /// Moves the key's current object into `versions` (it stays, noncurrent).
-fn archive_current(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<()> {
+fn archive_current(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result<()> {
     if let Some(current) = meta::get_object(tx, bucket, key)? {
         let seq = current.seq;
         insert_version(tx, bucket, seq, &Version::Object(Box::new(current)))?;
@@ -129,12 +129,17 @@ fn archive_current(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::R
     Ok(())
 }
 
+/// The id of an object's body file; `None` when its body is kept in its row.
+fn file_of(m: &ObjectMeta) -> Option<String> {
+    m.body.is_none().then(|| m.blob_id.clone())
+}
+
 /// Removes the key's null version wherever it is; returns its body, if it had one.
-fn remove_null(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<Option<String>> {
+fn remove_null(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<String>> {
     if let Some(current) = meta::get_object(tx, bucket, key)? {
         if current.version_id.is_none() {
             tx.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()])?;
-            return Ok(Some(current.blob_id));
+            return Ok(file_of(&current));
         }
     }
     let blob: Option<Option<String>> = tx
@@ -164,7 +169,7 @@ pub fn new_version_id() -> String {
 
 /// Makes `meta` the key's current version under the bucket's versioning state, giving it its
 /// version id and `seq`; returns the bodies no version references any more.
-pub fn write_current(tx: &Transaction<'_>, bucket: &str, meta: &mut ObjectMeta) -> rusqlite::Result<Vec<String>> {
+pub fn write_current(tx: &Connection, bucket: &str, meta: &mut ObjectMeta) -> rusqlite::Result<Vec<String>> {
     let key = meta.key.clone();
     meta.seq = next_seq(tx, bucket, &key)?;
     match state(tx, bucket)? {
@@ -199,7 +204,7 @@ pub struct Deleted {
 /// Deletes the key as S3 does under the bucket's state: removes it (never versioned), or puts a
 /// delete marker on top (enabled: a new one; suspended: the null one, replacing the null version).
 pub fn delete_current(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     bucket: &str,
     key: &str,
     now_ms: i64,
@@ -229,7 +234,7 @@ pub fn delete_current(
 }
 
 /// One version of a key by id (`None`: the null version).
-pub fn get(tx: &Transaction<'_>, bucket: &str, key: &str, id: Option<&str>) -> rusqlite::Result<Option<Version>> {
+pub fn get(tx: &Connection, bucket: &str, key: &str, id: Option<&str>) -> rusqlite::Result<Option<Version>> {
     if let Some(current) = meta::get_object(tx, bucket, key)? {
         if current.version_id.as_deref() == id {
             return Ok(Some(Version::Object(Box::new(current))));
@@ -246,7 +251,7 @@ pub fn get(tx: &Transaction<'_>, bucket: &str, key: &str, id: Option<&str>) -> r
 }
 
 /// The key's newest version kept in `versions` (the current one when it is a delete marker).
-fn newest_archived(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<Option<Version>> {
+fn newest_archived(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<Version>> {
     let doc: Option<String> = tx
         .query_row(
             "SELECT doc FROM versions WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC LIMIT 1",
@@ -258,7 +263,7 @@ fn newest_archived(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::R
 }
 
 /// The delete marker that is the key's current version, if it is one (and there is no object).
-pub fn current_marker(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite::Result<Option<Version>> {
+pub fn current_marker(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Option<Version>> {
     if meta::get_object(tx, bucket, key)?.is_some() {
         return Ok(None);
     }
@@ -269,7 +274,7 @@ pub fn current_marker(tx: &Transaction<'_>, bucket: &str, key: &str) -> rusqlite
 /// becomes current (unless it is a delete marker, which then hides the key). Returns the deleted
 /// version, or `None` when there is no such version, and the bodies to remove.
 pub fn delete_version(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     bucket: &str,
     key: &str,
     id: Option<&str>,
@@ -279,7 +284,7 @@ pub fn delete_version(
     match meta::get_object(tx, bucket, key)? {
         Some(current) if current.version_id.as_deref() == id => {
             tx.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()])?;
-            removed.push(current.blob_id);
+            removed.extend(file_of(&current));
         }
         _ => {
             tx.execute(
@@ -287,7 +292,7 @@ pub fn delete_version(
                 params![bucket, key.as_bytes(), stored_id(id)],
             )?;
             if let Version::Object(m) = &version {
-                removed.push(m.blob_id.clone());
+                removed.extend(file_of(m));
             }
         }
     }
@@ -313,7 +318,7 @@ pub struct Listed {
 /// Every version of keys in `[lower, upper)` after (`after_key`, `after_seq`), newest first per
 /// key, at most `limit`. Current objects come from `objects`, the rest from `versions`.
 pub fn scan(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     bucket: &str,
     lower: &[u8],
     upper: Option<&[u8]>,
@@ -358,7 +363,7 @@ pub fn scan(
 /// Changes one object version (the current row, or its archived copy) with `change`; false when
 /// there is no such object version.
 fn update_version(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     bucket: &str,
     key: &str,
     id: Option<&str>,
@@ -382,7 +387,7 @@ fn update_version(
 
 /// Replaces one version's tag set; false when there is no such object version.
 pub fn set_tags(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     bucket: &str,
     key: &str,
     id: Option<&str>,
@@ -393,7 +398,7 @@ pub fn set_tags(
 
 /// Replaces one version's ACL; false when there is no such object version.
 pub fn set_acl(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     bucket: &str,
     key: &str,
     id: Option<&str>,
@@ -403,6 +408,6 @@ pub fn set_acl(
 }
 
 /// Whether any version (current or not) of any key is in the bucket.
-pub fn bucket_has_versions(tx: &Transaction<'_>, bucket: &str) -> rusqlite::Result<bool> {
+pub fn bucket_has_versions(tx: &Connection, bucket: &str) -> rusqlite::Result<bool> {
     tx.query_row("SELECT EXISTS (SELECT 1 FROM versions WHERE bucket = ?1)", [bucket], |r| r.get(0))
 }

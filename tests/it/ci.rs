@@ -315,7 +315,7 @@ async fn embedded_test_server() {
 }
 
 /// A data directory from before small bodies moved into rows (schema 10: no `body` column) opens,
-/// is migrated, and serves its objects; new small objects then live in their rows.
+/// is migrated (to 12), and serves its objects; new small objects then live in their rows.
 #[tokio::test]
 async fn a_schema_10_data_directory_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
@@ -328,7 +328,11 @@ async fn a_schema_10_data_directory_is_migrated() {
     c.put_object().bucket("old").key("big").body(big.clone().into()).send().await.unwrap();
     assert!(p.stop().success());
     let db = rusqlite::Connection::open(data.join("s3strict.db")).unwrap();
-    db.execute_batch("ALTER TABLE objects DROP COLUMN body; PRAGMA user_version = 10;").unwrap();
+    db.execute_batch(
+        "DROP INDEX objects_file; CREATE INDEX objects_blob ON objects(blob_id);
+         ALTER TABLE objects DROP COLUMN body; PRAGMA user_version = 10;",
+    )
+    .unwrap();
     drop(db);
     let p = Proc::spawn(&args, &[]);
     let c = client_for(&format!("http://{}", p.addr), AK, SK, REGION);
@@ -340,7 +344,12 @@ async fn a_schema_10_data_directory_is_migrated() {
     assert!(p.stop().success());
     let db = rusqlite::Connection::open(data.join("s3strict.db")).unwrap();
     let version: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, 11);
+    assert_eq!(version, 12);
+    // Schema 12: only rows whose body is a file are indexed by blob id.
+    let index: String = db
+        .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'objects'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(index, "CREATE INDEX objects_file ON objects(blob_id) WHERE body IS NULL");
     let in_row: Option<Vec<u8>> =
         db.query_row("SELECT body FROM objects WHERE key = CAST('small' AS BLOB)", [], |r| r.get(0)).unwrap();
     assert_eq!(in_row.as_deref(), Some(&b"tiny"[..]));

@@ -79,9 +79,7 @@ impl TestServer {
 
     /// A request signed in the Authorization header by [`Signer`].
     pub async fn signed(&self, req: SignedRequest<'_>) -> RawResponse {
-        let (target, headers) = req.sign(self.addr);
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        self.raw(req.method, &target, &headers, req.body).await
+        raw_signed(self.addr, req).await
     }
 
     /// Sets the server clock through the admin API.
@@ -93,6 +91,13 @@ impl TestServer {
     pub async fn create_bucket(&self, name: &str) {
         self.client().create_bucket().bucket(name).send().await.expect("create bucket");
     }
+}
+
+/// A request signed by [`SignedRequest`], sent to `addr` (for tasks that cannot borrow a server).
+pub async fn raw_signed(addr: SocketAddr, req: SignedRequest<'_>) -> RawResponse {
+    let (target, headers) = req.sign(addr);
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    raw(addr, req.method, &target, &headers, req.body).await
 }
 
 pub fn client_for(endpoint: &str, ak: &str, sk: &str, region: &str) -> aws_sdk_s3::Client {
