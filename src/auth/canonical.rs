@@ -20,17 +20,28 @@ pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c
 /// `%XX` in uppercase hex; `/` stays unless `encode_slash`.
 pub fn uri_encode(input: &[u8], encode_slash: bool) -> String {
     let mut out = String::with_capacity(input.len() * 3);
-    for &b in input {
-        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (b == b'/' && !encode_slash);
-        if keep {
-            out.push(b as char);
-        } else {
+    uri_encode_into(&mut out, input, encode_slash);
+    out
+}
+
+/// [`uri_encode`], appended to `out`. Runs of unreserved bytes are copied whole.
+pub fn uri_encode_into(out: &mut String, input: &[u8], encode_slash: bool) {
+    let keep =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (b == b'/' && !encode_slash);
+    let mut rest = input;
+    while !rest.is_empty() {
+        let run = rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
+        // Unreserved bytes are ASCII, so the run is UTF-8.
+        out.push_str(std::str::from_utf8(&rest[..run]).unwrap_or_default());
+        if let Some(&b) = rest.get(run) {
             out.push('%');
             out.push(HEX_UPPER[(b >> 4) as usize] as char);
             out.push(HEX_UPPER[(b & 0xf) as usize] as char);
+            rest = &rest[run + 1..];
+        } else {
+            rest = &[];
         }
     }
-    out
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";

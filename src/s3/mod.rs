@@ -237,7 +237,11 @@ fn is_query_checksum(name: &str) -> bool {
 
 /// A 200 response carrying an XML document.
 pub fn xml_response(doc: XmlWriter) -> Response<Body> {
-    let body: Bytes = doc.finish();
+    xml_bytes_response(doc.finish())
+}
+
+/// A 200 answering an XML document already rendered.
+pub fn xml_bytes_response(body: Bytes) -> Response<Body> {
     let mut resp = Response::new(full(body.clone()));
     resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
     resp.headers_mut().insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));

@@ -172,3 +172,95 @@ async fn object_versions_of_an_unversioned_bucket() {
     all.sort();
     assert_eq!(seen, all);
 }
+
+/// Pages longer than the store reads at once (256 rows): 600 keys, objects and common prefixes
+/// interleaved across those reads, listed whole and walked in pages of 250.
+#[tokio::test]
+async fn long_listings_cross_the_store_batches() {
+    let s = TestServer::start().await;
+    s.create_bucket("long").await;
+    let mut keys = Vec::new();
+    for i in 0..600 {
+        // Every seventh key is a "folder" of two keys.
+        if i % 7 == 0 {
+            keys.push(format!("k{i:04}/a"));
+            keys.push(format!("k{i:04}/b"));
+        } else {
+            keys.push(format!("k{i:04}"));
+        }
+    }
+    let mut writers = Vec::new();
+    for chunk in keys.chunks(100) {
+        let (c, chunk) = (s.client(), chunk.to_vec());
+        writers.push(tokio::spawn(async move {
+            for k in chunk {
+                c.put_object().bucket("long").key(k).body(Vec::new().into()).send().await.unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let c = s.client();
+    let out = c.list_objects_v2().bucket("long").send().await.unwrap();
+    let listed: Vec<_> = out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
+    assert_eq!(listed, keys, "every key once, in order");
+    assert_eq!(out.is_truncated(), Some(false));
+    let out = c.list_objects_v2().bucket("long").delimiter("/").send().await.unwrap();
+    let plain: Vec<_> = out.contents().iter().filter_map(|o| o.key().map(str::to_string)).collect();
+    let folders: Vec<_> = out.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)).collect();
+    assert_eq!(plain, (0..600).filter(|i| i % 7 != 0).map(|i| format!("k{i:04}")).collect::<Vec<_>>());
+    assert_eq!(folders, (0..600).filter(|i| i % 7 == 0).map(|i| format!("k{i:04}/")).collect::<Vec<_>>());
+    assert_eq!(out.key_count(), Some(600));
+    for delimiter in [None, Some("/")] {
+        let (mut seen, mut token, mut pages) = (Vec::new(), None::<String>, 0);
+        loop {
+            let req = c.list_objects_v2().bucket("long").max_keys(250).set_delimiter(delimiter.map(str::to_string));
+            let out = req.set_continuation_token(token.clone()).send().await.unwrap();
+            seen.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            seen.extend(out.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_string)));
+            pages += 1;
+            token = out.next_continuation_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        seen.sort();
+        let expected = if delimiter.is_some() { 600 } else { keys.len() };
+        assert_eq!((seen.len(), pages), (expected, expected.div_ceil(250)), "{delimiter:?}");
+        seen.dedup();
+        assert_eq!(seen.len(), expected, "no entry twice ({delimiter:?})");
+    }
+}
+
+/// A listing answered again while nothing was written comes from the pages kept since the last
+/// write, byte for byte; any write (a new key, a deletion, a replaced object) makes the next
+/// listing read the bucket anew.
+#[tokio::test]
+async fn repeated_listings_follow_every_write() {
+    let s = seeded(&["a", "b"]).await;
+    let c = s.client();
+    let target = "/list?list-type=2&fetch-owner=true";
+    let first = s.signed(SignedRequest::new("GET", "/list").query("list-type=2&fetch-owner=true")).await;
+    assert_eq!(first.status, 200);
+    let again = s.signed(SignedRequest::new("GET", "/list").query("list-type=2&fetch-owner=true")).await;
+    assert_eq!(again.body, first.body, "{target}: the same page");
+    let keys = |c: aws_sdk_s3::Client| async move {
+        let out = c.list_objects_v2().bucket("list").send().await.unwrap();
+        out.contents().iter().map(|o| (o.key().unwrap().to_string(), o.size().unwrap())).collect::<Vec<_>>()
+    };
+    assert_eq!(keys(c.clone()).await, [("a".to_string(), 1), ("b".to_string(), 1)]);
+    c.put_object().bucket("list").key("c").body(b"new".to_vec().into()).send().await.unwrap();
+    assert_eq!(keys(c.clone()).await, [("a".to_string(), 1), ("b".to_string(), 1), ("c".to_string(), 3)]);
+    c.put_object().bucket("list").key("a").body(b"longer".to_vec().into()).send().await.unwrap();
+    assert_eq!(keys(c.clone()).await, [("a".to_string(), 6), ("b".to_string(), 1), ("c".to_string(), 3)]);
+    c.delete_object().bucket("list").key("b").send().await.unwrap();
+    assert_eq!(keys(c.clone()).await, [("a".to_string(), 6), ("c".to_string(), 3)]);
+    // Another form of the same listing is its own page.
+    let out = c.list_objects_v2().bucket("list").max_keys(1).send().await.unwrap();
+    assert_eq!(out.contents().len(), 1);
+    assert_eq!(out.is_truncated(), Some(true));
+    let r = s.signed(SignedRequest::new("GET", "/list").query("list-type=2&fetch-owner=true")).await;
+    assert_ne!(r.body, first.body, "after writes, not the first page");
+    assert!(r.text().contains("<Key>c</Key>") && !r.text().contains("<Key>b</Key>"), "{}", r.text());
+}
