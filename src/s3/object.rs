@@ -1,15 +1,11 @@
 //! Object operations: PutObject, GetObject, HeadObject, DeleteObject, CopyObject, DeleteObjects.
 
-use std::io::SeekFrom;
-
 use crate::body::ReqBody;
 use base64::Engine;
-use futures_util::TryStreamExt;
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use md5::{Digest, Md5};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::acl::request_write_acl;
 use super::conditional::{parse_range, ByteRange, Conditions};
@@ -273,10 +269,12 @@ pub async fn handle_get_object(
                 None => return Err(S3Error::internal("a stored body is shorter than its size")),
             }
         }
-        ObjectBody::File(mut file) => {
-            file.seek(SeekFrom::Start(start)).await?;
-            let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
-            StreamBody::new(stream.map_ok(Frame::data)).boxed_unsync()
+        ObjectBody::File(file) => {
+            let chunks = crate::storage::blobs::read_ahead(file.into_std().await, start, len);
+            let stream = futures_util::stream::unfold(chunks, |mut chunks| async move {
+                chunks.recv().await.map(|chunk| (chunk.map(Frame::data), chunks))
+            });
+            StreamBody::new(stream).boxed_unsync()
         }
         ObjectBody::None => return Err(S3Error::internal("no body read for a GET")),
     };

@@ -244,6 +244,40 @@ async fn ranges() {
     assert_eq!((r.status, r.body.len()), (200, 100));
 }
 
+/// A body kept in a file is read for the response 1 MiB at a time, ahead of the socket: whole
+/// bodies and ranges that start, end or cross inside those chunks come back byte for byte, and a
+/// client that stops reading halfway leaves the server serving.
+#[tokio::test]
+async fn file_bodies_are_read_in_chunks() {
+    let s = TestServer::start().await;
+    s.create_bucket("objs").await;
+    let c = s.client();
+    const MIB: usize = 1024 * 1024;
+    let data: Vec<u8> = (0..(2 * MIB + MIB / 2)).map(|i| (i % 251) as u8).collect();
+    c.put_object().bucket("objs").key("big").body(data.clone().into()).send().await.unwrap();
+    let got = c.get_object().bucket("objs").key("big").send().await.unwrap();
+    assert_eq!(got.content_length(), Some(data.len() as i64));
+    assert!(got.body.collect().await.unwrap().into_bytes().as_ref() == data.as_slice(), "the whole body");
+    let size = data.len();
+    for (start, end) in [(0, MIB), (MIB - 10, MIB + 10), (MIB, 2 * MIB - 1), (7, size - 1), (size - 1, size - 1)] {
+        let got = c.get_object().bucket("objs").key("big").range(format!("bytes={start}-{end}")).send().await.unwrap();
+        assert_eq!(got.content_range(), Some(format!("bytes {start}-{end}/{size}").as_str()));
+        let bytes = got.body.collect().await.unwrap().into_bytes();
+        assert!(bytes.as_ref() == &data[start..=end], "bytes {start}-{end}");
+    }
+    // A client that reads the head of the body and goes away.
+    let target = presigned_get(&c, "objs", "big", 60).await.uri().strip_prefix(&s.endpoint()).unwrap().to_string();
+    let mut sock = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr);
+    tokio::io::AsyncWriteExt::write_all(&mut sock, request.as_bytes()).await.unwrap();
+    let mut head = vec![0u8; 64 * 1024];
+    tokio::io::AsyncReadExt::read_exact(&mut sock, &mut head).await.unwrap();
+    assert!(head.starts_with(b"HTTP/1.1 200"));
+    drop(sock);
+    let got = c.get_object().bucket("objs").key("big").range("bytes=0-3").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), &data[..4]);
+}
+
 #[tokio::test]
 async fn conditional_get_and_head() {
     let s = TestServer::start().await;
