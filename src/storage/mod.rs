@@ -131,6 +131,13 @@ fn lock_data_dir(root: &Path) -> S3Result<std::fs::File> {
 /// The in-memory copy of the bucket rows.
 type BucketCache = Arc<RwLock<HashMap<String, BucketRow>>>;
 
+/// Reads every bucket row into the copy, replacing what it held.
+fn reload_buckets(cache: &BucketCache, c: &Connection) -> S3Result<()> {
+    let all = meta::all_buckets(c)?;
+    *cache_write(cache) = all.into_iter().map(|b| (b.name.clone(), b)).collect();
+    Ok(())
+}
+
 fn cache_write(cache: &BucketCache) -> std::sync::RwLockWriteGuard<'_, HashMap<String, BucketRow>> {
     match cache.write() {
         Ok(g) => g,
@@ -217,20 +224,30 @@ impl Store {
             if removed > 0 {
                 tracing::info!(removed, "recovery removed files no object refers to");
             }
-            let buckets = meta::all_buckets(&conn)?.into_iter().map(|b| (b.name.clone(), b)).collect();
+            let buckets: BucketCache = Arc::default();
+            reload_buckets(&buckets, &conn)?;
             let hot = Arc::<hot::Hot>::default();
+            // Jobs refresh the bucket copy as they change rows, before their group commits: a
+            // group that does not commit leaves it to be read again.
+            let cache = buckets.clone();
+            let rolled_back = Box::new(move |c: &Connection| {
+                if let Err(e) = reload_buckets(&cache, c) {
+                    tracing::error!(error = %e, "could not read the buckets again");
+                }
+            });
             Ok(Store {
                 writer: Arc::new(writer::Writer::start(
                     conn,
                     meta::open(&db_path, fsync)?,
                     blobs.clone(),
                     hot.clone(),
+                    rolled_back,
                 )?),
                 readers: Arc::new(Mutex::new(Vec::new())),
                 db_path,
                 blobs,
                 root,
-                buckets: Arc::new(RwLock::new(buckets)),
+                buckets,
                 hot,
                 _lock: Arc::new(lock),
             })
