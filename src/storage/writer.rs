@@ -40,7 +40,8 @@ use crate::error::{S3Error, S3Result};
 const MAX_GROUP: usize = 256;
 
 /// WAL pages past which the writer checkpoints itself, so the WAL restarts (64 MiB of 4 KiB
-/// pages).
+/// pages). The writer knows the WAL's size from the checkpointer's last run, so the WAL passes
+/// this by what is written in between (tens of milliseconds of writes).
 const WAL_LIMIT: i64 = 16 * 1024;
 
 /// The background checkpointer's rest between two checkpoints (it runs only after writes).
@@ -76,8 +77,6 @@ impl Writer {
         // the kernel already holds instead of growing the file again (cutting it to 4 MiB made a
         // twentieth of a new-key PUT's time allocating pages and blocks).
         conn.pragma_update(None, "journal_size_limit", WAL_LIMIT * 4096)?;
-        // Pages of the tables' upper levels and recent leaves stay in memory between commits.
-        conn.pragma_update(None, "cache_size", -8192)?;
         let (send, receive) = mpsc::channel::<Job>();
         let checkpointer = Checkpointer::start(checkpoints)?;
         let thread = std::thread::Builder::new()

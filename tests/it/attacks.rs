@@ -16,10 +16,13 @@ use crate::common::*;
 /// The largest legitimate buffer is a 4 MiB XML body (DeleteObjects, CompleteMultipartUpload) and
 /// its parsed form; everything else streams.
 const PEAK_GROWTH_KIB: u64 = 12 * 1024;
-/// How far resident memory may stay above the steady state after each round of attacks: glibc's
-/// allocator keeps some freed memory in its per-thread arenas for reuse rather than returning
-/// it, but a second round must not push it past the same bound.
-const RESIDUAL_GROWTH_KIB: u64 = 24 * 1024;
+/// How far resident memory may stay above the steady state after each round of attacks. The
+/// allocator (mimalloc) keeps pages freed by a thread until that thread is busy again, so the
+/// attacks' 4-8 MiB buffers linger on whichever threads served them: measured 10-30 MB above a
+/// 38-42 MB steady state after a round (the same 55-68 MB in all as before the writer thread,
+/// whose warm-up left a 50 MB steady state). A leak shows as growth round after round: three
+/// rounds must all stay within the bound.
+const RESIDUAL_GROWTH_KIB: u64 = 40 * 1024;
 
 fn status_field(p: &Proc, field: &str) -> u64 {
     let text = std::fs::read_to_string(format!("/proc/{}/status", p.child.id())).unwrap();
@@ -129,6 +132,9 @@ async fn attack_harness() {
     let second = attack_round(&p, &upload_id, &etag).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after_second = status_field(&p, "VmRSS");
+    attack_round(&p, &upload_id, &etag).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_third = status_field(&p, "VmRSS");
 
     eprintln!(
         "steady state {steady} KiB resident; peak growth during each attack, two rounds (bound {PEAK_GROWTH_KIB} KiB):"
@@ -136,11 +142,11 @@ async fn attack_harness() {
     for ((name, a), (_, b)) in first.iter().zip(&second) {
         eprintln!("  {a:>7} {b:>7} KiB  {name}");
     }
-    eprintln!("resident after the first round {after_first} KiB, after the second {after_second} KiB");
+    eprintln!("resident after the rounds: {after_first}, {after_second}, {after_third} KiB");
     for (name, growth) in first.iter().chain(&second) {
         assert!(*growth <= PEAK_GROWTH_KIB, "{name}: peak {growth} KiB above the memory before it");
     }
-    for after in [after_first, after_second] {
+    for after in [after_first, after_second, after_third] {
         assert!(after <= steady + RESIDUAL_GROWTH_KIB, "memory after the attacks: {after} KiB, steady {steady} KiB");
     }
     // The ordinary traffic still works.
