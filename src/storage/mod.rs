@@ -9,11 +9,17 @@
 //! there directly; a small object's goes into its row) → SQLite transaction publishes the row →
 //! only then is the replaced body removed. A crash at any point leaves either the old object or
 //! the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
+//!
+//! Here: opening the data directory, buckets, objects, versions, users and sessions. Listing
+//! pages are in [`listing`], multipart uploads in [`uploads`], what is kept in memory between
+//! writes in [`hot`].
 
 pub mod blobs;
 mod hot;
 pub mod identities;
+mod listing;
 pub mod meta;
+mod uploads;
 pub mod versions;
 mod writer;
 
@@ -26,7 +32,9 @@ use rusqlite::Connection;
 use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
 pub use identities::{SessionRow, UserRow};
+pub use listing::{prefix_successor, ListPage, ListQuery};
 pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
+pub use uploads::{UploadsPage, UploadsQuery};
 pub use versions::{Version, Versioning};
 use writer::Batch;
 
@@ -164,26 +172,6 @@ pub struct PutCondition {
     pub if_none_match_any: bool,
     /// `If-Match`: the current ETag must be this one.
     pub if_match: Option<String>,
-}
-
-/// Parameters of one listing page.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub prefix: String,
-    pub delimiter: Option<String>,
-    /// Return only keys (and common prefixes) after this.
-    pub start_after: Option<String>,
-    pub max_keys: usize,
-}
-
-/// One listing page.
-#[derive(Debug, Default)]
-pub struct ListPage {
-    pub objects: Vec<meta::ListedObject>,
-    pub common_prefixes: Vec<String>,
-    pub truncated: bool,
-    /// The last key or common prefix returned: where the next page starts after.
-    pub last: Option<String>,
 }
 
 /// An object's body as read for a response.
@@ -813,20 +801,6 @@ impl Store {
         })
         .await
     }
-
-    /// One page of a listing, with common prefixes rolled up by `delimiter`. Read beside the
-    /// writer (a page of 1 000 keys takes a few hundred microseconds: on the writer it held up
-    /// every write, and listings could not use both cores).
-    pub async fn list_objects(&self, bucket: &str, q: ListQuery) -> S3Result<ListPage> {
-        let bucket = bucket.to_string();
-        self.with_reader_off(move |c| {
-            // One snapshot for the bucket's existence and its keys.
-            let tx = c.unchecked_transaction()?;
-            ensure_bucket(&tx, &bucket)?;
-            list_page(&tx, &bucket, &q)
-        })
-        .await
-    }
 }
 
 impl Store {
@@ -867,210 +841,6 @@ impl Store {
     pub async fn save_session(&self, session: SessionRow) -> S3Result<()> {
         self.with_db(move |c, _| Ok(identities::insert_session(c, &session)?)).await
     }
-}
-
-/// Parameters of one ListMultipartUploads page.
-#[derive(Debug, Clone, Default)]
-pub struct UploadsQuery {
-    pub prefix: String,
-    pub delimiter: Option<String>,
-    pub key_marker: Option<String>,
-    pub upload_id_marker: Option<String>,
-    pub max_uploads: usize,
-}
-
-/// One ListMultipartUploads page.
-#[derive(Debug, Default)]
-pub struct UploadsPage {
-    pub uploads: Vec<UploadRow>,
-    pub common_prefixes: Vec<String>,
-    pub truncated: bool,
-}
-
-/// Multipart uploads. Parts are blobs like object bodies; completing an upload copies its parts,
-/// in order, into one new body (the kernel's `copy_file_range`, memory independent of the size),
-/// publishes it as the object and only then removes the part files.
-impl Store {
-    pub async fn create_upload(&self, row: UploadRow) -> S3Result<()> {
-        self.with_db(move |c, _| {
-            ensure_bucket(c, &row.bucket)?;
-            Ok(meta::insert_upload(c, &row)?)
-        })
-        .await
-    }
-
-    /// The upload, or `NoSuchUpload` (`NoSuchBucket` when the bucket is gone).
-    pub async fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> S3Result<UploadRow> {
-        let (bucket, key, upload_id) = (bucket.to_string(), key.to_string(), upload_id.to_string());
-        self.with_db(move |c, _| require_upload(c, &bucket, &key, &upload_id)).await
-    }
-
-    /// Publishes `blob` as part `part.part_number`, replacing an earlier one.
-    pub async fn put_part(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        mut part: PartRow,
-        blob: FinishedBlob,
-    ) -> S3Result<PartRow> {
-        let (bucket, key, upload_id) = (bucket.to_string(), key.to_string(), upload_id.to_string());
-        self.with_db(move |c, batch| {
-            part.blob_id = blob.id.clone();
-            part.size = blob.size;
-            publish_and_commit(c, batch, blob, |c| {
-                let tx = c.savepoint()?;
-                require_upload(&tx, &bucket, &key, &upload_id)?;
-                let old = meta::upsert_part(&tx, &upload_id, &part)?;
-                tx.commit()?;
-                Ok((part, old.into_iter().collect()))
-            })
-        })
-        .await
-    }
-
-    /// Parts numbered above `after`, at most `limit`.
-    pub async fn list_parts(&self, upload_id: &str, after: u32, limit: usize) -> S3Result<Vec<PartRow>> {
-        let upload_id = upload_id.to_string();
-        self.with_db(move |c, _| Ok(meta::list_parts(c, &upload_id, after, limit)?)).await
-    }
-
-    /// Completes an upload from `chosen` parts (already checked against the upload's parts):
-    /// concatenates them into a new body, publishes `meta` for it and removes the upload, all its
-    /// parts' files and the replaced object's body.
-    pub async fn complete_upload(
-        &self,
-        bucket: &str,
-        upload_id: &str,
-        mut meta: ObjectMeta,
-        chosen: Vec<PartRow>,
-    ) -> S3Result<ObjectMeta> {
-        let (bucket, upload_id) = (bucket.to_string(), upload_id.to_string());
-        let blobs = self.blobs.clone();
-        let sources: Vec<String> = chosen.iter().map(|p| p.blob_id.clone()).collect();
-        let assembled = tokio::task::spawn_blocking(move || blobs.concat(&sources))
-            .await
-            .map_err(S3Error::internal)?
-            .map_err(|e| match e.kind() {
-            // A part was replaced or the upload aborted while copying.
-            std::io::ErrorKind::NotFound => S3Error::new(ErrorCode::InvalidPart),
-            _ => S3Error::internal(e),
-        })?;
-        self.with_db(move |c, batch| {
-            meta.blob_id = assembled.id.clone();
-            meta.size = assembled.size;
-            meta.part_sizes = chosen.iter().map(|p| p.size).collect();
-            if chosen.iter().all(|p| p.checksum.is_some()) {
-                meta.part_checksums =
-                    chosen.iter().filter_map(|p| p.checksum.as_ref().map(|c| c.value.clone())).collect();
-            }
-            publish_and_commit(c, batch, assembled, |c| {
-                let tx = c.savepoint()?;
-                require_upload(&tx, &bucket, &meta.key, &upload_id)?;
-                let current = meta::list_parts(&tx, &upload_id, 0, usize::MAX >> 1)?;
-                for p in &chosen {
-                    if !current.iter().any(|q| q.part_number == p.part_number && q.blob_id == p.blob_id) {
-                        return Err(S3Error::new(ErrorCode::InvalidPart));
-                    }
-                }
-                let old = versions::write_current(&tx, &bucket, &mut meta)?;
-                let parts = meta::delete_upload(&tx, &upload_id)?;
-                tx.commit()?;
-                Ok((meta, old.into_iter().chain(parts).collect()))
-            })
-        })
-        .await
-    }
-
-    /// Aborts an upload and removes its parts.
-    pub async fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> S3Result<()> {
-        let (bucket, key, upload_id) = (bucket.to_string(), key.to_string(), upload_id.to_string());
-        self.with_db(move |c, batch| {
-            let tx = c.savepoint()?;
-            require_upload(&tx, &bucket, &key, &upload_id)?;
-            let parts = meta::delete_upload(&tx, &upload_id)?;
-            tx.commit()?;
-            batch.remove_after_commit(parts);
-            Ok(())
-        })
-        .await
-    }
-
-    /// One page of uploads in progress, ordered by key, then initiation time.
-    pub async fn list_uploads(&self, bucket: &str, q: UploadsQuery) -> S3Result<UploadsPage> {
-        let bucket = bucket.to_string();
-        self.with_db(move |c, _| {
-            ensure_bucket(c, &bucket)?;
-            uploads_page(c, &bucket, &q)
-        })
-        .await
-    }
-}
-
-fn require_upload(c: &Connection, bucket: &str, key: &str, upload_id: &str) -> S3Result<UploadRow> {
-    if let Some(u) = meta::get_upload(c, bucket, key, upload_id)? {
-        return Ok(u);
-    }
-    ensure_bucket(c, bucket)?;
-    Err(S3Error::new(ErrorCode::NoSuchUpload).extra("UploadId", upload_id))
-}
-
-fn uploads_page(c: &Connection, bucket: &str, q: &UploadsQuery) -> S3Result<UploadsPage> {
-    let mut page = UploadsPage::default();
-    if q.max_uploads == 0 {
-        return Ok(page);
-    }
-    let prefix = q.prefix.as_bytes();
-    let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty()).map(str::as_bytes);
-    let key_marker = q.key_marker.as_deref().map(str::as_bytes);
-    let mut cursor = match (key_marker, &q.upload_id_marker) {
-        (Some(k), Some(id)) => meta::UploadCursor::After(k.to_vec(), id.clone()),
-        (Some(k), None) => meta::UploadCursor::AfterKey(k.to_vec()),
-        (None, _) => meta::UploadCursor::From(prefix.to_vec()),
-    };
-    'scan: loop {
-        let rows = meta::scan_uploads(c, bucket, &cursor, LIST_BATCH)?;
-        let full_batch = rows.len() == LIST_BATCH;
-        for row in rows {
-            let key = row.key.as_bytes().to_vec();
-            cursor = meta::UploadCursor::After(key.clone(), row.upload_id.clone());
-            if !key.starts_with(prefix) {
-                if key.as_slice() > prefix {
-                    break 'scan;
-                }
-                continue;
-            }
-            let rolled = delimiter.and_then(|d| {
-                let pos = key[prefix.len()..].windows(d.len()).position(|w| w == d)?;
-                Some(key[..prefix.len() + pos + d.len()].to_vec())
-            });
-            if let Some(cp) = rolled {
-                if key_marker.is_none_or(|m| cp.as_slice() > m) {
-                    if page.uploads.len() + page.common_prefixes.len() == q.max_uploads {
-                        page.truncated = true;
-                        break 'scan;
-                    }
-                    page.common_prefixes.push(String::from_utf8_lossy(&cp).into_owned());
-                }
-                match successor(&cp) {
-                    Some(next) => {
-                        cursor = meta::UploadCursor::From(next);
-                        continue 'scan;
-                    }
-                    None => break 'scan,
-                }
-            }
-            if page.uploads.len() + page.common_prefixes.len() == q.max_uploads {
-                page.truncated = true;
-                break 'scan;
-            }
-            page.uploads.push(row);
-        }
-        if !full_batch {
-            break;
-        }
-    }
-    Ok(page)
 }
 
 /// Whether an `If-Match`/`If-None-Match` list (`"a", "b"`, `*`, quoted or not) names `etag`.
@@ -1128,108 +898,4 @@ fn check_put_condition(tx: &Connection, bucket: &str, key: &str, cond: &PutCondi
         }
     }
     Ok(())
-}
-
-/// The smallest byte string greater than every string starting with `prefix`; `None` when there
-/// is none (empty prefix or all 0xFF).
-pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    successor(prefix)
-}
-
-fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut s = prefix.to_vec();
-    while let Some(last) = s.pop() {
-        if last < 0xFF {
-            s.push(last + 1);
-            return Some(s);
-        }
-    }
-    None
-}
-
-/// Rows fetched per query while listing.
-const LIST_BATCH: usize = 256;
-
-fn list_page(c: &Connection, bucket: &str, q: &ListQuery) -> S3Result<ListPage> {
-    let mut page = ListPage::default();
-    if q.max_keys == 0 {
-        return Ok(page);
-    }
-    let prefix = q.prefix.as_bytes();
-    let upper = successor(prefix).filter(|_| !prefix.is_empty());
-    let marker = q.start_after.as_deref().map(str::as_bytes);
-    let (mut lower, mut exclusive) = match marker {
-        Some(m) if m >= prefix => (m.to_vec(), true),
-        _ => (prefix.to_vec(), false),
-    };
-    let delimiter = q.delimiter.as_deref().filter(|d| !d.is_empty()).map(str::as_bytes);
-    let mut count = 0usize;
-    // Whether the page's last entry is an object (else a common prefix, or nothing).
-    let mut last_is_object = false;
-    page.objects.reserve(q.max_keys.min(1000));
-    'scan: loop {
-        let rows = meta::scan_objects(c, bucket, &lower, exclusive, upper.as_deref(), LIST_BATCH)?;
-        let full_batch = rows.len() == LIST_BATCH;
-        for row in rows {
-            let rolled = delimiter.and_then(|d| {
-                let key = row.key.as_bytes();
-                let rest = key.get(prefix.len()..)?;
-                let pos = rest.windows(d.len()).position(|w| w == d)?;
-                Some(key[..prefix.len() + pos + d.len()].to_vec())
-            });
-            if let Some(cp) = rolled {
-                if marker.is_none_or(|m| cp.as_slice() > m) {
-                    if count == q.max_keys {
-                        page.truncated = true;
-                        break 'scan;
-                    }
-                    let text = String::from_utf8_lossy(&cp).into_owned();
-                    page.last = Some(text.clone());
-                    last_is_object = false;
-                    page.common_prefixes.push(text);
-                    count += 1;
-                }
-                // Skip every other key under this common prefix.
-                match successor(&cp) {
-                    Some(next) => {
-                        lower = next;
-                        exclusive = false;
-                        continue 'scan;
-                    }
-                    None => break 'scan,
-                }
-            }
-            if count == q.max_keys {
-                page.truncated = true;
-                break 'scan;
-            }
-            page.objects.push(row);
-            last_is_object = true;
-            count += 1;
-        }
-        if !full_batch {
-            break;
-        }
-        // A full batch ends with an object: the next starts after it.
-        if let Some(o) = page.objects.last() {
-            lower = o.key.as_bytes().to_vec();
-            exclusive = true;
-        }
-    }
-    if last_is_object {
-        page.last = page.objects.last().map(|o| o.key.clone());
-    }
-    Ok(page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn successor_of_prefixes() {
-        assert_eq!(successor(b"a/"), Some(b"a0".to_vec()));
-        assert_eq!(successor(&[b'a', 0xFF]), Some(b"b".to_vec()));
-        assert_eq!(successor(&[0xFF]), None);
-    }
 }
