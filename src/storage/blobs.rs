@@ -128,7 +128,7 @@ pub const READ_CHUNK: usize = 1024 * 1024;
 const READ_AHEAD: usize = 2;
 
 /// Reads `len` bytes of `file` from `start` for a response, a chunk at a time, ahead of the
-/// response by up to [`READ_AHEAD`] chunks; reading stops when the receiver is dropped.
+/// response by up to `READ_AHEAD` chunks; reading stops when the receiver is dropped.
 ///
 /// Each chunk is read straight into the buffer that leaves with the response (no buffer between:
 /// `tokio::fs::File` reads into its own and copies out), by a blocking task that ends with the

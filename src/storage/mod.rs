@@ -1,7 +1,7 @@
 //! The store: the only code that touches disk. Object bodies are files ([`blobs`]) — except
 //! bodies of at most 64 KiB, which live in the object's row — and everything else is SQLite
 //! ([`meta`]). Writes (and the reads that must see the newest state) run on the writer thread,
-//! which commits the writes waiting together in one transaction ([`writer`]); file-system calls
+//! which commits the writes waiting together in one transaction (`writer`); file-system calls
 //! on the blocking pool; the hottest reads (an object's row, a small body) on the calling thread
 //! (`Store::with_reader`, `hot`).
 //!
@@ -11,8 +11,8 @@
 //! the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
 //!
 //! Here: opening the data directory, buckets, objects, versions, users and sessions. Listing
-//! pages are in [`listing`], multipart uploads in [`uploads`], what is kept in memory between
-//! writes in [`hot`].
+//! pages are in `listing`, multipart uploads in `uploads`, what is kept in memory between
+//! writes in `hot`.
 
 pub mod blobs;
 mod hot;
