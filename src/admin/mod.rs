@@ -1,5 +1,5 @@
 //! The server's own endpoints under `/_s3strict/` (never a valid bucket name, since `_` cannot
-//! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `users` ([`users`]), `reset`.
+//! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `users` (module `users`), `reset`.
 //! Open on loopback; on any other address they require `Authorization: Bearer <admin token>`.
 //! A browser page on another site can never use them: without the token a request must name this
 //! server in `Host` (its address, `localhost`, or the configured domain), which defeats DNS

@@ -2,7 +2,7 @@
 //! JavaScript in `assets/`, no build step) and the few calls it needs besides the S3 API and the
 //! admin endpoints it shares with scripts (`auth-log`, `clock`).
 //!
-//! The page does S3 work through the S3 API itself: it asks [`presign`] for presigned URLs signed
+//! The page does S3 work through the S3 API itself: it asks `presign` for presigned URLs signed
 //! with the default account's key (the administrator) and sends the S3 requests itself, so
 //! listing, uploading, downloading and deleting go through the same authentication, routing and
 //! handlers as any SDK's requests and appear in the auth log like them.
