@@ -19,7 +19,7 @@
 //! # }
 //! ```
 //!
-//! With the `aws-sdk-s3` feature, [`TestServer::s3_config`] and [`TestServer::s3_client`] give an
+//! With the `aws-sdk-s3` feature, `TestServer::s3_config` and `TestServer::s3_client` give an
 //! SDK client already pointed at the server (path-style, its credentials and region).
 
 use std::net::SocketAddr;
