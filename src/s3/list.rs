@@ -308,10 +308,9 @@ pub async fn handle_list_object_versions(ctx: &Ctx<'_>, bucket: &str) -> S3Resul
                 }
                 past_marker = true;
             }
-            let rolled = delimiter.and_then(|d| {
-                let rest = key.get(prefix.len()..)?;
-                rest.find(d).map(|pos| key[..prefix.len() + pos + d.len()].to_string())
-            });
+            let rolled = delimiter
+                .and_then(|d| crate::storage::rolled_prefix(key.as_bytes(), prefix.as_bytes(), d.as_bytes()))
+                .map(|cp| String::from_utf8_lossy(cp).into_owned());
             if entries.len() == max_keys {
                 truncated = true;
                 break 'scan;

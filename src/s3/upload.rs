@@ -3,12 +3,9 @@
 //! body into a blob with every integrity check, copying a stored body into a new blob, and the
 //! copy-source conditions.
 
-use std::io::SeekFrom;
-
 use crate::body::ReqBody;
 use base64::Engine;
 use http::Response;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::conditional::{Conditions, Verdict};
 use super::payload::PayloadReader;
@@ -189,16 +186,11 @@ pub async fn copy_into_blob(
             sums.update(&chunk);
             writer.write(chunk).await?;
         }
-        ObjectBody::File(mut file) => {
-            file.seek(SeekFrom::Start(start)).await?;
-            let mut source = file.take(len);
-            let mut buf = bytes::BytesMut::new();
-            loop {
-                buf.reserve(256 * 1024);
-                if source.read_buf(&mut buf).await? == 0 {
-                    break;
-                }
-                let chunk = buf.split().freeze();
+        // Read as a GET reads it: in chunks, ahead of the writer.
+        ObjectBody::File(file) => {
+            let mut chunks = crate::storage::blobs::read_ahead(file.into_std().await, start, len);
+            while let Some(chunk) = chunks.recv().await {
+                let chunk = chunk?;
                 sums.update(&chunk);
                 writer.write(chunk).await?;
             }

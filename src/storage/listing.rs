@@ -45,10 +45,6 @@ impl Store {
 /// The smallest byte string greater than every string starting with `prefix`; `None` when there
 /// is none (empty prefix or all 0xFF).
 pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
-    successor(prefix)
-}
-
-fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut s = prefix.to_vec();
     while let Some(last) = s.pop() {
         if last < 0xFF {
@@ -57,6 +53,15 @@ fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// The common prefix `key` rolls up to in a listing of `prefix` with `delimiter`: `key` up to and
+/// including the first `delimiter` after `prefix`; `None` when there is none (or `key` does not
+/// start with `prefix`).
+pub fn rolled_prefix<'k>(key: &'k [u8], prefix: &[u8], delimiter: &[u8]) -> Option<&'k [u8]> {
+    let rest = key.strip_prefix(prefix)?;
+    let pos = rest.windows(delimiter.len()).position(|w| w == delimiter)?;
+    key.get(..prefix.len() + pos + delimiter.len())
 }
 
 /// Rows fetched per query while listing.
@@ -68,7 +73,7 @@ fn list_page(c: &Connection, bucket: &str, q: &ListQuery) -> S3Result<ListPage> 
         return Ok(page);
     }
     let prefix = q.prefix.as_bytes();
-    let upper = successor(prefix).filter(|_| !prefix.is_empty());
+    let upper = prefix_successor(prefix).filter(|_| !prefix.is_empty());
     let marker = q.start_after.as_deref().map(str::as_bytes);
     let (mut lower, mut exclusive) = match marker {
         Some(m) if m >= prefix => (m.to_vec(), true),
@@ -83,12 +88,7 @@ fn list_page(c: &Connection, bucket: &str, q: &ListQuery) -> S3Result<ListPage> 
         let rows = meta::scan_objects(c, bucket, &lower, exclusive, upper.as_deref(), LIST_BATCH)?;
         let full_batch = rows.len() == LIST_BATCH;
         for row in rows {
-            let rolled = delimiter.and_then(|d| {
-                let key = row.key.as_bytes();
-                let rest = key.get(prefix.len()..)?;
-                let pos = rest.windows(d.len()).position(|w| w == d)?;
-                Some(key[..prefix.len() + pos + d.len()].to_vec())
-            });
+            let rolled = delimiter.and_then(|d| rolled_prefix(row.key.as_bytes(), prefix, d)).map(<[u8]>::to_vec);
             if let Some(cp) = rolled {
                 if marker.is_none_or(|m| cp.as_slice() > m) {
                     if count == q.max_keys {
@@ -102,7 +102,7 @@ fn list_page(c: &Connection, bucket: &str, q: &ListQuery) -> S3Result<ListPage> 
                     count += 1;
                 }
                 // Skip every other key under this common prefix.
-                match successor(&cp) {
+                match prefix_successor(&cp) {
                     Some(next) => {
                         lower = next;
                         exclusive = false;
@@ -140,8 +140,17 @@ mod tests {
 
     #[test]
     fn successor_of_prefixes() {
-        assert_eq!(successor(b"a/"), Some(b"a0".to_vec()));
-        assert_eq!(successor(&[b'a', 0xFF]), Some(b"b".to_vec()));
-        assert_eq!(successor(&[0xFF]), None);
+        assert_eq!(prefix_successor(b"a/"), Some(b"a0".to_vec()));
+        assert_eq!(prefix_successor(&[b'a', 0xFF]), Some(b"b".to_vec()));
+        assert_eq!(prefix_successor(&[0xFF]), None);
+    }
+
+    #[test]
+    fn keys_roll_up_at_the_first_delimiter_after_the_prefix() {
+        assert_eq!(rolled_prefix(b"a/b/c", b"", b"/"), Some(&b"a/"[..]));
+        assert_eq!(rolled_prefix(b"a/b/c", b"a/", b"/"), Some(&b"a/b/"[..]));
+        assert_eq!(rolled_prefix(b"a/b", b"a/", b"/"), None);
+        assert_eq!(rolled_prefix(b"x--y--z", b"x", b"--"), Some(&b"x--"[..]));
+        assert_eq!(rolled_prefix(b"b/c", b"a", b"/"), None);
     }
 }

@@ -32,7 +32,7 @@ use rusqlite::Connection;
 use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
 pub use identities::{SessionRow, UserRow};
-pub use listing::{prefix_successor, ListPage, ListQuery};
+pub use listing::{prefix_successor, rolled_prefix, ListPage, ListQuery};
 pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
 pub use uploads::{UploadsPage, UploadsQuery};
 pub use versions::{Version, Versioning};

@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::listing::{prefix_successor, LIST_BATCH};
+use super::listing::{prefix_successor, rolled_prefix, LIST_BATCH};
 use super::{ensure_bucket, meta, publish_and_commit, versions, FinishedBlob, ObjectMeta, PartRow, Store, UploadRow};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
@@ -178,10 +178,7 @@ fn uploads_page(c: &Connection, bucket: &str, q: &UploadsQuery) -> S3Result<Uplo
                 }
                 continue;
             }
-            let rolled = delimiter.and_then(|d| {
-                let pos = key[prefix.len()..].windows(d.len()).position(|w| w == d)?;
-                Some(key[..prefix.len() + pos + d.len()].to_vec())
-            });
+            let rolled = delimiter.and_then(|d| rolled_prefix(&key, prefix, d)).map(<[u8]>::to_vec);
             if let Some(cp) = rolled {
                 if key_marker.is_none_or(|m| cp.as_slice() > m) {
                     if page.uploads.len() + page.common_prefixes.len() == q.max_uploads {

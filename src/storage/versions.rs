@@ -102,7 +102,7 @@ fn next_seq(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result<i64> {
 fn insert_version(tx: &Connection, bucket: &str, seq: i64, v: &Version) -> rusqlite::Result<()> {
     let (key, blob) = match v {
         // A body kept in the document has no file to name.
-        Version::Object(m) => (m.key.as_str(), m.body.is_none().then_some(m.blob_id.as_str())),
+        Version::Object(m) => (m.key.as_str(), file_of(m)),
         Version::Marker { key, .. } => (key.as_str(), None),
     };
     let doc = serde_json::to_string(v).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
@@ -130,8 +130,8 @@ fn archive_current(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result
 }
 
 /// The id of an object's body file; `None` when its body is kept in its row.
-fn file_of(m: &ObjectMeta) -> Option<String> {
-    m.body.is_none().then(|| m.blob_id.clone())
+fn file_of(m: &ObjectMeta) -> Option<&str> {
+    m.body.is_none().then_some(m.blob_id.as_str())
 }
 
 /// Removes the key's null version wherever it is; returns its body, if it had one.
@@ -139,7 +139,7 @@ fn remove_null(tx: &Connection, bucket: &str, key: &str) -> rusqlite::Result<Opt
     if let Some(current) = meta::get_object(tx, bucket, key)? {
         if current.version_id.is_none() {
             tx.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()])?;
-            return Ok(file_of(&current));
+            return Ok(file_of(&current).map(str::to_string));
         }
     }
     let blob: Option<Option<String>> = tx
@@ -284,7 +284,7 @@ pub fn delete_version(
     match meta::get_object(tx, bucket, key)? {
         Some(current) if current.version_id.as_deref() == id => {
             tx.execute("DELETE FROM objects WHERE bucket = ?1 AND key = ?2", params![bucket, key.as_bytes()])?;
-            removed.extend(file_of(&current));
+            removed.extend(file_of(&current).map(str::to_string));
         }
         _ => {
             tx.execute(
@@ -292,7 +292,7 @@ pub fn delete_version(
                 params![bucket, key.as_bytes(), stored_id(id)],
             )?;
             if let Version::Object(m) = &version {
-                removed.extend(file_of(m));
+                removed.extend(file_of(m).map(str::to_string));
             }
         }
     }
