@@ -37,7 +37,7 @@ impl Default for XmlWriter {
 impl XmlWriter {
     /// A document starting with the XML declaration.
     pub fn new() -> Self {
-        XmlWriter { buf: String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") }
+        Self::with_capacity(0)
     }
 
     /// A document whose text is expected to take about `bytes`, allocated once (a listing page of

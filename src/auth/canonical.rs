@@ -29,18 +29,15 @@ pub fn uri_encode_into(out: &mut String, input: &[u8], encode_slash: bool) {
     let keep =
         |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (b == b'/' && !encode_slash);
     let mut rest = input;
-    while !rest.is_empty() {
+    loop {
         let run = rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
         // Unreserved bytes are ASCII, so the run is UTF-8.
         out.push_str(std::str::from_utf8(&rest[..run]).unwrap_or_default());
-        if let Some(&b) = rest.get(run) {
-            out.push('%');
-            out.push(HEX_UPPER[(b >> 4) as usize] as char);
-            out.push(HEX_UPPER[(b & 0xf) as usize] as char);
-            rest = &rest[run + 1..];
-        } else {
-            rest = &[];
-        }
+        let Some(&b) = rest.get(run) else { break };
+        out.push('%');
+        out.push(HEX_UPPER[(b >> 4) as usize] as char);
+        out.push(HEX_UPPER[(b & 0xf) as usize] as char);
+        rest = &rest[run + 1..];
     }
 }
 

@@ -290,13 +290,7 @@ async fn embedded_test_server() {
     let client = s3.s3_client();
     client.create_bucket().bucket("embedded").send().await.unwrap();
     client.put_object().bucket("embedded").key("k").body(b"v".to_vec().into()).send().await.unwrap();
-    let presigned = client
-        .get_object()
-        .bucket("embedded")
-        .key("k")
-        .presigned(aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(60)).unwrap())
-        .await
-        .unwrap();
+    let presigned = presigned_get(&client, "embedded", "k", 60).await;
     let target = presigned.uri().strip_prefix(&s3.endpoint()).unwrap().to_string();
     assert_eq!(raw(s3.addr(), "GET", &target, &[], b"").await.status, 200);
     s3.clock().offset_by(120);

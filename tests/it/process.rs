@@ -159,15 +159,7 @@ async fn admin_needs_a_token_off_loopback() {
 #[tokio::test]
 async fn check_url_explains() {
     let c = client_for("http://127.0.0.1:9999", AK, SK, REGION);
-    let url = c
-        .get_object()
-        .bucket("bkt")
-        .key("dir/a b.txt")
-        .presigned(aws_sdk_s3::presigning::PresigningConfig::expires_in(std::time::Duration::from_secs(60)).unwrap())
-        .await
-        .unwrap()
-        .uri()
-        .to_string();
+    let url = presigned_get(&c, "bkt", "dir/a b.txt", 60).await.uri().to_string();
     let run =
         |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_s3strict")).arg("check-url").args(args).output().unwrap();
     let out = run(&[&url]);
