@@ -19,6 +19,7 @@ mod hot;
 pub mod identities;
 mod listing;
 pub mod meta;
+mod schema;
 mod uploads;
 pub mod versions;
 mod writer;
@@ -207,7 +208,7 @@ impl Store {
                 drop(private_file(&db_path)?);
             }
             restrict(&db_path, 0o600)?;
-            let conn = meta::open(&db_path, fsync)?;
+            let conn = schema::open(&db_path, fsync)?;
             let removed = blobs.sweep(|id| meta::blob_is_live(&conn, id).unwrap_or(true))?;
             if removed > 0 {
                 tracing::info!(removed, "recovery removed files no object refers to");
@@ -226,7 +227,7 @@ impl Store {
             Ok(Store {
                 writer: Arc::new(writer::Writer::start(
                     conn,
-                    meta::open(&db_path, fsync)?,
+                    schema::open(&db_path, fsync)?,
                     blobs.clone(),
                     hot.clone(),
                     rolled_back,
@@ -507,7 +508,7 @@ impl Store {
         };
         let conn = match pooled {
             Some(c) => c,
-            None => meta::open_reader(&self.db_path)?,
+            None => schema::open_reader(&self.db_path)?,
         };
         let out = f(&conn);
         let mut pool = match self.readers.lock() {

@@ -287,6 +287,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
     use crate::storage::meta::{self, BucketRow, ObjectMeta};
+    use crate::storage::schema;
 
     struct Fixture {
         _dir: tempfile::TempDir,
@@ -303,8 +304,8 @@ mod tests {
         let rolled_back = Arc::new(AtomicBool::new(false));
         let flag = rolled_back.clone();
         let writer = Writer::start(
-            meta::open(&db, false).unwrap(),
-            meta::open(&db, false).unwrap(),
+            schema::open(&db, false).unwrap(),
+            schema::open(&db, false).unwrap(),
             blobs.clone(),
             Arc::default(),
             Box::new(move |_| flag.store(true, Ordering::SeqCst)),
@@ -366,7 +367,7 @@ mod tests {
         held.await.unwrap();
         ok.unwrap();
         assert_eq!(failed.unwrap_err().code, ErrorCode::PreconditionFailed);
-        let c = meta::open_reader(&f.db).unwrap();
+        let c = schema::open_reader(&f.db).unwrap();
         assert!(meta::get_bucket(&c, "kept").unwrap().is_some());
         assert!(meta::get_bucket(&c, "undone").unwrap().is_none());
         assert!(f.blobs.path(&kept).exists(), "the body of the job that succeeded");
@@ -401,7 +402,7 @@ mod tests {
         for answer in [first.unwrap_err(), breaks.unwrap_err()] {
             assert_eq!(answer.code, ErrorCode::InternalError);
         }
-        let c = meta::open_reader(&f.db).unwrap();
+        let c = schema::open_reader(&f.db).unwrap();
         assert!(meta::get_bucket(&c, "lost").unwrap().is_none());
         assert!(!f.blobs.path(&published).exists(), "a body published by the group is removed");
         assert!(f.rolled_back.load(Ordering::SeqCst), "the store is told to read its copies again");
