@@ -164,7 +164,7 @@ pub fn resource_kind(action: &str) -> Option<ResourceKind> {
 
 /// The S3 actions a pattern such as `s3:Get*` names (case-insensitive wildcards).
 pub fn expand(pattern: &str) -> impl Iterator<Item = (&'static str, ResourceKind)> + '_ {
-    S3_ACTIONS.iter().copied().filter(move |(a, _)| super::wildcard_match(pattern, a, true))
+    S3_ACTIONS.iter().copied().filter(move |(a, _)| super::wildcard::wildcard_match(pattern, a, true))
 }
 
 /// Whether `key` (any case) is a condition key S3 accepts in a policy. Unknown `aws:` keys are

@@ -152,7 +152,7 @@ fn compare(c: Comparison, request: &str, policy: &str) -> bool {
     match c {
         StringEquals | BinaryEquals => request == policy,
         StringEqualsIgnoreCase => request.to_lowercase() == policy.to_lowercase(),
-        StringLike | ArnLike => super::wildcard_match(policy, request, false),
+        StringLike | ArnLike => super::wildcard::wildcard_match(policy, request, false),
         NumericEquals => nums().is_some_and(|(r, p)| r == p),
         NumericLessThan => nums().is_some_and(|(r, p)| r < p),
         NumericLessThanEquals => nums().is_some_and(|(r, p)| r <= p),

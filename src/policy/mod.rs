@@ -7,89 +7,22 @@
 //! the `MalformedPolicy` message S3 gives (see [`PolicyError`]). Evaluation answers, for one
 //! policy, which statement explicitly denies the request and which allows it; combining the
 //! policies of a request (identity, bucket, session) is [`crate::access`]'s business.
+//!
+//! Files: `document.rs` the parsed shape, `parse.rs` parsing and validation, `condition.rs` the
+//! condition operators, `actions.rs` S3's actions and keys, `wildcard.rs` wildcard matching,
+//! `public.rs` S3's meaning of a public policy; this file evaluates a document for a request.
+//! Children never import this file: what they share lives in the files below it.
 
 pub mod actions;
 pub mod condition;
+mod document;
 mod parse;
+mod public;
+mod wildcard;
 
 pub use condition::ConditionKeys;
-use condition::Operator;
-
-/// What a policy document is for; decides which elements it must and must not have.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicyKind {
-    /// Attached to a user or role: no `Principal`; any service's actions.
-    Identity,
-    /// A bucket policy: `Principal` required, S3 actions only, resources in this bucket.
-    Bucket(String),
-    /// A role's trust policy: `Principal` required, STS actions.
-    Trust,
-}
-
-/// Why a policy document is refused: the message S3 (or IAM) gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyError(pub String);
-
-impl std::fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for PolicyError {}
-
-/// `Allow` or `Deny`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    Allow,
-    Deny,
-}
-
-/// The principals a statement names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Principals {
-    /// `"*"` or `{"AWS": "*"}`: everyone, anonymous requests included.
-    pub everyone: bool,
-    /// `AWS` entries: account ids, account root ARNs, user, role and assumed-role ARNs.
-    pub aws: Vec<String>,
-    /// `CanonicalUser` entries: account canonical ids.
-    pub canonical: Vec<String>,
-    /// `Service` and `Federated` entries (never the requester of an S3 call here).
-    pub other: Vec<String>,
-}
-
-/// One condition: an operator, a key and the values it compares against.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Condition {
-    pub operator: Operator,
-    /// The key as written in the policy.
-    pub key: String,
-    pub values: Vec<String>,
-}
-
-/// One statement.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Statement {
-    pub sid: Option<String>,
-    pub effect: Effect,
-    /// `Principal` or, with `not_principal`, `NotPrincipal`; `None` in identity policies.
-    pub principals: Option<Principals>,
-    pub not_principal: bool,
-    pub actions: Vec<String>,
-    pub not_action: bool,
-    pub resources: Vec<String>,
-    pub not_resource: bool,
-    pub conditions: Vec<Condition>,
-}
-
-/// A parsed, validated policy document.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
-    /// The document as it was given (GetBucketPolicy returns it unchanged).
-    pub text: String,
-    pub version: String,
-    pub statements: Vec<Statement>,
-}
+pub use document::{Condition, Effect, Policy, PolicyError, PolicyKind, Principals, Statement};
+pub use wildcard::wildcard_match;
 
 /// How a request's principal relates to the principals a statement names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -146,32 +79,6 @@ pub struct Evaluation {
     pub allowed_by: Option<(usize, PrincipalMatch)>,
 }
 
-/// Whether `value` matches `pattern`, where `*` matches any run of characters and `?` any one.
-pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let v: Vec<char> = value.chars().collect();
-    let eq = |a: char, b: char| if ignore_case { a.to_lowercase().eq(b.to_lowercase()) } else { a == b };
-    // Iterative matching with backtracking to the last `*`: linear memory, no recursion.
-    let (mut pi, mut vi) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], v[vi]))) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, vi));
-            pi += 1;
-        } else if let Some((sp, sv)) = star {
-            pi = sp + 1;
-            vi = sv + 1;
-            star = Some((sp, sv + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 impl Policy {
     /// Parses and validates a document of `kind`; `principal_exists` tells whether a principal
     /// ARN names a known identity (S3 refuses policies naming principals that do not exist).
@@ -216,34 +123,6 @@ impl Policy {
             Some(sid) => format!("Sid {sid}"),
             None => format!("statement {}", index + 1),
         }
-    }
-
-    /// Whether any statement grants `Allow` to everyone (the bucket policy is public). A statement
-    /// narrowed by conditions on the requester's account or network is not public.
-    pub fn is_public(&self) -> bool {
-        self.statements.iter().any(|s| {
-            s.effect == Effect::Allow
-                && !s.not_principal
-                && s.principals.as_ref().is_some_and(|p| p.everyone)
-                && !s.conditions.iter().any(|c| {
-                    let key = c.key.to_ascii_lowercase();
-                    matches!(
-                        key.as_str(),
-                        "aws:sourceip"
-                            | "aws:sourcevpc"
-                            | "aws:sourcevpce"
-                            | "aws:sourceaccount"
-                            | "aws:sourcearn"
-                            | "aws:principalaccount"
-                            | "aws:principalarn"
-                            | "aws:principalorgid"
-                            | "aws:userid"
-                            | "aws:username"
-                            | "s3:dataaccesspointaccount"
-                            | "s3:dataaccesspointarn"
-                    ) && !c.operator.negated
-                })
-        })
     }
 
     fn resource_matches(&self, s: &Statement, req: &RequestContext<'_>) -> bool {
@@ -357,16 +236,6 @@ mod tests {
     }
 
     const PUBLIC_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pub","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match("s3:Get*", "s3:getobject", true));
-        assert!(!wildcard_match("s3:Get*", "s3:getobject", false));
-        assert!(wildcard_match("a?c*", "abcdef", false));
-        assert!(wildcard_match("*", "", false));
-        assert!(!wildcard_match("a*b", "acbx", false));
-        assert!(wildcard_match("*a*a*a*", "xaaxa", false));
-    }
 
     #[test]
     fn evaluation() {

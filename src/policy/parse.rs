@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::actions::{self, ResourceKind};
 use super::condition::{Operator, ValueError};
-use super::{wildcard_match, Condition, Effect, Policy, PolicyError, PolicyKind, Principals, Statement};
+use super::document::{Condition, Effect, Policy, PolicyError, PolicyKind, Principals, Statement};
+use super::wildcard::wildcard_match;
 
 fn err<T>(message: impl Into<String>) -> Result<T, PolicyError> {
     Err(PolicyError(message.into()))
