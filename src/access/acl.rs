@@ -92,6 +92,16 @@ pub enum Grantee {
     Group(String),
 }
 
+impl Grantee {
+    /// Whether a grant to this grantee is public. S3 User Guide, "The meaning of \"public\"":
+    /// "Amazon S3 considers a bucket or object ACL public if it grants any permissions to members
+    /// of the predefined `AllUsers` or `AuthenticatedUsers` groups." `IgnorePublicAcls` skips
+    /// exactly these grants, `BlockPublicAcls` refuses ACLs holding one.
+    pub fn is_public(&self) -> bool {
+        matches!(self, Grantee::Group(u) if u == ALL_USERS || u == AUTHENTICATED_USERS)
+    }
+}
+
 /// One grant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
@@ -293,11 +303,10 @@ impl Acl {
         w.close("AccessControlPolicy");
     }
 
-    /// Whether any grant is for everyone or every signed request.
+    /// Whether the ACL is public in S3's meaning: a grant of any permission to a public group
+    /// (see [`Grantee::is_public`]).
     pub fn is_public(&self) -> bool {
-        self.grants
-            .iter()
-            .any(|g| matches!(&g.grantee, Grantee::Group(u) if u == ALL_USERS || u == AUTHENTICATED_USERS))
+        self.grants.iter().any(|g| g.grantee.is_public())
     }
 
     /// Whether the ACL is the owner's FULL_CONTROL and nothing else (the only ACL a bucket with
@@ -311,12 +320,11 @@ impl Acl {
     /// How the ACL grants `permission` to `p` (public grants skipped when `ignore_public`).
     pub fn grants_to(&self, p: &Principal, permission: Permission, ignore_public: bool) -> PrincipalMatch {
         let mut best = PrincipalMatch::None;
-        for g in self.grants.iter().filter(|g| g.permission == permission || g.permission == Permission::FullControl) {
+        let grants = self.grants.iter().filter(|g| !(ignore_public && g.grantee.is_public()));
+        for g in grants.filter(|g| g.permission == permission || g.permission == Permission::FullControl) {
             let m = match &g.grantee {
-                Grantee::Group(u) if u == ALL_USERS && !ignore_public => PrincipalMatch::Direct,
-                Grantee::Group(u)
-                    if u == AUTHENTICATED_USERS && !ignore_public && p.kind != PrincipalKind::Anonymous =>
-                {
+                Grantee::Group(u) if u == ALL_USERS => PrincipalMatch::Direct,
+                Grantee::Group(u) if u == AUTHENTICATED_USERS && p.kind != PrincipalKind::Anonymous => {
                     PrincipalMatch::Direct
                 }
                 Grantee::Account(a) if p.account_id.as_deref() == Some(a.as_str()) => match p.kind {

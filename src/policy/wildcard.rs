@@ -28,6 +28,12 @@ pub fn wildcard_match(pattern: &str, value: &str, ignore_case: bool) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
+/// Whether `text` holds a wildcard (`*`, `?`) or a policy variable (`${…}`): a value that may
+/// stand for more than one fixed string.
+pub fn is_pattern(text: &str) -> bool {
+    text.contains(['*', '?']) || text.contains("${")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +46,14 @@ mod tests {
         assert!(wildcard_match("*", "", false));
         assert!(!wildcard_match("a*b", "acbx", false));
         assert!(wildcard_match("*a*a*a*", "xaaxa", false));
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(is_pattern("vpc-*"));
+        assert!(is_pattern("o-?bc"));
+        assert!(is_pattern("${aws:username}"));
+        assert!(!is_pattern("vpc-91237329"));
+        assert!(!is_pattern("$ {x}"));
     }
 }

@@ -25,6 +25,7 @@ mod multipart;
 mod objects;
 mod presigned;
 mod process;
+mod public;
 mod sessions;
 mod sigv2;
 mod sts;
