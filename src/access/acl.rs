@@ -269,7 +269,7 @@ impl Acl {
     /// Writes the `AccessControlPolicy` document of a resource owned by `owner`.
     pub fn write_xml(&self, w: &mut XmlWriter, owner: &str) {
         w.open_root("AccessControlPolicy");
-        crate::s3::write_owner(w, owner);
+        write_owner(w, owner);
         w.open("AccessControlList");
         for g in &self.grants {
             w.open("Grant");
@@ -342,6 +342,20 @@ impl Acl {
             None => Ok(Acl::private(owner)),
         }
     }
+}
+
+/// Writes `<Owner><ID/><DisplayName/></Owner>` for the account `account_id`.
+pub fn write_owner(w: &mut XmlWriter, account_id: &str) {
+    write_principal(w, "Owner", account_id);
+}
+
+/// Writes a principal element (`Owner`, `Initiator`) of an account: its canonical `ID` and a
+/// `DisplayName`.
+pub fn write_principal(w: &mut XmlWriter, element: &str, account_id: &str) {
+    w.open(element);
+    w.elem("ID", &crate::iam::canonical_id(account_id));
+    w.elem("DisplayName", "s3strict");
+    w.close(element);
 }
 
 #[cfg(test)]

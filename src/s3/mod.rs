@@ -24,9 +24,11 @@ pub mod upload;
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::auth::{AuthType, Verified};
+pub use crate::access::acl::{write_owner, write_principal};
+use crate::auth::Verified;
 use crate::body::{full, Body};
 use crate::error::{S3Error, S3Result};
+use crate::request::RequestView;
 use crate::router::{Op, Target};
 use crate::state::AppState;
 use crate::xml::XmlWriter;
@@ -38,6 +40,8 @@ pub struct Ctx<'a> {
     /// The query, each name and value decoded once.
     pub query: &'a [(String, String)],
     pub verified: &'a Verified,
+    /// The request's values (headers, hoisted query parameters, form fields), parsed once.
+    pub view: &'a RequestView<'a>,
     /// Who may do what: the principal and its policies, for the questions handlers still ask.
     pub access: &'a crate::access::Authorization,
 }
@@ -57,58 +61,28 @@ impl Ctx<'_> {
         }
     }
 
-    /// Every value of a request header (UTF-8 ones), or the hoisted query parameter that stands
-    /// for it (see [`Ctx::header`]).
-    pub fn header_values(&self, name: &str) -> Vec<&str> {
-        let values: Vec<&str> =
-            self.parts.headers.get_all(name).iter().filter_map(|v| std::str::from_utf8(v.as_bytes()).ok()).collect();
-        if values.is_empty() {
-            return self.header(name).into_iter().collect();
-        }
-        values
-    }
-
-    /// A request header as UTF-8. For presigned requests, a signed query parameter of the same
-    /// name stands in for a missing `x-amz-*` or `If-*` header, as on S3 (SDKs hoist metadata,
-    /// storage class and conditionals into the query).
+    /// A value of the request's view: a header, or for presigned URLs the signed query parameter
+    /// that stands in for it, or a POST form's field ([`crate::request::RequestView`]) — the same
+    /// values authorization judged.
     pub fn header(&self, name: &str) -> Option<&str> {
-        if let Some(v) = self.parts.headers.get(name) {
-            return std::str::from_utf8(v.as_bytes()).ok();
-        }
-        let hoistable = (name.starts_with("x-amz-") || name.starts_with("if-")) && !is_query_checksum(name);
-        if self.verified.auth_type == AuthType::Query && hoistable {
-            return self.query.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
-        }
-        None
+        self.view.header(name)
     }
 
-    /// Every `x-amz-meta-*` (or COS `x-cos-meta-*`) entry (name lowercase, prefix removed), from
-    /// headers and, for presigned requests, from the query.
+    /// Every `x-amz-meta-*` (or COS `x-cos-meta-*`) entry of the view (name lowercase, prefix
+    /// removed).
     pub fn user_metadata(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for (name, value) in &self.parts.headers {
+        for (name, value) in self.view.fields() {
             // Tencent COS SDKs send the same metadata as `x-cos-meta-*`.
-            let n = name.as_str().strip_prefix("x-amz-meta-").or_else(|| name.as_str().strip_prefix("x-cos-meta-"));
-            if let Some(n) = n {
-                // Bytes as S3 reads headers (ISO-8859-1), never a lossy substitute.
-                let v = crate::auth::canonical::latin1(value.as_bytes());
-                match out.iter_mut().find(|(k, _)| k == n) {
-                    Some((_, existing)) => {
-                        existing.push(',');
-                        existing.push_str(&v);
-                    }
-                    None => out.push((n.to_string(), v)),
+            let Some(n) = name.strip_prefix("x-amz-meta-").or_else(|| name.strip_prefix("x-cos-meta-")) else {
+                continue;
+            };
+            match out.iter_mut().find(|(k, _)| k == n) {
+                Some((_, existing)) => {
+                    existing.push(',');
+                    existing.push_str(value);
                 }
-            }
-        }
-        if self.verified.auth_type == AuthType::Query {
-            for (name, value) in self.query {
-                let lower = name.to_ascii_lowercase();
-                if let Some(n) = lower.strip_prefix("x-amz-meta-") {
-                    if !out.iter().any(|(k, _)| k == n) {
-                        out.push((n.to_string(), value.clone()));
-                    }
-                }
+                None => out.push((n.to_string(), value.to_string())),
             }
         }
         out
@@ -131,11 +105,11 @@ impl Ctx<'_> {
     }
 }
 
-/// The body of a request as the pipeline hands it over: as received, or a POST form whose fields
-/// before the file were read for authentication.
+/// The body of a request as the pipeline hands it over: as received, or the file of a POST form
+/// whose fields before it were read for authentication (they are the request's view).
 pub enum RequestBody {
     Raw(crate::body::ReqBody),
-    Form(Box<post_object::PostForm>),
+    Form(Box<post_object::FormFile>),
 }
 
 /// Runs the handler of an authenticated, authorized operation on `target`.
@@ -145,7 +119,7 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
     tracing::debug!(?op, bucket = b, key = k, "dispatch");
     if let Op::PostObject = op {
         return match body {
-            RequestBody::Form(form) => post_object::handle_post_object(ctx, b, *form).await,
+            RequestBody::Form(file) => post_object::handle_post_object(ctx, b, k, *file).await,
             RequestBody::Raw(_) => Err(S3Error::internal("PostObject without its form")),
         };
     }
@@ -225,16 +199,6 @@ pub async fn dispatch(ctx: &Ctx<'_>, op: Op, target: &Target, body: RequestBody)
     }
 }
 
-/// Checksum values signed into a presigned URL's query are not applied. JS SDK v3 (≥ 3.729)
-/// signs `x-amz-checksum-crc32=AAAAAA==` (the CRC of an empty body) into every PutObject URL; a
-/// LocalStack test validated against AWS shows S3 accepting such a URL with a non-empty body and
-/// storing no CRC32, so S3 ignores them. Other reports say S3 rejects it (seaweedfs#10216,
-/// aws-sdk-js-v3#6994); the evidence conflicts and this is the one place to change if live S3
-/// shows otherwise. The values are still signed: changing one breaks the signature.
-fn is_query_checksum(name: &str) -> bool {
-    name.starts_with("x-amz-checksum-") || name == "x-amz-sdk-checksum-algorithm"
-}
-
 /// A 200 response carrying an XML document.
 pub fn xml_response(doc: XmlWriter) -> Response<Body> {
     xml_bytes_response(doc.finish())
@@ -260,20 +224,6 @@ pub fn set_header(resp: &mut Response<Body>, name: &str, value: &str) {
     if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
         resp.headers_mut().insert(n, v);
     }
-}
-
-/// Writes `<Owner><ID/><DisplayName/></Owner>` for the account `account_id`.
-pub fn write_owner(w: &mut XmlWriter, account_id: &str) {
-    write_principal(w, "Owner", account_id);
-}
-
-/// Writes a principal element (`Owner`, `Initiator`) of an account: its canonical `ID` and a
-/// `DisplayName`.
-pub fn write_principal(w: &mut XmlWriter, element: &str, account_id: &str) {
-    w.open(element);
-    w.elem("ID", &crate::iam::canonical_id(account_id));
-    w.elem("DisplayName", "s3strict");
-    w.close(element);
 }
 
 /// `2013-05-24T00:00:00.000Z`, the form of dates in S3 XML documents.

@@ -10,7 +10,6 @@ use crate::body::ReqBody;
 use http::{Response, StatusCode};
 use md5::{Digest, Md5};
 
-use super::acl::request_write_acl;
 use super::payload::PayloadReader;
 use super::upload::{
     check_copy_source_conditions, copy_into_blob, headers_from_request, receive_body, set_checksum_headers,
@@ -98,9 +97,9 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
     let (checksum_algorithm, checksum_type) = upload_checksum(ctx)?;
     let user_meta = ctx.user_metadata();
     super::upload::check_metadata_size(&user_meta)?;
-    let tags = super::tagging::from_request(ctx, bucket, key)?;
+    let tags = ctx.access.request_tags();
     ctx.state.store.require_bucket(bucket).await?;
-    let written = request_write_acl(ctx, "s3:PutObject", key)?;
+    let written = ctx.access.write_acl();
     let row = UploadRow {
         upload_id: new_upload_id(),
         bucket: bucket.to_string(),
