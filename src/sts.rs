@@ -112,8 +112,8 @@ fn xml(status: StatusCode, w: XmlWriter) -> Response<Body> {
     let len = body.len();
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    crate::s3::set_header(&mut resp, "content-type", "text/xml");
-    crate::s3::set_header(&mut resp, "content-length", &len.to_string());
+    crate::s3::respond::set_header(&mut resp, "content-type", "text/xml");
+    crate::s3::respond::set_header(&mut resp, "content-length", &len.to_string());
     resp
 }
 

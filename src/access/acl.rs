@@ -118,6 +118,13 @@ fn account_of_canonical(iam: &Iam, id: &str) -> Option<String> {
     iam.accounts().iter().find(|a| canonical_id(a) == id).cloned()
 }
 
+/// Trims what S3 trims around the parts of a grant header: ASCII blanks and control characters
+/// (Java's `String.trim`), not Unicode white space — a grantee ending in a no-break space is not
+/// a known grantee.
+fn trim_blanks(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
 impl Acl {
     /// The default: the owner's FULL_CONTROL.
     pub fn private(owner: &str) -> Acl {
@@ -163,11 +170,11 @@ impl Acl {
         {
             let Some(value) = header(permission.header()) else { continue };
             any = true;
-            for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            for entry in value.split(',').map(trim_blanks).filter(|e| !e.is_empty()) {
                 let unrecognized = || invalid_argument("Argument format not recognized", permission.header(), entry);
                 let (kind, raw) = entry.split_once('=').ok_or_else(unrecognized)?;
-                let id = raw.trim().trim_matches('"');
-                let grantee = match kind.trim() {
+                let id = trim_blanks(raw).trim_matches('"');
+                let grantee = match trim_blanks(kind) {
                     "id" => Grantee::Account(
                         account_of_canonical(iam, id).ok_or_else(|| invalid_argument("Invalid id", "id", id))?,
                     ),

@@ -10,8 +10,9 @@
 use crate::body::ReqBody;
 use http::{Response, StatusCode};
 
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{empty_response, xml_response, Ctx};
+use super::respond::{empty_response, xml_response};
 use crate::access::acl::Acl;
 use crate::access::{requested_acl, BUCKET_OWNER_ENFORCED, OWNERSHIPS};
 use crate::body::Body;

@@ -6,8 +6,9 @@
 
 use http::Response;
 
+use super::ctx::Ctx;
 use super::object::object_meta;
-use super::{http_date, set_header, xml_response, Ctx};
+use super::respond::{http_date, set_header, xml_response};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;

@@ -4,8 +4,10 @@ use crate::body::ReqBody;
 use http::{Response, StatusCode};
 
 use super::acl::requested_ownership;
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{empty_response, set_header, write_owner, xml_date, xml_response, Ctx};
+use super::respond::{empty_response, set_header, xml_date, xml_response};
+use crate::access::acl::write_owner;
 use crate::access::{check_new_bucket_acl, requested_acl, BUCKET_OWNER_ENFORCED};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
@@ -259,7 +261,7 @@ pub async fn handle_put_bucket_versioning(ctx: &Ctx<'_>, bucket: &str, body: Req
     if let Some(s) = status {
         ctx.state.store.set_versioning(bucket, s).await?;
     }
-    Ok(super::empty_response(http::StatusCode::OK))
+    Ok(super::respond::empty_response(http::StatusCode::OK))
 }
 
 /// Reads of bucket settings s3strict does not model, answered as S3 answers a bucket that never

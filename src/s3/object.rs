@@ -8,12 +8,13 @@ use hyper::body::Frame;
 use md5::{Digest, Md5};
 
 use super::conditional::{parse_range, ByteRange, Conditions};
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
+use super::respond::{empty_response, http_date, set_header, xml_date, xml_response};
 use super::upload::{
     check_copy_source_conditions, check_md5, check_metadata_size, content_md5, copy_into_blob, headers_from_request,
     receive_body, set_checksum_headers, validate_key, COS_CRC64_HEADER,
 };
-use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, ChecksumType};
 use crate::error::{ErrorCode, S3Error, S3Result};

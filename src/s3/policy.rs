@@ -7,9 +7,10 @@
 use crate::body::ReqBody;
 use http::{Response, StatusCode};
 
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
+use super::respond::{empty_response, set_header, xml_response};
 use super::upload::{check_md5, content_md5};
-use super::{empty_response, set_header, xml_response, Ctx};
 use crate::body::{full, Body};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::policy::{Policy, PolicyKind};

@@ -9,8 +9,9 @@
 use crate::body::BodyError;
 use http::{Response, StatusCode};
 
+use super::ctx::Ctx;
+use super::respond::{set_header, xml_response};
 use super::upload::{headers_from_request, validate_key};
-use super::{set_header, xml_response, Ctx};
 use crate::auth::post_policy::missing_field;
 use crate::auth::Payload;
 use crate::body::Body;
@@ -192,7 +193,7 @@ fn success_response(ctx: &Ctx<'_>, bucket: &str, key: &str, etag: &str) -> Respo
         let enc = |s: &str| crate::auth::canonical::uri_encode(s.as_bytes(), true);
         let sep = if redirect.contains('?') { '&' } else { '?' };
         let target = format!("{redirect}{sep}bucket={}&key={}&etag={}", enc(bucket), enc(key), enc(etag));
-        let mut resp = super::empty_response(StatusCode::SEE_OTHER);
+        let mut resp = super::respond::empty_response(StatusCode::SEE_OTHER);
         set_header(&mut resp, "location", &target);
         set_header(&mut resp, "etag", etag);
         return resp;
@@ -210,8 +211,8 @@ fn success_response(ctx: &Ctx<'_>, bucket: &str, key: &str, etag: &str) -> Respo
             *r.status_mut() = StatusCode::CREATED;
             r
         }
-        Some("200") => super::empty_response(StatusCode::OK),
-        _ => super::empty_response(StatusCode::NO_CONTENT),
+        Some("200") => super::respond::empty_response(StatusCode::OK),
+        _ => super::respond::empty_response(StatusCode::NO_CONTENT),
     };
     set_header(&mut resp, "etag", etag);
     set_header(&mut resp, "location", &location);

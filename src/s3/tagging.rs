@@ -4,8 +4,9 @@
 
 use http::{Response, StatusCode};
 
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{empty_response, xml_response, Ctx};
+use super::respond::{empty_response, xml_response};
 use crate::body::{Body, ReqBody};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;
