@@ -7,6 +7,8 @@
 //! - [`state`]: the shared state every handler reaches ([`state::AppState`]).
 //! - [`pipeline`]: every S3 request's one way: route → authenticate → authorize → dispatch; errors
 //!   become responses here; CORS wraps it.
+//! - [`request`]: the request's values (headers, a presigned URL's hoisted query parameters, a
+//!   POST form's fields), parsed once for routing, authorization and the handler.
 //! - [`router`]: request → bucket/key and a typed [`router::Op`] with its IAM action.
 //! - [`access`]: authorization, the one place that decides whether a principal may do an operation.
 //! - [`iam`]: identities: accounts, users, roles, sessions. [`policy`]: the IAM policy language.
@@ -21,6 +23,7 @@
 //! - [`console`]: the web console at `/_s3strict/console/`: its embedded page and its calls.
 //! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
 //!   full-object multipart checksums.
+//! - [`tags`]: tag sets and S3's rules for them.
 //! - [`xml`], [`body`], [`error`]: S3 XML documents, response bodies, the one error type.
 //! - [`testing`]: [`TestServer`], s3strict embedded in users' own Rust tests.
 
@@ -37,12 +40,14 @@ pub mod iam;
 pub mod pipeline;
 pub mod policy;
 pub mod presign;
+pub mod request;
 pub mod router;
 pub mod s3;
 pub mod server;
 pub mod state;
 pub mod storage;
 pub mod sts;
+pub mod tags;
 pub mod testing;
 pub mod xml;
 

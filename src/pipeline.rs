@@ -9,9 +9,10 @@ use http::{Request, Response};
 
 use crate::access;
 use crate::auth::log::{AuthLogEntry, Decision};
-use crate::auth::{self, AuthRequest, AuthTrace, Presented};
+use crate::auth::{self, AuthRequest, AuthTrace, AuthType, Presented};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::request::RequestView;
 use crate::router::{self, Op, Routed};
 use crate::s3::{cors, dispatch, post_object, Ctx, RequestBody};
 use crate::state::AppState;
@@ -36,14 +37,9 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     // A request signed the Tencent COS way gets COS's error documents and request-id header.
     let cos =
         auth::cos::presented(&parts.headers, &query).then(|| format!("{}{}", host.unwrap_or(""), parts.uri.path()));
-    let routed = router::route_request(
-        &parts.method,
-        host,
-        parts.uri.path(),
-        &query,
-        &parts.headers,
-        state.config.domain.as_deref(),
-    );
+    // The request's values, read once; routing, authorization and the handler all read these.
+    let view = RequestView::from_headers(&parts.headers, &query);
+    let routed = router::route_request(&parts.method, host, parts.uri.path(), &view, state.config.domain.as_deref());
     if let Ok(Op::Sts) = routed.op {
         return crate::sts::serve(state, parts, body, request_id).await;
     }
@@ -57,7 +53,7 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
         key: routed.key().map(str::to_string),
         ..RequestSummary::default()
     };
-    let mut resp = match (process(state, &parts, &query, body, routed, request_id, &mut summary).await, &cos) {
+    let mut resp = match (process(state, &parts, view, body, routed, request_id, &mut summary).await, &cos) {
         (Ok(r), _) => r,
         (Err(mut e), cos) => {
             e.cause_in_body = state.config.error_cause;
@@ -93,31 +89,41 @@ pub struct RequestSummary {
     pub error_code: Option<&'static str>,
 }
 
-/// Authenticate, authorize and dispatch a routed request.
+/// Authenticate, authorize and dispatch a routed request. `view` holds the request's headers;
+/// once authentication has said how the request was signed, it becomes the view authorization
+/// and the handler share: with a presigned URL's signed query parameters standing in for absent
+/// headers, or a POST form's fields in place of the headers.
 async fn process(
     state: &AppState,
     parts: &http::request::Parts,
-    query: &[(String, String)],
+    view: RequestView<'_>,
     body: ReqBody,
-    routed: Routed,
+    mut routed: Routed,
     request_id: &str,
     summary: &mut RequestSummary,
 ) -> S3Result<Response<Body>> {
+    let query = view.query_pairs();
     // A preflight is never signed: the bucket's CORS rules alone answer it.
     if let (Ok(Op::CorsPreflight), Some(bucket)) = (&routed.op, routed.bucket()) {
         return cors::handle_preflight(state, &parts.headers, bucket, routed.key().is_some()).await;
     }
-    // A form upload carries its authentication in the form: read the fields before the file.
-    let body = match (&routed.op, routed.bucket()) {
-        (Ok(Op::PostObject), Some(_)) => RequestBody::Form(Box::new(
-            post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body)).await?,
-        )),
-        _ => RequestBody::Raw(body),
+    // A form upload carries its authentication in the form: read the fields before the file. The
+    // key it names is the operation's target, authorized like a PUT's.
+    let (form_fields, body) = match (&routed.op, routed.bucket()) {
+        (Ok(Op::PostObject), Some(_)) => {
+            let form = post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body)).await?;
+            if let Ok(target) = &mut routed.target {
+                target.key = Some(form.key);
+            }
+            summary.key = routed.key().map(str::to_string);
+            (Some(form.fields), RequestBody::Form(Box::new(form.file)))
+        }
+        _ => (None, RequestBody::Raw(body)),
     };
     let mut trace = AuthTrace::default();
     let verified = {
-        let presented = match (&body, routed.bucket()) {
-            (RequestBody::Form(form), Some(bucket)) => Presented::PostForm { fields: &form.fields, bucket },
+        let presented = match (&form_fields, routed.bucket()) {
+            (Some(fields), Some(bucket)) => Presented::PostForm { fields, bucket },
             _ => Presented::Request(AuthRequest::s3(
                 &parts.method,
                 parts.uri.path(),
@@ -144,7 +150,16 @@ async fn process(
             return Err(error);
         }
     };
-    let access = match access::authorize(state, &verified, &routed, parts, query).await {
+    let view = match &form_fields {
+        Some(fields) => RequestView::from_form(fields, query),
+        None if verified.auth_type == AuthType::Query => {
+            let mut view = view;
+            view.hoist_query();
+            view
+        }
+        None => view,
+    };
+    let access = match access::authorize(state, &verified, &routed, parts, &view).await {
         Ok(a) => {
             let d = Decision {
                 principal: a.principal.arn.clone(),
@@ -168,7 +183,7 @@ async fn process(
     };
     let target = routed.target?;
     let op = routed.op?;
-    let ctx = Ctx { state, parts, query, verified: &verified, access: &access };
+    let ctx = Ctx { state, parts, query, verified: &verified, view: &view, access: &access };
     dispatch(&ctx, op, &target, body).await
 }
 

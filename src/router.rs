@@ -3,10 +3,11 @@
 //! authorization and the handler need (upload id, part number as a number, the parsed copy
 //! source), with its IAM action name and resource ARN.
 
-use http::{HeaderMap, Method};
+use http::Method;
 
 use crate::auth::canonical::percent_decode;
 use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::request::RequestView;
 
 /// Part numbers run from 1 to this.
 pub const MAX_PART_NUMBER: u32 = 10_000;
@@ -19,8 +20,8 @@ pub struct CopySource {
     pub version_id: Option<VersionId>,
 }
 
-/// A `versionId` a request names. Buckets here are never versioned, so every object has exactly
-/// one version, `null`; any other well-formed id names a version that does not exist.
+/// A `versionId` a request names: `null` (the version written while versioning was never enabled
+/// or suspended) or a version's id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionId {
     Null,
@@ -283,6 +284,22 @@ impl Op {
         }
     }
 
+    /// The version the operation names (`?versionId=`), for the operations on one object.
+    pub fn version_id(&self) -> Option<&VersionId> {
+        match self {
+            Op::GetObject { version_id, .. }
+            | Op::HeadObject { version_id, .. }
+            | Op::DeleteObject { version_id }
+            | Op::PutObjectAcl { version_id }
+            | Op::GetObjectAcl { version_id }
+            | Op::GetObjectTagging { version_id }
+            | Op::PutObjectTagging { version_id }
+            | Op::DeleteObjectTagging { version_id }
+            | Op::GetObjectAttributes { version_id } => version_id.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The copy source, for the operations that read one (they also need `s3:GetObject` on it).
     pub fn copy_source(&self) -> Option<&CopySource> {
         match self {
@@ -337,13 +354,12 @@ pub fn route_request(
     method: &Method,
     host: Option<&str>,
     raw_path: &str,
-    query: &[(String, String)],
-    headers: &HeaderMap,
+    view: &RequestView<'_>,
     domain: Option<&str>,
 ) -> Routed {
     let target = target(host, raw_path, domain);
     let op = match &target {
-        Ok(t) => route(method, t, query, headers),
+        Ok(t) => route(method, t, view),
         Err(_) => Err(S3Error::new(ErrorCode::InvalidURI)),
     };
     Routed { target, op }
@@ -433,13 +449,12 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
 ];
 
 /// The operation for a request to `target`.
-pub fn route(method: &Method, target: &Target, query: &[(String, String)], headers: &HeaderMap) -> S3Result<Op> {
+pub fn route(method: &Method, target: &Target, view: &RequestView<'_>) -> S3Result<Op> {
+    let query = view.query_pairs();
     let has = |name: &str| query.iter().any(|(n, _)| n == name);
     let value = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let copy_source = || match headers.get("x-amz-copy-source") {
-        Some(v) => parse_copy_source(&String::from_utf8_lossy(v.as_bytes())).map(Some),
-        None => Ok(None),
-    };
+    // The copy source is read from the same view authorization reads `s3:x-amz-copy-source` from.
+    let copy_source = || view.header("x-amz-copy-source").map(parse_copy_source).transpose();
     let part_number = value("partNumber").map(|v| parse_part_number(&v)).transpose();
     let version_id = value("versionId").map(|v| parse_version_id(&v)).transpose();
     let unsupported = query.iter().any(|(n, _)| UNSUPPORTED_SUBRESOURCES.contains(&n.as_str()));
@@ -607,6 +622,12 @@ pub fn route(method: &Method, target: &Target, query: &[(String, String)], heade
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
+
+    fn rt(m: &Method, t: &Target, q: &str, h: &HeaderMap) -> S3Result<Op> {
+        let q = crate::auth::parse_query(q);
+        route(m, t, &RequestView::from_headers(h, &q))
+    }
 
     fn t(b: Option<&str>, k: Option<&str>) -> Target {
         Target { bucket: b.map(Into::into), key: k.map(Into::into), virtual_host: false }
@@ -654,83 +675,76 @@ mod tests {
     #[test]
     fn operations() {
         let h = HeaderMap::new();
-        let q = |s: &str| crate::auth::parse_query(s);
         let b = t(Some("b"), None);
         let o = t(Some("b"), Some("k"));
-        assert_eq!(route(&Method::GET, &t(None, None), &[], &h).unwrap(), Op::ListBuckets);
-        assert_eq!(route(&Method::PUT, &b, &[], &h).unwrap(), Op::CreateBucket);
-        assert_eq!(route(&Method::GET, &b, &q("list-type=2&prefix=a"), &h).unwrap(), Op::ListObjectsV2);
-        assert_eq!(route(&Method::GET, &b, &q("prefix=a"), &h).unwrap(), Op::ListObjectsV1);
-        assert_eq!(route(&Method::GET, &b, &q("location"), &h).unwrap(), Op::GetBucketLocation);
-        assert_eq!(route(&Method::POST, &b, &q("delete"), &h).unwrap(), Op::DeleteObjects);
-        assert_eq!(route(&Method::GET, &b, &q("versioning"), &h).unwrap(), Op::GetBucketVersioning);
+        assert_eq!(rt(&Method::GET, &t(None, None), "", &h).unwrap(), Op::ListBuckets);
+        assert_eq!(rt(&Method::PUT, &b, "", &h).unwrap(), Op::CreateBucket);
+        assert_eq!(rt(&Method::GET, &b, "list-type=2&prefix=a", &h).unwrap(), Op::ListObjectsV2);
+        assert_eq!(rt(&Method::GET, &b, "prefix=a", &h).unwrap(), Op::ListObjectsV1);
+        assert_eq!(rt(&Method::GET, &b, "location", &h).unwrap(), Op::GetBucketLocation);
+        assert_eq!(rt(&Method::POST, &b, "delete", &h).unwrap(), Op::DeleteObjects);
+        assert_eq!(rt(&Method::GET, &b, "versioning", &h).unwrap(), Op::GetBucketVersioning);
+        assert_eq!(rt(&Method::GET, &b, "lifecycle", &h).unwrap(), Op::GetBucketDefault(BucketDefault::Lifecycle));
         assert_eq!(
-            route(&Method::GET, &b, &q("lifecycle"), &h).unwrap(),
-            Op::GetBucketDefault(BucketDefault::Lifecycle)
-        );
-        assert_eq!(
-            route(&Method::GET, &b, &q("analytics&id=a"), &h).unwrap(),
+            rt(&Method::GET, &b, "analytics&id=a", &h).unwrap(),
             Op::GetBucketDefault(BucketDefault::Analytics { one: true })
         );
-        assert_eq!(route(&Method::PUT, &b, &q("lifecycle"), &h).unwrap_err().code, ErrorCode::NotImplemented);
-        assert_eq!(route(&Method::PUT, &b, &q("versioning"), &h).unwrap(), Op::PutBucketVersioning);
-        assert_eq!(route(&Method::PUT, &b, &q("cors"), &h).unwrap(), Op::PutBucketCors);
-        assert_eq!(route(&Method::DELETE, &b, &q("policy"), &h).unwrap(), Op::DeleteBucketPolicy);
-        assert_eq!(route(&Method::PUT, &b, &q("acl"), &h).unwrap(), Op::PutBucketAcl);
-        assert_eq!(route(&Method::DELETE, &b, &q("acl"), &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
-        assert_eq!(route(&Method::PUT, &o, &q("acl"), &h).unwrap(), Op::PutObjectAcl { version_id: None });
-        assert_eq!(route(&Method::DELETE, &b, &q("ownershipControls"), &h).unwrap(), Op::DeleteBucketOwnershipControls);
-        assert_eq!(route(&Method::GET, &b, &q("publicAccessBlock"), &h).unwrap(), Op::GetPublicAccessBlock);
-        assert_eq!(route(&Method::GET, &b, &q("policyStatus"), &h).unwrap(), Op::GetBucketPolicyStatus);
-        assert_eq!(route(&Method::OPTIONS, &o, &[], &h).unwrap(), Op::CorsPreflight);
-        assert_eq!(route(&Method::POST, &b, &[], &h).unwrap(), Op::PostObject);
-        assert_eq!(route(&Method::PUT, &o, &[], &h).unwrap(), Op::PutObject);
+        assert_eq!(rt(&Method::PUT, &b, "lifecycle", &h).unwrap_err().code, ErrorCode::NotImplemented);
+        assert_eq!(rt(&Method::PUT, &b, "versioning", &h).unwrap(), Op::PutBucketVersioning);
+        assert_eq!(rt(&Method::PUT, &b, "cors", &h).unwrap(), Op::PutBucketCors);
+        assert_eq!(rt(&Method::DELETE, &b, "policy", &h).unwrap(), Op::DeleteBucketPolicy);
+        assert_eq!(rt(&Method::PUT, &b, "acl", &h).unwrap(), Op::PutBucketAcl);
+        assert_eq!(rt(&Method::DELETE, &b, "acl", &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
+        assert_eq!(rt(&Method::PUT, &o, "acl", &h).unwrap(), Op::PutObjectAcl { version_id: None });
+        assert_eq!(rt(&Method::DELETE, &b, "ownershipControls", &h).unwrap(), Op::DeleteBucketOwnershipControls);
+        assert_eq!(rt(&Method::GET, &b, "publicAccessBlock", &h).unwrap(), Op::GetPublicAccessBlock);
+        assert_eq!(rt(&Method::GET, &b, "policyStatus", &h).unwrap(), Op::GetBucketPolicyStatus);
+        assert_eq!(rt(&Method::OPTIONS, &o, "", &h).unwrap(), Op::CorsPreflight);
+        assert_eq!(rt(&Method::POST, &b, "", &h).unwrap(), Op::PostObject);
+        assert_eq!(rt(&Method::PUT, &o, "", &h).unwrap(), Op::PutObject);
         let mut copy = HeaderMap::new();
         copy.insert("x-amz-copy-source", "/a/b".parse().unwrap());
         let source = CopySource { bucket: "a".into(), key: "b".into(), version_id: None };
-        assert_eq!(route(&Method::PUT, &o, &[], &copy).unwrap(), Op::CopyObject { source: source.clone() });
+        assert_eq!(rt(&Method::PUT, &o, "", &copy).unwrap(), Op::CopyObject { source: source.clone() });
         assert_eq!(
-            route(&Method::GET, &o, &q("response-content-type=x"), &h).unwrap(),
+            rt(&Method::GET, &o, "response-content-type=x", &h).unwrap(),
             Op::GetObject { part_number: None, version_id: None }
         );
-        assert_eq!(route(&Method::GET, &o, &q("tagging"), &h).unwrap(), Op::GetObjectTagging { version_id: None });
-        assert_eq!(route(&Method::PUT, &o, &q("tagging"), &h).unwrap(), Op::PutObjectTagging { version_id: None });
-        assert_eq!(route(&Method::DELETE, &b, &q("tagging"), &h).unwrap(), Op::DeleteBucketTagging);
-        assert_eq!(route(&Method::PATCH, &o, &[], &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
-        assert_eq!(route(&Method::POST, &o, &q("uploads"), &h).unwrap(), Op::CreateMultipartUpload);
+        assert_eq!(rt(&Method::GET, &o, "tagging", &h).unwrap(), Op::GetObjectTagging { version_id: None });
+        assert_eq!(rt(&Method::PUT, &o, "tagging", &h).unwrap(), Op::PutObjectTagging { version_id: None });
+        assert_eq!(rt(&Method::DELETE, &b, "tagging", &h).unwrap(), Op::DeleteBucketTagging);
+        assert_eq!(rt(&Method::PATCH, &o, "", &h).unwrap_err().code, ErrorCode::MethodNotAllowed);
+        assert_eq!(rt(&Method::POST, &o, "uploads", &h).unwrap(), Op::CreateMultipartUpload);
         assert_eq!(
-            route(&Method::PUT, &o, &q("partNumber=2&uploadId=u"), &h).unwrap(),
+            rt(&Method::PUT, &o, "partNumber=2&uploadId=u", &h).unwrap(),
             Op::UploadPart { upload_id: "u".into(), part_number: 2 }
         );
         assert_eq!(
-            route(&Method::PUT, &o, &q("partNumber=2&uploadId=u"), &copy).unwrap(),
+            rt(&Method::PUT, &o, "partNumber=2&uploadId=u", &copy).unwrap(),
             Op::UploadPartCopy { upload_id: "u".into(), part_number: 2, source }
         );
         assert_eq!(
-            route(&Method::POST, &o, &q("uploadId=u"), &h).unwrap(),
+            rt(&Method::POST, &o, "uploadId=u", &h).unwrap(),
             Op::CompleteMultipartUpload { upload_id: "u".into() }
         );
         assert_eq!(
-            route(&Method::DELETE, &o, &q("uploadId=u"), &h).unwrap(),
+            rt(&Method::DELETE, &o, "uploadId=u", &h).unwrap(),
             Op::AbortMultipartUpload { upload_id: "u".into() }
         );
-        assert_eq!(route(&Method::GET, &o, &q("uploadId=u"), &h).unwrap(), Op::ListParts { upload_id: "u".into() });
-        assert_eq!(route(&Method::GET, &b, &q("uploads&prefix=x"), &h).unwrap(), Op::ListMultipartUploads);
+        assert_eq!(rt(&Method::GET, &o, "uploadId=u", &h).unwrap(), Op::ListParts { upload_id: "u".into() });
+        assert_eq!(rt(&Method::GET, &b, "uploads&prefix=x", &h).unwrap(), Op::ListMultipartUploads);
         assert_eq!(
-            route(&Method::GET, &o, &q("partNumber=1"), &h).unwrap(),
+            rt(&Method::GET, &o, "partNumber=1", &h).unwrap(),
             Op::GetObject { part_number: Some(1), version_id: None }
         );
-        let e = route(&Method::DELETE, &o, &q("versionId=garbage"), &h).unwrap_err();
+        let e = rt(&Method::DELETE, &o, "versionId=garbage", &h).unwrap_err();
         assert_eq!((e.code, e.message.as_str()), (ErrorCode::InvalidArgument, "Invalid version id specified"));
         assert_eq!(
-            route(&Method::GET, &o, &q("versionId=null"), &h).unwrap(),
+            rt(&Method::GET, &o, "versionId=null", &h).unwrap(),
             Op::GetObject { part_number: None, version_id: Some(VersionId::Null) }
         );
         assert_eq!(Op::DeleteObject { version_id: Some(VersionId::Null) }.action(), "s3:DeleteObjectVersion");
-        assert_eq!(
-            route(&Method::PUT, &o, &q("partNumber=0&uploadId=u"), &h).unwrap_err().code,
-            ErrorCode::InvalidArgument
-        );
+        assert_eq!(rt(&Method::PUT, &o, "partNumber=0&uploadId=u", &h).unwrap_err().code, ErrorCode::InvalidArgument);
         assert_eq!(Op::GetObject { part_number: None, version_id: None }.action(), "s3:GetObject");
         assert_eq!(t(Some("b"), Some("k/x")).resource_arn(), "arn:aws:s3:::b/k/x");
         assert_eq!(b.resource_arn(), "arn:aws:s3:::b");

@@ -19,6 +19,7 @@ use crate::body::{full, Body};
 use crate::error::{ErrorCode, S3Error};
 use crate::iam::{Holder, Principal, PrincipalKind, Role, MAX_SESSION_SECS};
 use crate::policy::{Policy, PolicyKind, PrincipalRef, RequestContext};
+use crate::request::RequestView;
 use crate::state::AppState;
 use crate::xml::XmlWriter;
 
@@ -111,8 +112,8 @@ fn xml(status: StatusCode, w: XmlWriter) -> Response<Body> {
     let len = body.len();
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
-    crate::s3::set_header(&mut resp, "content-type", "text/xml");
-    crate::s3::set_header(&mut resp, "content-length", &len.to_string());
+    crate::s3::respond::set_header(&mut resp, "content-type", "text/xml");
+    crate::s3::respond::set_header(&mut resp, "content-length", &len.to_string());
     resp
 }
 
@@ -257,7 +258,8 @@ async fn process(
         }
         "AssumeRole" => {
             decision.action = Some("sts:AssumeRole");
-            let keys = request_keys(state, &verified, &principal, parts, &query);
+            let keys =
+                request_keys(state, &verified, &principal, parts, &RequestView::from_headers(&parts.headers, &query));
             assume_role(state, &principal, &keys, &params, decision).await
         }
         other => sts_err(StsError::sender(
@@ -384,7 +386,8 @@ fn may_assume(p: &Principal, keys: &crate::policy::ConditionKeys, role: &Role) -
     }
     let Some((i, how)) = trust.allowed_by else { return Err("no trust policy statement allows".into()) };
     let same_account = p.account_id.as_deref() == Some(role.account_id.as_str());
-    if same_account && how == crate::policy::PrincipalMatch::Direct {
+    // A trust policy naming the caller's role (role chaining) trusts its sessions.
+    if same_account && how >= crate::policy::PrincipalMatch::Role {
         return Ok(format!("trust policy, {}", role.trust.statement_name(i)));
     }
     decide(p, keys, "sts:AssumeRole", &role_arn, None).map_err(|d| d.decided_by)

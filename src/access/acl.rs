@@ -128,6 +128,13 @@ fn account_of_canonical(iam: &Iam, id: &str) -> Option<String> {
     iam.accounts().iter().find(|a| canonical_id(a) == id).cloned()
 }
 
+/// Trims what S3 trims around the parts of a grant header: ASCII blanks and control characters
+/// (Java's `String.trim`), not Unicode white space — a grantee ending in a no-break space is not
+/// a known grantee.
+fn trim_blanks(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
 impl Acl {
     /// The default: the owner's FULL_CONTROL.
     pub fn private(owner: &str) -> Acl {
@@ -173,11 +180,11 @@ impl Acl {
         {
             let Some(value) = header(permission.header()) else { continue };
             any = true;
-            for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            for entry in value.split(',').map(trim_blanks).filter(|e| !e.is_empty()) {
                 let unrecognized = || invalid_argument("Argument format not recognized", permission.header(), entry);
                 let (kind, raw) = entry.split_once('=').ok_or_else(unrecognized)?;
-                let id = raw.trim().trim_matches('"');
-                let grantee = match kind.trim() {
+                let id = trim_blanks(raw).trim_matches('"');
+                let grantee = match trim_blanks(kind) {
                     "id" => Grantee::Account(
                         account_of_canonical(iam, id).ok_or_else(|| invalid_argument("Invalid id", "id", id))?,
                     ),
@@ -279,7 +286,7 @@ impl Acl {
     /// Writes the `AccessControlPolicy` document of a resource owned by `owner`.
     pub fn write_xml(&self, w: &mut XmlWriter, owner: &str) {
         w.open_root("AccessControlPolicy");
-        crate::s3::write_owner(w, owner);
+        write_owner(w, owner);
         w.open("AccessControlList");
         for g in &self.grants {
             w.open("Grant");
@@ -350,6 +357,20 @@ impl Acl {
             None => Ok(Acl::private(owner)),
         }
     }
+}
+
+/// Writes `<Owner><ID/><DisplayName/></Owner>` for the account `account_id`.
+pub fn write_owner(w: &mut XmlWriter, account_id: &str) {
+    write_principal(w, "Owner", account_id);
+}
+
+/// Writes a principal element (`Owner`, `Initiator`) of an account: its canonical `ID` and a
+/// `DisplayName`.
+pub fn write_principal(w: &mut XmlWriter, element: &str, account_id: &str) {
+    w.open(element);
+    w.elem("ID", &crate::iam::canonical_id(account_id));
+    w.elem("DisplayName", "s3strict");
+    w.close(element);
 }
 
 #[cfg(test)]

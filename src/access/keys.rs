@@ -8,7 +8,28 @@ use std::net::IpAddr;
 use crate::auth::{AuthType, Verified};
 use crate::iam::{Principal, PrincipalKind};
 use crate::policy::ConditionKeys;
+use crate::request::{header_text, RequestView};
 use crate::state::AppState;
+
+/// The request headers S3 has condition keys for (`s3:<name>`), read from the same view the
+/// handlers act on: headers, a presigned URL's signed query parameters standing in for them, or a
+/// POST form's fields (its `acl` field is `x-amz-acl`).
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html#amazons3-policy-keys>
+pub const HEADER_KEYS: [&str; 13] = [
+    "x-amz-acl",
+    "x-amz-grant-full-control",
+    "x-amz-grant-read",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write",
+    "x-amz-grant-write-acp",
+    "x-amz-copy-source",
+    "x-amz-metadata-directive",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-storage-class",
+    "x-amz-object-ownership",
+    "x-amz-website-redirect-location",
+];
 
 /// The condition keys of a request (those of the resource's account are added per decision).
 pub fn request_keys(
@@ -16,7 +37,7 @@ pub fn request_keys(
     verified: &Verified,
     principal: &Principal,
     parts: &http::request::Parts,
-    query: &[(String, String)],
+    view: &RequestView<'_>,
 ) -> ConditionKeys {
     let mut keys = ConditionKeys::new();
     let mut put = |k: &str, v: String| {
@@ -33,11 +54,12 @@ pub fn request_keys(
         };
         put("aws:sourceip", ip.to_string());
     }
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    if let Some(ua) = header("user-agent") {
+    // The HTTP headers themselves, also for a POST form (whose fields are not these).
+    let http_header = |name: &str| parts.headers.get(name).map(|v| header_text(v.as_bytes()).into_owned());
+    if let Some(ua) = http_header("user-agent") {
         put("aws:useragent", ua);
     }
-    if let Some(referer) = header("referer") {
+    if let Some(referer) = http_header("referer") {
         put("aws:referer", referer);
     }
     if principal.kind != PrincipalKind::Anonymous {
@@ -62,43 +84,35 @@ pub fn request_keys(
     if let Some(at) = verified.signed_at {
         put("s3:signatureage", (now - at).num_milliseconds().max(0).to_string());
     }
-    // Headers, or for presigned URLs the signed query parameters that stand in for them.
-    let value = |name: &str| {
-        header(name).or_else(|| {
-            (verified.auth_type == AuthType::Query)
-                .then(|| query.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone()))
-                .flatten()
-        })
-    };
-    match value("x-amz-content-sha256") {
-        Some(v) => put("s3:x-amz-content-sha256", v),
+    match view.header("x-amz-content-sha256") {
+        Some(v) => put("s3:x-amz-content-sha256", v.to_string()),
         None if verified.auth_type == AuthType::Query => put("s3:x-amz-content-sha256", "UNSIGNED-PAYLOAD".into()),
         None => {}
     }
-    for name in [
-        "x-amz-acl",
-        "x-amz-grant-full-control",
-        "x-amz-grant-read",
-        "x-amz-grant-read-acp",
-        "x-amz-grant-write",
-        "x-amz-grant-write-acp",
-        "x-amz-copy-source",
-        "x-amz-metadata-directive",
-        "x-amz-server-side-encryption",
-        "x-amz-storage-class",
-        "x-amz-object-ownership",
-        "x-amz-website-redirect-location",
-    ] {
-        if let Some(v) = value(name) {
-            put(&format!("s3:{name}"), v);
+    for name in HEADER_KEYS {
+        if let Some(v) = view.header(name) {
+            put(&format!("s3:{name}"), v.to_string());
         }
     }
+    if let Some(v) = view.query("versionId") {
+        put("s3:versionid", v.to_string());
+    }
     for name in ["prefix", "delimiter", "max-keys"] {
-        if let Some((_, v)) = query.iter().find(|(n, _)| n == name) {
-            put(&format!("s3:{name}"), v.clone());
+        if let Some(v) = view.query(name) {
+            put(&format!("s3:{name}"), v.to_string());
         }
     }
     keys
+}
+
+/// Adds the keys of the tag set a write names: `s3:RequestObjectTagKeys` (every key) and
+/// `s3:RequestObjectTag/<key>`. Condition key names are matched without regard to case here, the
+/// tag key part included.
+pub fn add_request_tags(keys: &mut ConditionKeys, tags: &[(String, String)]) {
+    for (k, v) in tags {
+        keys.entry("s3:requestobjecttagkeys".into()).or_default().push(k.clone());
+        keys.entry(format!("s3:requestobjecttag/{}", k.to_ascii_lowercase())).or_default().push(v.clone());
+    }
 }
 
 /// The address of the client a request came from (`aws:SourceIp`), put into each request's

@@ -1,324 +1,77 @@
 //! Authorization: the one place that decides whether a principal may perform an operation, as
-//! S3 decides it.
-//! <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html>
-//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/how-s3-evaluates-access-control.html>
+//! S3 decides it, from the same parsed request ([`crate::request::RequestView`]) the handler then
+//! acts on. Handlers do not decide: they act on what [`authorize`] decided (the tag set and ACL a
+//! write may set, whether a missing key may be told) and ask it the further questions only the
+//! handler can pose (each key of a DeleteObjects, the ACL or policy document a request body holds).
 //!
-//! - An explicit `Deny` in any policy that applies (the principal's identity policies, its session
-//!   policy, the bucket policy) wins.
-//! - Within the bucket owner's account, an `Allow` from the identity policies (limited by a
-//!   session policy, when there is one) or a bucket policy statement that names the principal
-//!   itself suffices. The account's root user needs no identity policy.
-//! - Across accounts both sides must allow: the requester's identity policies and the bucket
-//!   policy (naming the principal or its account).
-//! - Anonymous requests are allowed only by a bucket policy statement for everyone.
-//!
-//! - Where Object Ownership leaves ACLs enabled, an ACL grant counts as the resource's allow; an
-//!   object another account owns is reached only through its ACL (the bucket policy can still
-//!   deny it). Block Public Access ignores public ACLs (`IgnorePublicAcls`) and keeps public bucket
-//!   policies to the owner's account (`RestrictPublicBuckets`).
-//!
-//! Denials carry the messages S3 gives for same-account requests ("User: … is not authorized to
-//! perform: … because no identity-based policy allows …"); cross-account and anonymous denials
-//! say only "Access Denied", as S3 does.
-//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html>
+//! - [`decide`]: the decision itself, a pure function of principal, condition keys, action,
+//!   resource and the resource's side (policy, ACL, Block Public Access).
+//! - [`keys`](request_keys): the condition keys of a request.
+//! - `resources`: what is known of the addressed bucket and object (or version).
+//! - `write`: the owner and ACL a write may give, as Object Ownership and Block Public Access
+//!   allow.
+//! - [`acl`]: the ACL model.
 
 pub mod acl;
+mod decide;
 mod keys;
+mod resources;
+mod write;
 
-pub use keys::{request_keys, PeerAddr};
-
-use std::sync::Arc;
+pub use decide::{access_denied, decide, Denial, Reason, ResourceSide};
+pub use keys::{request_keys, PeerAddr, HEADER_KEYS};
+pub use resources::{object_exists, BucketAccess, ObjectAccess, BUCKET_OWNER_ENFORCED, OWNERSHIPS};
+pub use write::{check_new_bucket_acl, requested_acl, WriteAcl};
 
 use crate::auth::{SignatureVersion, Verified};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::iam::{Principal, PrincipalKind};
-use crate::policy::{ConditionKeys, Evaluation, Policy, PolicyKind, PrincipalMatch, PrincipalRef, RequestContext};
+use crate::policy::{ConditionKeys, Policy};
+use crate::request::{RequestView, RESPONSE_OVERRIDES};
 use crate::router::{Op, Routed};
 use crate::state::AppState;
-use crate::storage::PublicAccessBlock;
-use acl::{Acl, Permission};
-
-/// The Object Ownership setting that disables ACLs.
-pub const BUCKET_OWNER_ENFORCED: &str = "BucketOwnerEnforced";
-/// The Object Ownership settings S3 knows.
-pub const OWNERSHIPS: [&str; 3] = ["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"];
-
-/// What authorization needs of a bucket: its owner, policy, Object Ownership, Block Public
-/// Access and ACL.
-#[derive(Debug, Clone)]
-pub struct BucketAccess {
-    pub name: String,
-    pub owner: String,
-    pub policy: Option<Arc<Policy>>,
-    /// `None`: no ownership controls, which S3 treats as `ObjectWriter`.
-    pub ownership: Option<String>,
-    /// No configuration blocks nothing.
-    pub public_access_block: PublicAccessBlock,
-    pub acl: Acl,
-    /// Whether the bucket takes SigV2 requests (created "before 24 June 2020").
-    pub accepts_sigv2: bool,
-}
-
-impl BucketAccess {
-    /// The bucket `name`, if it exists.
-    pub async fn load(state: &AppState, name: &str) -> S3Result<Option<BucketAccess>> {
-        let Some(row) = state.store.bucket(name).await? else { return Ok(None) };
-        let policy = match &row.policy {
-            // A stored policy was valid when it was put; principals deleted since still parse.
-            Some(text) => Some(Arc::new(
-                Policy::parse(text, &PolicyKind::Bucket(row.name.clone()), &|_| true).map_err(S3Error::internal)?,
-            )),
-            None => None,
-        };
-        let acl = Acl::from_stored(row.acl.as_deref(), &row.owner_account)?;
-        let accepts_sigv2 = row.accepts_sigv2 || state.config.sigv2_buckets.contains(&row.name);
-        Ok(Some(BucketAccess {
-            name: row.name,
-            owner: row.owner_account,
-            policy,
-            ownership: row.ownership,
-            public_access_block: row.public_access_block.unwrap_or_default(),
-            acl,
-            accepts_sigv2,
-        }))
-    }
-
-    /// Whether Object Ownership leaves ACLs in force.
-    pub fn acls_enabled(&self) -> bool {
-        self.ownership.as_deref() != Some(BUCKET_OWNER_ENFORCED)
-    }
-}
-
-/// What authorization needs of an object when ACLs are in force: its owner and ACL.
-#[derive(Debug, Clone)]
-pub struct ObjectAccess {
-    pub owner: String,
-    pub acl: Acl,
-}
+use crate::tags::Tags;
+use acl::Acl;
+use write::AclRefusal;
 
 /// An authorized request: who sent it and what its policies see, so that handlers can ask
-/// further questions of the same kind (each key of a DeleteObjects, `s3:ListBucket` for a
-/// missing key).
+/// further questions of the same kind (each key of a DeleteObjects), and what authorization
+/// judged of the request for the handler to act on.
 #[derive(Debug, Clone)]
 pub struct Authorization {
     pub principal: Principal,
     keys: ConditionKeys,
     /// The addressed bucket, when it exists.
     pub bucket: Option<BucketAccess>,
-    /// The addressed object, when ACLs are in force and it exists.
+    /// The addressed object (or the version the request names), when ACLs are in force and it
+    /// exists.
     pub object: Option<ObjectAccess>,
     /// Which rule decided, for the auth log.
     pub decided_by: String,
-}
-
-/// Why a request is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    ExplicitIdentity,
-    ExplicitSession,
-    ExplicitResource,
-    NoIdentityAllow,
-    NoSessionAllow,
-    /// A public ACL where Block Public Access blocks them.
-    BlockedPublicAcls,
-    /// A public bucket policy where Block Public Access blocks them.
-    BlockedPublicPolicy,
-    /// Cross-account or anonymous: S3 says no more than "Access Denied".
-    Opaque,
-}
-
-/// A refusal and the rule behind it.
-#[derive(Debug, Clone)]
-pub struct Denial {
-    pub reason: Reason,
-    pub decided_by: String,
-}
-
-/// S3's `AccessDenied` for `principal` refused `action` on `resource`.
-pub fn access_denied(principal: &Principal, action: &str, resource: &str, reason: Reason) -> S3Error {
-    let Some(arn) = principal.arn.as_deref().filter(|_| reason != Reason::Opaque) else {
-        return S3Error::new(ErrorCode::AccessDenied);
-    };
-    let on = if resource == "*" { String::new() } else { format!(" on resource: \"{resource}\"") };
-    let why = match reason {
-        Reason::ExplicitIdentity => "with an explicit deny in an identity-based policy".to_string(),
-        Reason::ExplicitSession => "with an explicit deny in a session policy".to_string(),
-        Reason::ExplicitResource => "with an explicit deny in a resource-based policy".to_string(),
-        Reason::NoIdentityAllow => format!("because no identity-based policy allows the {action} action"),
-        Reason::NoSessionAllow => format!("because no session policy allows the {action} action"),
-        Reason::BlockedPublicAcls => {
-            "because public access control lists (ACLs) are blocked by the BlockPublicAcls block public access setting."
-                .to_string()
-        }
-        Reason::BlockedPublicPolicy => {
-            "because public policies are blocked by the BlockPublicPolicy block public access setting.".to_string()
-        }
-        Reason::Opaque => String::new(),
-    };
-    S3Error::with_message(
-        ErrorCode::AccessDenied,
-        format!("User: {arn} is not authorized to perform: {action}{on} {why}"),
-    )
-}
-
-/// The combined verdict of several policies of one kind.
-fn evaluate_all<'p>(
-    policies: impl IntoIterator<Item = &'p Policy>,
-    req: &RequestContext<'_>,
-) -> (Option<String>, Option<(String, PrincipalMatch)>) {
-    let mut deny = None;
-    let mut allow: Option<(String, PrincipalMatch)> = None;
-    for (n, p) in policies.into_iter().enumerate() {
-        let Evaluation { denied_by, allowed_by } = p.evaluate(req);
-        if let (None, Some(i)) = (&deny, denied_by) {
-            deny = Some(format!("policy {}, {}", n + 1, p.statement_name(i)));
-        }
-        if let Some((i, m)) = allowed_by {
-            if allow.as_ref().is_none_or(|(_, best)| m > *best) {
-                allow = Some((format!("policy {}, {}", n + 1, p.statement_name(i)), m));
-            }
-        }
-    }
-    (deny, allow)
-}
-
-/// The resource's side of a decision: who owns it, the resource-based policy of its container (a
-/// bucket policy, a role's trust policy) and who owns that, the ACL that applies and Block
-/// Public Access.
-#[derive(Debug, Clone, Copy)]
-pub struct ResourceSide<'a> {
-    /// The resource's owner (an object's may differ from its bucket's).
-    pub owner: &'a str,
-    pub policy: Option<&'a Policy>,
-    /// The account the policy belongs to; its `Allow`s reach only what that account owns.
-    pub policy_owner: &'a str,
-    /// What the policy is called in the auth log: `bucket`, `trust`.
-    pub policy_name: &'static str,
-    /// The ACL that may grant the action, and the permission it must grant.
-    pub acl: Option<(&'a Acl, Permission)>,
-    pub public_access_block: PublicAccessBlock,
-}
-
-impl<'a> ResourceSide<'a> {
-    /// A resource governed by `policy` alone.
-    pub fn with_policy(owner: &'a str, policy: &'a Policy, policy_name: &'static str) -> Self {
-        ResourceSide {
-            owner,
-            policy: Some(policy),
-            policy_owner: owner,
-            policy_name,
-            acl: None,
-            public_access_block: PublicAccessBlock::default(),
-        }
-    }
-}
-
-/// Whether `p` may perform `action` on `resource`, given the request's condition `keys` and the
-/// resource's side (none for actions without a resource, such as `s3:ListAllMyBuckets`).
-pub fn decide(
-    p: &Principal,
-    keys: &ConditionKeys,
-    action: &str,
-    resource: &str,
-    side: Option<ResourceSide<'_>>,
-) -> Result<String, Denial> {
-    let canonical = p.canonical_id();
-    let req = RequestContext {
-        action,
-        resource,
-        principal: PrincipalRef {
-            account: p.account_id.as_deref(),
-            canonical_id: canonical.as_deref(),
-            arn: p.arn.as_deref(),
-            role_arn: p.role_arn.as_deref(),
-        },
-        keys,
-        resource_account: side.map(|s| s.owner),
-    };
-    let deny = |reason, decided_by: String| Err(Denial { reason, decided_by });
-    let (identity_deny, identity_allow) = evaluate_all(p.identity_policies.iter().map(|p| &**p), &req);
-    let (session_deny, session_allow) = evaluate_all(p.session_policy.as_deref(), &req);
-    let (resource_deny, policy_allow) = evaluate_all(side.and_then(|s| s.policy), &req);
-    let name = side.map_or("resource", |s| s.policy_name);
-    if let Some(s) = identity_deny {
-        return deny(Reason::ExplicitIdentity, format!("explicit deny in identity-based {s}"));
-    }
-    if let Some(s) = session_deny {
-        return deny(Reason::ExplicitSession, format!("explicit deny in session {s}"));
-    }
-    if let Some(s) = resource_deny {
-        return deny(Reason::ExplicitResource, format!("explicit deny in {name} {s}"));
-    }
-    // The resource side's allow: a policy statement (for what its account owns; not for outsiders
-    // when RestrictPublicBuckets meets a public policy), or an ACL grant.
-    let outsider = side.is_some_and(|s| p.account_id.as_deref() != Some(s.policy_owner));
-    let mut resource_allow = policy_allow.filter(|_| {
-        let side = side.as_ref();
-        let restricted = side.is_some_and(|s| {
-            s.public_access_block.restrict_public_buckets && outsider && s.policy.is_some_and(|p| p.is_public())
-        });
-        side.is_none_or(|s| s.owner == s.policy_owner) && !restricted
-    });
-    if let Some((acl, permission)) = side.and_then(|s| s.acl) {
-        let ignore_public = side.is_some_and(|s| s.public_access_block.ignore_public_acls);
-        let m = acl.grants_to(p, permission, ignore_public);
-        if m != PrincipalMatch::None && resource_allow.as_ref().is_none_or(|(_, best)| m > *best) {
-            resource_allow = Some((format!("ACL grant of {}", permission.name()), m));
-        }
-    }
-    let is_root = p.kind == PrincipalKind::Root;
-    let identity = if is_root { Some("account root user".to_string()) } else { identity_allow.map(|(s, _)| s) };
-    let session_ok = p.session_policy.is_none() || session_allow.is_some();
-    if p.kind == PrincipalKind::Anonymous {
-        return match resource_allow {
-            Some((s, PrincipalMatch::Direct)) => Ok(format!("{name} {s} (public)")),
-            _ => deny(Reason::Opaque, format!("anonymous: nothing on the {name} side allows everyone")),
-        };
-    }
-    let same_account = side.is_none_or(|s| Some(s.owner) == p.account_id.as_deref());
-    if same_account {
-        if let Some((s, PrincipalMatch::Direct)) = resource_allow {
-            return Ok(format!("{name} {s}"));
-        }
-        return match (identity, session_ok) {
-            (Some(s), true) => Ok(format!("identity-based {s}")),
-            (Some(_), false) => deny(Reason::NoSessionAllow, "no session policy statement allows".into()),
-            (None, _) => deny(Reason::NoIdentityAllow, "no identity-based policy statement allows".into()),
-        };
-    }
-    match (identity, session_ok, resource_allow) {
-        (Some(i), true, Some((r, _))) => Ok(format!("cross-account: identity-based {i} and {name} {r}")),
-        (None, _, _) => deny(Reason::Opaque, "cross-account: no identity-based policy statement allows".into()),
-        (_, false, _) => deny(Reason::Opaque, "cross-account: no session policy statement allows".into()),
-        (_, _, None) => deny(Reason::Opaque, format!("cross-account: nothing on the {name} side allows")),
-    }
-}
-
-impl BucketAccess {
-    /// The side of a decision about `action` on this bucket or, with `object`, on one of its
-    /// objects.
-    pub fn side<'a>(&'a self, action: &str, object: Option<&'a ObjectAccess>) -> ResourceSide<'a> {
-        let acls = self.acls_enabled();
-        // Object reads and ACL operations are the object ACL's; the rest the bucket ACL's. Setting
-        // the ACL of an object a write creates is part of the write: the bucket's WRITE grant.
-        let acl = match (acls, object, Permission::for_action(action, true)) {
-            (false, _, _) => None,
-            (true, Some(o), Some(perm)) => Some((&o.acl, perm)),
-            (true, None, Some(Permission::WriteAcp)) => Some((&self.acl, Permission::Write)),
-            (true, _, _) => Permission::for_action(action, false).map(|perm| (&self.acl, perm)),
-        };
-        ResourceSide {
-            owner: object.map_or(&self.owner, |o| &o.owner),
-            policy: self.policy.as_deref(),
-            policy_owner: &self.owner,
-            policy_name: "bucket",
-            acl,
-            public_access_block: self.public_access_block,
-        }
-    }
+    /// For writes that create an object: its owner and ACL, as judged.
+    write_acl: Option<WriteAcl>,
+    /// For writes that name a tag set: the tag set, as judged.
+    request_tags: Option<Tags>,
+    /// Set when the request was let through only because the object it names does not exist
+    /// and the principal may list the bucket (S3 then tells `NoSuchKey`): the refusal to answer
+    /// if the object turns out to exist after all.
+    missing_only: Option<(&'static str, String, Reason)>,
 }
 
 impl Authorization {
+    fn new(principal: Principal, keys: ConditionKeys) -> Self {
+        Authorization {
+            principal,
+            keys,
+            bucket: None,
+            object: None,
+            decided_by: String::new(),
+            write_acl: None,
+            request_tags: None,
+            missing_only: None,
+        }
+    }
+
     /// Whether the principal may perform `action` on `resource` (an ARN in `bucket`, or `*`),
     /// with `object`'s owner and ACL when ACLs are in force.
     pub fn check(
@@ -353,25 +106,75 @@ impl Authorization {
             None => self.principal.account_id.as_deref().unwrap_or_default(),
         }
     }
+
+    /// The owner and ACL of the object a write creates, as authorization judged them.
+    pub fn write_acl(&self) -> WriteAcl {
+        self.write_acl.clone().unwrap_or_default()
+    }
+
+    /// The tag set a write names, as authorization judged it; empty when it names none.
+    pub fn request_tags(&self) -> Tags {
+        self.request_tags.clone().unwrap_or_default()
+    }
+
+    /// S3 tells a missing key as `NoSuchKey` only to whoever may list the bucket, by any route
+    /// (identity or bucket policy, or a bucket ACL's READ); anyone else gets `AccessDenied`, so
+    /// that a refusal does not reveal what the bucket holds.
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions>
+    pub fn missing_key(&self, bucket: &str, e: S3Error) -> S3Error {
+        if e.code != ErrorCode::NoSuchKey {
+            return e;
+        }
+        match self.require("s3:ListBucket", &format!("arn:aws:s3:::{bucket}")) {
+            Ok(()) => e,
+            Err(denied) => denied,
+        }
+    }
+
+    /// To be called by a handler that found the object it reads: the refusal when the request
+    /// was let through only to be told the object is missing.
+    pub fn found_object(&self) -> S3Result<()> {
+        match &self.missing_only {
+            Some((action, resource, reason)) => Err(access_denied(&self.principal, action, resource, *reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether Block Public Access lets `acl` be put on `resource` by `action` (PutBucketAcl,
+    /// PutObjectAcl): `BlockPublicAcls` refuses public ACLs.
+    pub fn check_acl_put(&self, acl: &Acl, action: &str, resource: &str) -> S3Result<()> {
+        let blocks = self.bucket.as_ref().is_some_and(|b| b.public_access_block.block_public_acls);
+        if blocks && acl.is_public() {
+            return Err(self.blocked(action, resource, Reason::BlockedPublicAcls));
+        }
+        Ok(())
+    }
+
+    /// Whether Block Public Access lets `policy` be the bucket's policy: `BlockPublicPolicy`
+    /// refuses public ones.
+    pub fn check_policy_put(&self, policy: &Policy, resource: &str) -> S3Result<()> {
+        let blocks = self.bucket.as_ref().is_some_and(|b| b.public_access_block.block_public_policy);
+        if blocks && policy.is_public() {
+            return Err(self.blocked("s3:PutBucketPolicy", resource, Reason::BlockedPublicPolicy));
+        }
+        Ok(())
+    }
 }
 
 /// Checks `x-amz-expected-bucket-owner` (and the copy source's) against the bucket's owner.
-fn check_expected_owner(parts: &http::request::Parts, header: &str, owner: &str) -> S3Result<()> {
-    let Some(expected) = parts.headers.get(header) else { return Ok(()) };
-    let expected = String::from_utf8_lossy(expected.as_bytes());
-    if expected != owner {
-        return Err(S3Error::new(ErrorCode::AccessDenied));
+fn check_expected_owner(view: &RequestView<'_>, header: &str, owner: &str) -> S3Result<()> {
+    match view.header(header) {
+        Some(expected) if expected != owner => Err(S3Error::new(ErrorCode::AccessDenied)),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Refuses an `x-amz-expected-bucket-owner` that is not an account id, as S3 does before
 /// anything else.
-fn check_expected_owner_format(parts: &http::request::Parts) -> S3Result<()> {
+fn check_expected_owner_format(view: &RequestView<'_>) -> S3Result<()> {
     for header in ["x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"] {
-        if let Some(v) = parts.headers.get(header) {
-            let v = String::from_utf8_lossy(v.as_bytes());
-            if !crate::iam::is_account_id(&v) {
+        if let Some(v) = view.header(header) {
+            if !crate::iam::is_account_id(v) {
                 return Err(S3Error::with_message(
                     ErrorCode::InvalidBucketOwnerAWSAccountID,
                     format!("The value of the expected bucket owner parameter must be an AWS Account ID... [{v}]"),
@@ -382,44 +185,66 @@ fn check_expected_owner_format(parts: &http::request::Parts) -> S3Result<()> {
     Ok(())
 }
 
-/// The further permissions an operation needs for what its headers (or, presigned, its signed
-/// query) ask: ACL headers need the ACL permission, Object Ownership at creation needs
-/// `s3:PutBucketOwnershipControls`. The condition keys already hold those headers.
-fn extra_actions(op: &Op, keys: &ConditionKeys) -> Vec<&'static str> {
-    let acl_headers = keys.keys().any(|k| k == "s3:x-amz-acl" || k.starts_with("s3:x-amz-grant-"));
+/// Whether the operation creates an object, whose owner and ACL a write may set.
+fn creates_object(op: &Op) -> bool {
+    matches!(op, Op::PutObject | Op::CopyObject { .. } | Op::CreateMultipartUpload | Op::PostObject)
+}
+
+/// Whether the operation names a tag set for the object it creates: `x-amz-tagging` (a POST
+/// form's `tagging` field); for CopyObject only with `x-amz-tagging-directive: REPLACE`.
+fn names_tags(op: &Op, view: &RequestView<'_>) -> bool {
+    match op {
+        Op::PutObject | Op::CreateMultipartUpload | Op::PostObject => true,
+        Op::CopyObject { .. } => view.header("x-amz-tagging-directive") == Some("REPLACE"),
+        _ => false,
+    }
+}
+
+/// The further permissions an operation needs for what its request asks: ACL headers (a POST
+/// form's `acl` field) need the ACL permission, a tag set needs `s3:PutObjectTagging`, Object
+/// Ownership at creation needs `s3:PutBucketOwnershipControls`, GetObjectAttributes needs the
+/// read permission of the object too. All of them are read from the view the handler acts on.
+fn extra_actions(op: &Op, view: &RequestView<'_>, tags: Option<&Tags>) -> Vec<&'static str> {
+    let acl_headers = view.fields().any(|(n, _)| n == "x-amz-acl" || n.starts_with("x-amz-grant-"));
     let mut out = Vec::new();
     match op {
-        Op::PutObject | Op::CopyObject { .. } | Op::CreateMultipartUpload if acl_headers => out.push("s3:PutObjectAcl"),
+        _ if creates_object(op) => {
+            if acl_headers {
+                out.push("s3:PutObjectAcl");
+            }
+            if tags.is_some_and(|t| !t.is_empty()) {
+                out.push("s3:PutObjectTagging");
+            }
+        }
         Op::CreateBucket => {
             if acl_headers {
                 out.push("s3:PutBucketAcl");
             }
-            if keys.contains_key("s3:x-amz-object-ownership") {
+            if view.header("x-amz-object-ownership").is_some() {
                 out.push("s3:PutBucketOwnershipControls");
             }
         }
+        Op::GetObjectAttributes { version_id: Some(_) } => out.push("s3:GetObjectVersion"),
+        Op::GetObjectAttributes { version_id: None } => out.push("s3:GetObject"),
         _ => {}
     }
     out
 }
 
-impl ObjectAccess {
-    /// The object's owner and ACL, when they matter: ACLs in force and `action` one the object
-    /// ACL governs. `None` when the object does not exist.
-    async fn load(state: &AppState, bucket: &BucketAccess, key: &str, action: &str) -> S3Result<Option<ObjectAccess>> {
-        if !bucket.acls_enabled() || Permission::for_action(action, true).is_none() {
-            return Ok(None);
-        }
-        match state.store.head_object(&bucket.name, key).await {
-            Ok(meta) => {
-                let owner = meta.owner.unwrap_or_else(|| bucket.owner.clone());
-                let acl = Acl::from_stored(meta.acl.as_deref(), &owner)?;
-                Ok(Some(ObjectAccess { owner, acl }))
-            }
-            Err(e) if e.code == ErrorCode::NoSuchKey => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
+/// Whether the handler of the operation tells a missing object as `NoSuchKey` (for those who
+/// may list the bucket).
+fn tells_missing_key(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::GetObject { version_id: None, .. }
+            | Op::HeadObject { version_id: None, .. }
+            | Op::GetObjectAcl { version_id: None }
+            | Op::PutObjectAcl { version_id: None }
+            | Op::GetObjectTagging { version_id: None }
+            | Op::PutObjectTagging { version_id: None }
+            | Op::DeleteObjectTagging { version_id: None }
+            | Op::GetObjectAttributes { version_id: None }
+    )
 }
 
 /// A refused request: S3's error, the rule that refused it and who asked, for the auth log.
@@ -430,16 +255,16 @@ pub struct Refusal {
     pub principal: Option<String>,
 }
 
-/// Decides whether `verified` may perform `routed`. A request whose routing failed is judged
-/// too, so that an anonymous one is refused before its routing error is told, as S3 does. On
-/// success the [`Authorization`] goes to the handler; either way `decided_by` says why, for the
-/// auth log.
+/// Decides whether `verified` may perform `routed`, reading the request through `view` (the
+/// same view the handler gets). A request whose routing failed is judged too, so that an
+/// anonymous one is refused before its routing error is told, as S3 does. On success the
+/// [`Authorization`] goes to the handler; either way `decided_by` says why, for the auth log.
 pub async fn authorize(
     state: &AppState,
     verified: &Verified,
     routed: &Routed,
     parts: &http::request::Parts,
-    query: &[(String, String)],
+    view: &RequestView<'_>,
 ) -> Result<Authorization, Box<Refusal>> {
     let iam = state.auth.credentials.iam();
     let Some(principal) = iam.principal(verified.access_key.as_deref()) else {
@@ -447,15 +272,16 @@ pub async fn authorize(
         let error = S3Error::new(ErrorCode::InvalidAccessKeyId).extra("AWSAccessKeyId", key);
         return Err(Box::new(Refusal { error, decided_by: "unknown key".into(), principal: None }));
     };
-    let keys = request_keys(state, verified, &principal, parts, query);
+    let keys = request_keys(state, verified, &principal, parts, view);
     let arn = principal.arn.clone();
-    let mut auth = Authorization { principal, keys, bucket: None, object: None, decided_by: String::new() };
+    let mut auth = Authorization::new(principal, keys);
     let fail = |error: S3Error, why: &str| {
         Err(Box::new(Refusal { error, decided_by: why.to_string(), principal: arn.clone() }))
     };
+    let anonymous = auth.principal.kind == PrincipalKind::Anonymous;
     let op = match &routed.op {
         Ok(op) => op,
-        Err(_) if auth.principal.kind == PrincipalKind::Anonymous => {
+        Err(_) if anonymous => {
             // A missing bucket is told as NoSuchBucket to anyone, as S3 does, before anything else.
             if let Some(name) = routed.bucket() {
                 if let Ok(None) = BucketAccess::load(state, name).await {
@@ -469,7 +295,7 @@ pub async fn authorize(
             return Ok(auth);
         }
     };
-    if let Err(e) = check_expected_owner_format(parts) {
+    if let Err(e) = check_expected_owner_format(view) {
         return fail(e, "malformed expected bucket owner");
     }
     let resource = routed.target.as_ref().map(|t| t.resource_arn()).unwrap_or_else(|_| "*".into());
@@ -493,12 +319,23 @@ pub async fn authorize(
             );
             return fail(error, "SigV2 on a bucket created after 24 June 2020 (not a --sigv2-buckets bucket)");
         }
-        if let Err(e) = check_expected_owner(parts, "x-amz-expected-bucket-owner", &b.owner) {
+        if let Err(e) = check_expected_owner(view, "x-amz-expected-bucket-owner", &b.owner) {
             return fail(e, "expected bucket owner differs");
         }
     }
-    if auth.principal.kind == PrincipalKind::Anonymous && matches!(op, Op::ListBuckets | Op::CreateBucket) {
+    if anonymous && matches!(op, Op::ListBuckets | Op::CreateBucket) {
         return fail(S3Error::new(ErrorCode::AccessDenied), "anonymous request for an account operation");
+    }
+    // S3 refuses `response-*` overrides from anonymous readers, whatever the object's access (so
+    // that a public object cannot be served as another type, an HTML page say). Observed by
+    // versitygw's tests against S3 (ErrAnonymousResponseHeaders, checked before access).
+    let overrides = view.query_pairs().iter().any(|(n, _)| RESPONSE_OVERRIDES.iter().any(|(q, _)| q == n));
+    if anonymous && overrides && matches!(op, Op::GetObject { .. } | Op::HeadObject { .. }) {
+        let e = S3Error::with_message(
+            ErrorCode::InvalidRequest,
+            "Request specific response headers cannot be used for anonymous GET requests.",
+        );
+        return fail(e, "anonymous request with response-* overrides");
     }
     // DeleteObjects authorizes s3:DeleteObject for each key it names; S3 answers the refused
     // ones with an error entry each.
@@ -516,18 +353,47 @@ pub async fn authorize(
         auth.decided_by = "the bucket owner's root user may always manage the bucket policy".into();
         return Ok(auth);
     }
+    // The tag set a write names, parsed once: judged here (`s3:PutObjectTagging`, the
+    // `s3:RequestObjectTag/<key>` keys), stored by the handler.
+    if names_tags(op, view) {
+        match crate::tags::from_view(view) {
+            Ok(tags) => {
+                if let Some(tags) = &tags {
+                    keys::add_request_tags(&mut auth.keys, tags);
+                }
+                auth.request_tags = tags;
+            }
+            Err(e) => return fail(e, "malformed tag set"),
+        }
+    }
     let action = op.action();
     if let (Some(b), Some(key)) = (&auth.bucket, routed.key()) {
-        match ObjectAccess::load(state, b, key, action).await {
+        match ObjectAccess::load(state, b, key, action, op.version_id()).await {
             Ok(o) => auth.object = o,
             Err(e) => return fail(e, "object lookup failed"),
         }
     }
-    for action in std::iter::once(action).chain(extra_actions(op, &auth.keys)) {
-        let decision = auth.check(action, &resource, auth.bucket.as_ref(), auth.object.as_ref());
-        match decision {
+    let extra = extra_actions(op, view, auth.request_tags.as_ref());
+    for action in std::iter::once(action).chain(extra) {
+        match auth.check(action, &resource, auth.bucket.as_ref(), auth.object.as_ref()) {
             Ok(why) => auth.decided_by = why,
-            Err(d) => return fail(access_denied(&auth.principal, action, &resource, d.reason), &d.decided_by),
+            Err(d) => {
+                if action == op.action() && tells_missing_key(op) {
+                    match missing_and_listable(state, &auth, routed, op).await {
+                        Ok(true) => {
+                            auth.decided_by = format!(
+                                "{} refused ({}), but the object does not exist and the principal may list the bucket: NoSuchKey",
+                                action, d.decided_by
+                            );
+                            auth.missing_only = Some((action, resource.clone(), d.reason));
+                            continue;
+                        }
+                        Ok(false) => {}
+                        Err(e) => return fail(e, "object lookup failed"),
+                    }
+                }
+                return fail(access_denied(&auth.principal, action, &resource, d.reason), &d.decided_by);
+            }
         }
     }
     if manages_policy && !own_account {
@@ -536,8 +402,20 @@ pub async fn authorize(
             .extra("ResourceType", "BUCKETPOLICY");
         return fail(e, "only the bucket owner's account may manage its policy");
     }
+    if creates_object(op) {
+        if let Some(b) = &auth.bucket {
+            match write::object_write_acl(view, b, auth.principal.account_id.as_deref(), iam) {
+                Ok(w) => auth.write_acl = Some(w),
+                Err(AclRefusal::Error(e)) => return fail(e, "the ACL the write asks for is refused"),
+                Err(AclRefusal::BlockedPublicAcl) => {
+                    let e = auth.blocked(op.action(), &resource, Reason::BlockedPublicAcls);
+                    return fail(e, "BlockPublicAcls refuses the public ACL the write asks for");
+                }
+            }
+        }
+    }
     if let Some(source) = op.copy_source() {
-        if auth.principal.kind == PrincipalKind::Anonymous {
+        if anonymous {
             return fail(
                 S3Error::with_message(
                     ErrorCode::AccessDenied,
@@ -551,13 +429,13 @@ pub async fn authorize(
             Err(e) => return fail(e, "bucket lookup failed"),
         };
         if let Some(b) = &source_bucket {
-            if let Err(e) = check_expected_owner(parts, "x-amz-source-expected-bucket-owner", &b.owner) {
+            if let Err(e) = check_expected_owner(view, "x-amz-source-expected-bucket-owner", &b.owner) {
                 return fail(e, "expected source bucket owner differs");
             }
             let source_arn = format!("arn:aws:s3:::{}/{}", source.bucket, source.key);
-            // A copy of a named version reads that version.
+            // A copy of a named version reads that version, with that version's ACL.
             let read = if source.version_id.is_some() { "s3:GetObjectVersion" } else { "s3:GetObject" };
-            let object = match ObjectAccess::load(state, b, &source.key, read).await {
+            let object = match ObjectAccess::load(state, b, &source.key, read, source.version_id.as_ref()).await {
                 Ok(o) => o,
                 Err(e) => return fail(e, "object lookup failed"),
             };
@@ -568,6 +446,13 @@ pub async fn authorize(
         }
     }
     Ok(auth)
+}
+
+/// Whether the object `routed` names does not exist and the principal may list its bucket.
+async fn missing_and_listable(state: &AppState, auth: &Authorization, routed: &Routed, op: &Op) -> S3Result<bool> {
+    let (Some(b), Some(key)) = (&auth.bucket, routed.key()) else { return Ok(false) };
+    let may_list = auth.check("s3:ListBucket", &format!("arn:aws:s3:::{}", b.name), Some(b), None).is_ok();
+    Ok(may_list && !object_exists(state, &b.name, key, op.version_id()).await?)
 }
 
 #[cfg(test)]

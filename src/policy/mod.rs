@@ -32,6 +32,9 @@ pub enum PrincipalMatch {
     /// Its account is named (an account id, root ARN or canonical id): the account's own policies
     /// must also allow, as for any delegation to an account.
     Account,
+    /// The role an assumed-role session belongs to is named: the role's grant reaches its
+    /// sessions, limited by each session's session policy (only naming the session ARN is not).
+    Role,
     /// Named itself, or everyone is.
     Direct,
 }
@@ -199,8 +202,10 @@ impl Principals {
         let root = format!("arn:aws:iam::{account}:root");
         let mut best = PrincipalMatch::None;
         for entry in &self.aws {
-            let m = if Some(entry.as_str()) == p.arn || Some(entry.as_str()) == p.role_arn {
+            let m = if Some(entry.as_str()) == p.arn {
                 PrincipalMatch::Direct
+            } else if Some(entry.as_str()) == p.role_arn {
+                PrincipalMatch::Role
             } else if entry == account || *entry == root {
                 PrincipalMatch::Account
             } else {

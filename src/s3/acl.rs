@@ -10,10 +10,11 @@
 use crate::body::ReqBody;
 use http::{Response, StatusCode};
 
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{empty_response, xml_response, Ctx};
+use super::respond::{empty_response, xml_response};
 use crate::access::acl::Acl;
-use crate::access::{Reason, BUCKET_OWNER_ENFORCED, OWNERSHIPS};
+use crate::access::{requested_acl, BUCKET_OWNER_ENFORCED, OWNERSHIPS};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;
@@ -23,60 +24,8 @@ use crate::xml::{read_flat, XmlWriter};
 /// The largest settings document accepted.
 const MAX_DOC: usize = 64 * 1024;
 
-/// A header of the request as an owned string (ACL parsing looks headers up by name).
-fn header_fn<'a>(ctx: &'a Ctx<'_>) -> impl Fn(&str) -> Option<String> + 'a {
-    move |name: &str| ctx.header(name).map(str::to_string)
-}
-
 fn acls_not_supported() -> S3Error {
     S3Error::new(ErrorCode::AccessControlListNotSupported)
-}
-
-/// The owner and stored ACL of an object a write creates.
-#[derive(Debug, Default, Clone)]
-pub struct WriteAcl {
-    /// The owning account, when it is not the bucket's.
-    pub owner: Option<String>,
-    /// The ACL to store, when it is not the owner's FULL_CONTROL.
-    pub acl: Option<String>,
-}
-
-/// The owner and ACL of object `key` written by `action` with the ACL `header`s ask for, as the
-/// bucket's Object Ownership and Block Public Access decide; S3's error when they refuse it.
-pub fn object_write_acl(
-    ctx: &Ctx<'_>,
-    action: &str,
-    key: &str,
-    header: &dyn Fn(&str) -> Option<String>,
-) -> S3Result<WriteAcl> {
-    let Some(bucket) = &ctx.access.bucket else { return Ok(WriteAcl::default()) };
-    let writer = ctx.access.principal.account_id.clone().unwrap_or_else(|| bucket.owner.clone());
-    let canned = header("x-amz-acl");
-    let full_control = canned.as_deref() == Some("bucket-owner-full-control");
-    let owner = match bucket.ownership.as_deref() {
-        Some(BUCKET_OWNER_ENFORCED) => bucket.owner.clone(),
-        Some("BucketOwnerPreferred") if full_control => bucket.owner.clone(),
-        _ => writer,
-    };
-    let iam = ctx.state.iam();
-    let Some(acl) = Acl::from_request(header, &owner, &bucket.owner, iam)? else {
-        return Ok(WriteAcl { owner: (owner != bucket.owner).then_some(owner), acl: None });
-    };
-    // With ACLs disabled only bucket-owner-full-control, or its equivalent, is accepted.
-    if !bucket.acls_enabled() && !acl.is_private(&bucket.owner) {
-        return Err(acls_not_supported());
-    }
-    if acl.is_public() && bucket.public_access_block.block_public_acls {
-        let resource = format!("arn:aws:s3:::{}/{key}", bucket.name);
-        return Err(ctx.access.blocked(action, &resource, Reason::BlockedPublicAcls));
-    }
-    let stored = (!acl.is_private(&owner)).then(|| acl.to_stored());
-    Ok(WriteAcl { owner: (owner != bucket.owner).then_some(owner), acl: stored })
-}
-
-/// [`object_write_acl`] with the request's own headers.
-pub fn request_write_acl(ctx: &Ctx<'_>, action: &str, key: &str) -> S3Result<WriteAcl> {
-    object_write_acl(ctx, action, key, &header_fn(ctx))
 }
 
 /// The Object Ownership a CreateBucket asks for (`x-amz-object-ownership`), or `default`.
@@ -93,11 +42,11 @@ pub fn requested_ownership(ctx: &Ctx<'_>, default: Option<&str>) -> S3Result<Opt
 }
 
 /// The ACL of a PutBucketAcl or PutObjectAcl: from the headers or from the body, never both.
-async fn requested_acl(ctx: &Ctx<'_>, body: ReqBody, owner: &str, bucket_owner: &str) -> S3Result<Acl> {
+async fn acl_to_put(ctx: &Ctx<'_>, body: ReqBody, owner: &str, bucket_owner: &str) -> S3Result<Acl> {
     let reader = PayloadReader::new(body, &ctx.verified.payload);
     let (doc, _) = reader.read_all(MAX_DOC, || S3Error::new(ErrorCode::MalformedACLError)).await?;
     let iam = ctx.state.iam();
-    let from_headers = Acl::from_request(&header_fn(ctx), owner, bucket_owner, iam)?;
+    let from_headers = requested_acl(ctx.view, owner, bucket_owner, iam)?;
     let has_body = !doc.iter().all(u8::is_ascii_whitespace);
     match (from_headers, has_body) {
         (Some(_), true) => Err(S3Error::new(ErrorCode::UnexpectedContent)),
@@ -123,10 +72,8 @@ pub async fn handle_put_bucket_acl(ctx: &Ctx<'_>, name: &str, body: ReqBody) -> 
     if !b.acls_enabled() {
         return Err(acls_not_supported());
     }
-    let acl = requested_acl(ctx, body, &b.owner, &b.owner).await?;
-    if acl.is_public() && b.public_access_block.block_public_acls {
-        return Err(ctx.access.blocked("s3:PutBucketAcl", &format!("arn:aws:s3:::{name}"), Reason::BlockedPublicAcls));
-    }
+    let acl = acl_to_put(ctx, body, &b.owner, &b.owner).await?;
+    ctx.access.check_acl_put(&acl, "s3:PutBucketAcl", &format!("arn:aws:s3:::{name}"))?;
     let stored = (!acl.is_private(&b.owner)).then(|| acl.to_stored());
     let settings = BucketSettings { acl: Some(stored), ..Default::default() };
     ctx.state.store.update_bucket_settings(name, settings).await?;
@@ -151,14 +98,9 @@ pub async fn handle_put_object_acl(
     }
     let meta = super::object::object_meta(ctx, name, key, version).await?;
     let owner = meta.owner.unwrap_or_else(|| b.owner.clone());
-    let acl = requested_acl(ctx, body, &owner, &b.owner).await?;
-    if acl.is_public() && b.public_access_block.block_public_acls {
-        return Err(ctx.access.blocked(
-            "s3:PutObjectAcl",
-            &format!("arn:aws:s3:::{name}/{key}"),
-            Reason::BlockedPublicAcls,
-        ));
-    }
+    let acl = acl_to_put(ctx, body, &owner, &b.owner).await?;
+    let action = if version.is_some() { "s3:PutObjectVersionAcl" } else { "s3:PutObjectAcl" };
+    ctx.access.check_acl_put(&acl, action, &format!("arn:aws:s3:::{name}/{key}"))?;
     let stored = (!acl.is_private(&owner)).then(|| acl.to_stored());
     match version {
         None => ctx.state.store.set_object_acl(name, key, stored).await?,

@@ -4,10 +4,11 @@ use crate::body::ReqBody;
 use http::{Response, StatusCode};
 
 use super::acl::requested_ownership;
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{empty_response, set_header, write_owner, xml_date, xml_response, Ctx};
-use crate::access::acl::Acl;
-use crate::access::BUCKET_OWNER_ENFORCED;
+use super::respond::{empty_response, set_header, xml_date, xml_response};
+use crate::access::acl::write_owner;
+use crate::access::{check_new_bucket_acl, requested_acl, BUCKET_OWNER_ENFORCED};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::BucketDefault;
@@ -63,8 +64,7 @@ async fn location_constraint(ctx: &Ctx<'_>, body: ReqBody) -> S3Result<Option<St
 pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) -> S3Result<Response<Body>> {
     validate_bucket_name(bucket)?;
     let owner = ctx.owner_account().to_string();
-    let header = |n: &str| ctx.header(n).map(str::to_string);
-    let acl = Acl::from_request(&header, &owner, &owner, ctx.state.iam())?;
+    let acl = requested_acl(ctx.view, &owner, &owner, ctx.state.iam())?;
     // New buckets have ACLs disabled and public access blocked, as on S3 since April 2023,
     // unless the server keeps the older defaults.
     let legacy = ctx.state.config.legacy_bucket_defaults;
@@ -92,12 +92,7 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) ->
         }
     }
     if let Some(acl) = &acl {
-        if ownership.as_deref() == Some(BUCKET_OWNER_ENFORCED) && !acl.is_private(&owner) {
-            return Err(S3Error::new(ErrorCode::InvalidBucketAclWithObjectOwnership));
-        }
-        if acl.is_public() && public_access_block.is_some_and(|p| p.block_public_acls) {
-            return Err(S3Error::new(ErrorCode::InvalidBucketAclWithBlockPublicAccessError));
-        }
+        check_new_bucket_acl(acl, &owner, ownership.as_deref(), public_access_block)?;
     }
     let row = BucketRow {
         name: bucket.to_string(),
@@ -266,7 +261,7 @@ pub async fn handle_put_bucket_versioning(ctx: &Ctx<'_>, bucket: &str, body: Req
     if let Some(s) = status {
         ctx.state.store.set_versioning(bucket, s).await?;
     }
-    Ok(super::empty_response(http::StatusCode::OK))
+    Ok(super::respond::empty_response(http::StatusCode::OK))
 }
 
 /// Reads of bucket settings s3strict does not model, answered as S3 answers a bucket that never

@@ -7,8 +7,9 @@ use crate::body::ReqBody;
 use http::{HeaderMap, Method, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{empty_response, set_header, xml_response, Ctx};
+use super::respond::{empty_response, set_header, xml_response};
 use crate::body::Body;
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::state::AppState;

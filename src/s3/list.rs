@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use base64::Engine;
 use http::Response;
 
-use super::{write_owner, xml_bytes_response, xml_date, xml_response, Ctx};
+use super::ctx::Ctx;
+use super::respond::{xml_bytes_response, xml_date, xml_response};
+use crate::access::acl::write_owner;
 use crate::body::Body;
 use crate::error::{S3Error, S3Result};
 use crate::storage::versions::Listed;

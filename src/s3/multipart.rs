@@ -10,13 +10,14 @@ use crate::body::ReqBody;
 use http::{Response, StatusCode};
 use md5::{Digest, Md5};
 
-use super::acl::request_write_acl;
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
+use super::respond::{set_header, xml_date, xml_response};
 use super::upload::{
     check_copy_source_conditions, copy_into_blob, headers_from_request, receive_body, set_checksum_headers,
     validate_key,
 };
-use super::{set_header, write_owner, write_principal, xml_date, xml_response, Ctx};
+use crate::access::acl::{write_owner, write_principal};
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, Checksum, ChecksumType, ALGORITHMS};
 use crate::error::{ErrorCode, S3Error, S3Result};
@@ -98,9 +99,9 @@ pub async fn handle_create_multipart_upload(ctx: &Ctx<'_>, bucket: &str, key: &s
     let (checksum_algorithm, checksum_type) = upload_checksum(ctx)?;
     let user_meta = ctx.user_metadata();
     super::upload::check_metadata_size(&user_meta)?;
-    let tags = super::tagging::from_request(ctx, bucket, key)?;
+    let tags = ctx.access.request_tags();
     ctx.state.store.require_bucket(bucket).await?;
-    let written = request_write_acl(ctx, "s3:PutObject", key)?;
+    let written = ctx.access.write_acl();
     let row = UploadRow {
         upload_id: new_upload_id(),
         bucket: bucket.to_string(),
@@ -168,7 +169,7 @@ pub async fn handle_upload_part(
     }
     let received = receive_body(ctx, body, Some(algorithm)).await?;
     let part = store_part(ctx, (bucket, key, upload_id), part_number, received.blob, received.checksum).await?;
-    let mut resp = super::empty_response(StatusCode::OK);
+    let mut resp = super::respond::empty_response(StatusCode::OK);
     set_header(&mut resp, "etag", &part.etag);
     if let Some(crc) = &received.cos_crc64 {
         set_header(&mut resp, super::upload::COS_CRC64_HEADER, crc);
@@ -402,7 +403,7 @@ pub async fn handle_abort_multipart_upload(
     upload_id: &str,
 ) -> S3Result<Response<Body>> {
     ctx.state.store.abort_upload(bucket, key, upload_id).await?;
-    Ok(super::empty_response(StatusCode::NO_CONTENT))
+    Ok(super::respond::empty_response(StatusCode::NO_CONTENT))
 }
 
 /// A listing bound (`max-parts`, `max-uploads`): 0 to 1000, default 1000.

@@ -7,17 +7,18 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use md5::{Digest, Md5};
 
-use super::acl::request_write_acl;
 use super::conditional::{parse_range, ByteRange, Conditions};
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
+use super::respond::{empty_response, http_date, set_header, xml_date, xml_response};
 use super::upload::{
     check_copy_source_conditions, check_md5, check_metadata_size, content_md5, copy_into_blob, headers_from_request,
     receive_body, set_checksum_headers, validate_key, COS_CRC64_HEADER,
 };
-use super::{empty_response, http_date, set_header, xml_date, xml_response, Ctx};
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, ChecksumType};
 use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::request::RESPONSE_OVERRIDES;
 use crate::router::{CopySource, VersionId};
 use crate::storage::{DeleteOutcome, ObjectBody, ObjectMeta, PutCondition, Version};
 use crate::xml::{read_flat, XmlWriter};
@@ -47,11 +48,11 @@ fn put_condition(ctx: &Ctx<'_>) -> S3Result<PutCondition> {
 pub async fn handle_put_object(ctx: &Ctx<'_>, bucket: &str, key: &str, body: ReqBody) -> S3Result<Response<Body>> {
     validate_key(key)?;
     let cond = put_condition(ctx)?;
-    let tags = super::tagging::from_request(ctx, bucket, key)?;
+    let tags = ctx.access.request_tags();
     let user_meta = ctx.user_metadata();
     check_metadata_size(&user_meta)?;
     ctx.state.store.require_bucket(bucket).await?;
-    let written = request_write_acl(ctx, "s3:PutObject", key)?;
+    let written = ctx.access.write_acl();
     let received = receive_body(ctx, body, None).await?;
     let blob = received.blob;
     let mut headers = headers_from_request(ctx);
@@ -111,29 +112,6 @@ fn object_headers(resp: &mut Response<Body>, meta: &ObjectMeta) {
     }
 }
 
-/// `response-*` query parameters and the headers they override.
-const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
-    ("response-content-type", "content-type"),
-    ("response-content-language", "content-language"),
-    ("response-expires", "expires"),
-    ("response-cache-control", "cache-control"),
-    ("response-content-disposition", "content-disposition"),
-    ("response-content-encoding", "content-encoding"),
-];
-
-/// S3 tells a missing key as `NoSuchKey` only to whoever may list the bucket; anyone else gets
-/// `AccessDenied`, so that a refusal does not reveal what the bucket holds.
-/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_Permissions>
-pub(super) fn hide_missing_key(ctx: &Ctx<'_>, bucket: &str, e: S3Error) -> S3Error {
-    if e.code != ErrorCode::NoSuchKey {
-        return e;
-    }
-    match ctx.access.require("s3:ListBucket", &format!("arn:aws:s3:::{bucket}")) {
-        Ok(()) => e,
-        Err(denied) => denied,
-    }
-}
-
 /// The object a call about one object (its tags, ACL, attributes) concerns: the current one (a
 /// missing key hidden as S3 hides it), or the version asked for (`NoSuchVersion`; 405 for a
 /// delete marker).
@@ -144,7 +122,11 @@ pub(super) async fn object_meta(
     version: Option<&VersionId>,
 ) -> S3Result<ObjectMeta> {
     match version {
-        None => ctx.state.store.head_object(bucket, key).await.map_err(|e| hide_missing_key(ctx, bucket, e)),
+        None => {
+            let meta = ctx.state.store.head_object(bucket, key).await.map_err(|e| ctx.access.missing_key(bucket, e))?;
+            ctx.access.found_object()?;
+            Ok(meta)
+        }
         Some(v) => match ctx.state.store.version(bucket, key, v.stored()).await? {
             Version::Object(meta) => Ok(*meta),
             marker => Err(delete_marker_refusal(ctx, &marker)),
@@ -216,7 +198,7 @@ async fn read_target(
 ) -> S3Result<(ObjectMeta, ObjectBody)> {
     match version {
         None => match ctx.state.store.read_object(bucket, key, small, want_body).await {
-            Ok(found) => Ok(found),
+            Ok(found) => ctx.access.found_object().map(|()| found),
             Err(mut e) => {
                 if e.code == ErrorCode::NoSuchKey {
                     if let Some(marker) = ctx.state.store.current_marker(bucket, key).await? {
@@ -224,7 +206,7 @@ async fn read_target(
                         e.headers.push(("x-amz-version-id", marker.version_id().unwrap_or("null").to_string()));
                     }
                 }
-                Err(hide_missing_key(ctx, bucket, e))
+                Err(ctx.access.missing_key(bucket, e))
             }
         },
         Some(v) => match ctx.state.store.open_version(bucket, key, v.stored()).await? {
@@ -389,7 +371,7 @@ pub async fn handle_copy_object(
     };
     let replace_tags = match ctx.header("x-amz-tagging-directive").unwrap_or("COPY") {
         "COPY" => None,
-        "REPLACE" => Some(super::tagging::from_request(ctx, bucket, key)?),
+        "REPLACE" => Some(ctx.access.request_tags()),
         other => return Err(S3Error::invalid_argument("Unknown tagging directive.", "x-amz-tagging-directive", other)),
     };
     if src_bucket == bucket && src_key == key && !replace {
@@ -399,7 +381,7 @@ pub async fn handle_copy_object(
         ));
     }
     ctx.state.store.require_bucket(bucket).await?;
-    let written = request_write_acl(ctx, "s3:PutObject", key)?;
+    let written = ctx.access.write_acl();
     let (src, file) = open_target(ctx, src_bucket, src_key, source.version_id.as_ref()).await?;
     let src_version = version_header(ctx, src_bucket, src.version_id.as_deref()).await?;
     check_copy_source_conditions(ctx, &src)?;

@@ -7,9 +7,10 @@
 use crate::body::ReqBody;
 use http::{Response, StatusCode};
 
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
+use super::respond::{empty_response, set_header, xml_response};
 use super::upload::{check_md5, content_md5};
-use super::{empty_response, set_header, xml_response, Ctx};
 use crate::body::{full, Body};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::policy::{Policy, PolicyKind};
@@ -45,11 +46,7 @@ pub async fn handle_put_bucket_policy(ctx: &Ctx<'_>, bucket: &str, body: ReqBody
     let iam = ctx.state.iam();
     let policy = Policy::parse(&text, &PolicyKind::Bucket(bucket.to_string()), &|arn| iam.principal_exists(arn))
         .map_err(|e| S3Error::with_message(ErrorCode::MalformedPolicy, e.0))?;
-    let blocks = ctx.access.bucket.as_ref().is_some_and(|b| b.public_access_block.block_public_policy);
-    if blocks && policy.is_public() {
-        let arn = format!("arn:aws:s3:::{bucket}");
-        return Err(ctx.access.blocked("s3:PutBucketPolicy", &arn, crate::access::Reason::BlockedPublicPolicy));
-    }
+    ctx.access.check_policy_put(&policy, &format!("arn:aws:s3:::{bucket}"))?;
     ctx.state.store.set_bucket_policy(bucket, Some(text)).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }

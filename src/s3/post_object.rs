@@ -9,9 +9,9 @@
 use crate::body::BodyError;
 use http::{Response, StatusCode};
 
-use super::acl::object_write_acl;
-use super::upload::{validate_key, DEFAULT_CONTENT_TYPE, STORED_HEADERS};
-use super::{set_header, xml_response, Ctx};
+use super::ctx::Ctx;
+use super::respond::{set_header, xml_response};
+use super::upload::{headers_from_request, validate_key};
 use crate::auth::post_policy::missing_field;
 use crate::auth::Payload;
 use crate::body::Body;
@@ -41,19 +41,26 @@ fn form_error(e: multer::Error) -> S3Error {
 }
 
 /// A form read up to its file: the fields before it (lowercase names; `key` with `${filename}`
-/// substituted), which authentication checks, and the file still to be streamed.
+/// substituted), which authentication checks and which stand as the request's headers for
+/// authorization and the handler ([`crate::request::RequestView::from_form`]), the key it names,
+/// and the file still to be streamed.
 pub struct PostForm {
     pub fields: Vec<(String, String)>,
     /// The object key the form names.
     pub key: String,
+    pub file: FormFile,
+}
+
+/// The `file` field of a form, still to be read.
+pub struct FormFile {
     file: multer::Field<'static>,
     /// The form stream the file is read from; kept alive with it.
     _form: multer::Multipart<'static>,
 }
 
-impl PostForm {
+impl FormFile {
     /// The next piece of the file, `None` at its end.
-    pub async fn file_chunk(&mut self) -> S3Result<Option<bytes::Bytes>> {
+    pub async fn chunk(&mut self) -> S3Result<Option<bytes::Bytes>> {
         self.file.chunk().await.map_err(form_error)
     }
 }
@@ -107,43 +114,37 @@ where
         return Err(missing_field("key"));
     };
     let key = raw_key.replace("${filename}", file.file_name().unwrap_or_default());
+    if key.is_empty() {
+        // Seen in peers' tests written against S3 (cloudserver, s3rver).
+        return Err(S3Error::invalid_argument("User key must have a length greater than 0.", "key", ""));
+    }
     if let Some(k) = fields.iter_mut().find(|(n, _)| n == "key") {
         k.1 = key.clone();
     }
-    Ok(PostForm { fields, key, file, _form: form })
+    Ok(PostForm { fields, key, file: FormFile { file, _form: form } })
 }
 
-/// Handles `POST /bucket` with a form whose policy authentication accepted: streams the file into
-/// a new object within the policy's content-length range.
-pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> S3Result<Response<Body>> {
-    let mut form = form;
-    let (fields, key) = (std::mem::take(&mut form.fields), std::mem::take(&mut form.key));
+/// Handles `POST /bucket` with a form whose policy authentication accepted and whose key
+/// authorization judged: streams the file into a new object within the policy's content-length
+/// range. The form's fields are the request's view (`ctx.header`).
+pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, key: &str, file: FormFile) -> S3Result<Response<Body>> {
+    let mut file = file;
     let range = match ctx.verified.payload {
         Payload::Form { length_range } => length_range,
         _ => None,
     };
-    validate_key(&key)?;
-    let user_meta: Vec<(String, String)> =
-        fields.iter().filter_map(|(n, v)| n.strip_prefix("x-amz-meta-").map(|m| (m.to_string(), v.clone()))).collect();
+    validate_key(key)?;
+    let user_meta = ctx.user_metadata();
     super::upload::check_metadata_size(&user_meta)?;
-    // The form's `tagging` field holds a Tagging document.
-    let tags = match fields.iter().find(|(n, _)| n == "tagging") {
-        Some((_, doc)) => super::tagging::parse_document(doc.as_bytes(), super::tagging::MAX_OBJECT_TAGS)?,
-        None => Vec::new(),
-    };
-    super::tagging::require_tagging(ctx, bucket, &key, &tags)?;
+    // The form's `tagging` field (a Tagging document), as authorization parsed and judged it.
+    let tags = ctx.access.request_tags();
     ctx.state.store.require_bucket(bucket).await?;
-    // The form's `acl` field is the canned ACL; grant fields have their header names.
-    let field = |name: &str| {
-        let field = if name == "x-amz-acl" { "acl" } else { name };
-        fields.iter().find(|(n, _)| n == field).map(|(_, v)| v.clone())
-    };
-    let written = object_write_acl(ctx, "s3:PutObject", &key, &field)?;
+    let written = ctx.access.write_acl();
 
     let max = range.map_or(MAX_POST_BYTES, |(_, max)| max.min(MAX_POST_BYTES));
     let mut writer = ctx.state.store.new_blob().await?;
     let mut sums = BodyChecksum::new(None, Algorithm::Crc64Nvme);
-    while let Some(chunk) = form.file_chunk().await? {
+    while let Some(chunk) = file.chunk().await? {
         sums.update(&chunk);
         writer.write(chunk).await?;
         if writer.size() > max {
@@ -159,10 +160,10 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
     }
     let blob = writer.finish().await?;
     let meta = ObjectMeta {
-        key: key.clone(),
+        key: key.to_string(),
         etag: blob.etag(),
         last_modified_ms: ctx.now_ms(),
-        headers: stored_headers(&fields),
+        headers: headers_from_request(ctx),
         user_meta,
         checksum: Some(sums.finish(&[])?),
         owner: written.owner,
@@ -171,8 +172,8 @@ pub async fn handle_post_object(ctx: &Ctx<'_>, bucket: &str, form: PostForm) -> 
         ..Default::default()
     };
     let meta = ctx.state.store.put_object(bucket, meta, blob, PutCondition::default()).await?;
-    tracing::debug!(bucket, key = %key, principal = ctx.access.principal.arn.as_deref().unwrap_or(""), "POST object stored");
-    let mut resp = success_response(&fields, bucket, &key, &meta.etag);
+    tracing::debug!(bucket, key, principal = ctx.access.principal.arn.as_deref().unwrap_or(""), "POST object stored");
+    let mut resp = success_response(ctx, bucket, key, &meta.etag);
     super::object::set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     Ok(resp)
 }
@@ -183,28 +184,16 @@ fn too_large(size: u64, max: u64) -> S3Error {
         .extra("MaxSizeAllowed", max.to_string())
 }
 
-fn stored_headers(fields: &[(String, String)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = fields
-        .iter()
-        .filter(|(n, _)| STORED_HEADERS.contains(&n.as_str()))
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    if !out.iter().any(|(n, _)| n == "content-type") {
-        out.push(("content-type".into(), DEFAULT_CONTENT_TYPE.into()));
-    }
-    out
-}
-
 /// The answer S3 gives: a 303 to `success_action_redirect`, or `success_action_status` 200, 201
 /// (with a `PostResponse` document) or, by default, 204.
-fn success_response(fields: &[(String, String)], bucket: &str, key: &str, etag: &str) -> Response<Body> {
-    let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+fn success_response(ctx: &Ctx<'_>, bucket: &str, key: &str, etag: &str) -> Response<Body> {
+    let get = |n: &str| ctx.header(n);
     let location = format!("/{bucket}/{}", crate::auth::canonical::uri_encode(key.as_bytes(), false));
     if let Some(redirect) = get("success_action_redirect").or(get("redirect")).filter(|r| !r.is_empty()) {
         let enc = |s: &str| crate::auth::canonical::uri_encode(s.as_bytes(), true);
         let sep = if redirect.contains('?') { '&' } else { '?' };
         let target = format!("{redirect}{sep}bucket={}&key={}&etag={}", enc(bucket), enc(key), enc(etag));
-        let mut resp = super::empty_response(StatusCode::SEE_OTHER);
+        let mut resp = super::respond::empty_response(StatusCode::SEE_OTHER);
         set_header(&mut resp, "location", &target);
         set_header(&mut resp, "etag", etag);
         return resp;
@@ -222,8 +211,8 @@ fn success_response(fields: &[(String, String)], bucket: &str, key: &str, etag: 
             *r.status_mut() = StatusCode::CREATED;
             r
         }
-        Some("200") => super::empty_response(StatusCode::OK),
-        _ => super::empty_response(StatusCode::NO_CONTENT),
+        Some("200") => super::respond::empty_response(StatusCode::OK),
+        _ => super::respond::empty_response(StatusCode::NO_CONTENT),
     };
     set_header(&mut resp, "etag", etag);
     set_header(&mut resp, "location", &location);

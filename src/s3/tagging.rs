@@ -1,143 +1,17 @@
-//! Object and bucket tags: Put/Get/DeleteObjectTagging, Put/Get/DeleteBucketTagging, and the tag
-//! sets given with a write (`x-amz-tagging` on PutObject, CreateMultipartUpload and CopyObject
-//! with `x-amz-tagging-directive`, the `tagging` field of a POST form).
-//!
-//! S3's rules, from its documentation and its observed answers: at most 10 tags on an object
-//! ("`BadRequest`: Object tags cannot be greater than 10", observed) and 50 on a bucket; keys of 1
-//! to 128 and values of 0 to 256 characters, counted in UTF-16 units; letters, digits, spaces
-//! and `_ . : / = + @ -` only; unique keys; no `aws:` prefix. A tag set is kept and answered in
-//! key order.
-//! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html>
+//! Object and bucket tags: Put/Get/DeleteObjectTagging, Put/Get/DeleteBucketTagging. The tag
+//! sets and their rules are [`crate::tags`]'s; the tag set a write names is parsed and judged by
+//! authorization, and the writing handlers store it (`ctx.access.request_tags()`).
 
 use http::{Response, StatusCode};
 
-use super::object::hide_missing_key;
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{empty_response, xml_response, Ctx};
+use super::respond::{empty_response, xml_response};
 use crate::body::{Body, ReqBody};
 use crate::error::{ErrorCode, S3Error, S3Result};
 use crate::router::VersionId;
-use crate::xml::{read_flat, XmlWriter};
-
-/// A tag set: (key, value) pairs in key order.
-pub type Tags = Vec<(String, String)>;
-
-/// The most tags an object may carry.
-pub const MAX_OBJECT_TAGS: usize = 10;
-/// The most tags a bucket may carry.
-pub const MAX_BUCKET_TAGS: usize = 50;
-
-/// The largest tagging document read.
-const MAX_DOCUMENT: usize = 64 * 1024;
-
-fn invalid_tag(message: &str) -> S3Error {
-    S3Error::with_message(ErrorCode::InvalidTag, message)
-}
-
-/// Letters, digits, white space and `_ . : / = + @ -`, as S3's tag rules allow.
-fn allowed_chars(s: &str) -> bool {
-    s.chars().all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+@-".contains(c))
-}
-
-/// Checks a tag set against S3's rules and puts it in key order.
-pub fn validate(mut tags: Tags, max: usize) -> S3Result<Tags> {
-    if tags.len() > max {
-        return Err(if max == MAX_OBJECT_TAGS {
-            S3Error::with_message(ErrorCode::BadRequest, "Object tags cannot be greater than 10")
-        } else {
-            invalid_tag("Bucket tag count cannot be greater than 50")
-        });
-    }
-    for (key, value) in &tags {
-        let units = |s: &str| s.encode_utf16().count();
-        if key.is_empty() || units(key) > 128 || !allowed_chars(key) {
-            return Err(invalid_tag("The TagKey you have provided is invalid"));
-        }
-        if units(value) > 256 || !allowed_chars(value) {
-            return Err(invalid_tag("The TagValue you have provided is invalid"));
-        }
-        if key.starts_with("aws:") {
-            return Err(invalid_tag("Your TagKey cannot be prefixed with aws:"));
-        }
-    }
-    tags.sort();
-    if tags.windows(2).any(|w| w[0].0 == w[1].0) {
-        return Err(invalid_tag("Cannot provide multiple Tags with the same key"));
-    }
-    Ok(tags)
-}
-
-/// The `x-amz-tagging` header (or the same in a query): URL query parameters, `k1=v1&k2`, a key
-/// without `=` holding the empty value.
-pub fn parse_header(value: &str) -> S3Result<Tags> {
-    let malformed = || {
-        S3Error::invalid_argument(
-            "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.",
-            "x-amz-tagging",
-            value,
-        )
-    };
-    let decode = |s: &str| -> S3Result<String> {
-        let plus = s.replace('+', " ");
-        String::from_utf8(crate::auth::canonical::percent_decode(&plus)).map_err(|_| malformed())
-    };
-    let mut tags = Vec::new();
-    for pair in value.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if v.contains('=') {
-            return Err(malformed());
-        }
-        tags.push((decode(k)?, decode(v)?));
-    }
-    let mut keys: Vec<&str> = tags.iter().map(|(k, _)| k.as_str()).collect();
-    keys.sort_unstable();
-    if keys.windows(2).any(|w| w[0] == w[1]) {
-        return Err(malformed());
-    }
-    validate(tags, MAX_OBJECT_TAGS)
-}
-
-/// A `<Tagging><TagSet><Tag><Key/><Value/></Tag>…</TagSet></Tagging>` document.
-pub fn parse_document(doc: &[u8], max: usize) -> S3Result<Tags> {
-    let flat = read_flat(doc)?;
-    if flat.last().is_none_or(|(p, _)| p != "Tagging") || !flat.iter().any(|(p, _)| p == "Tagging/TagSet") {
-        return Err(S3Error::new(ErrorCode::MalformedXML));
-    }
-    let mut tags = Vec::new();
-    let (mut key, mut value) = (None, None);
-    for (path, text) in flat.iter() {
-        match path {
-            "Tagging/TagSet/Tag/Key" => key = Some(text.to_string()),
-            "Tagging/TagSet/Tag/Value" => value = Some(text.to_string()),
-            "Tagging/TagSet/Tag" => match (key.take(), value.take()) {
-                (Some(k), Some(v)) => tags.push((k, v)),
-                _ => return Err(S3Error::new(ErrorCode::MalformedXML)),
-            },
-            _ => {}
-        }
-    }
-    validate(tags, max)
-}
-
-/// The tag set given with a write to `bucket`/`key`: `x-amz-tagging`, or the same parameter in a
-/// presigned URL's query (SDK presigners move `x-amz-*` headers there). Empty without one. Tags
-/// need `s3:PutObjectTagging` besides the write's own permission.
-pub fn from_request(ctx: &Ctx<'_>, bucket: &str, key: &str) -> S3Result<Tags> {
-    let tags = match ctx.header("x-amz-tagging") {
-        Some(v) => parse_header(v)?,
-        None => return Ok(Vec::new()),
-    };
-    require_tagging(ctx, bucket, key, &tags)?;
-    Ok(tags)
-}
-
-/// `s3:PutObjectTagging` on the object, when a write sets tags.
-pub fn require_tagging(ctx: &Ctx<'_>, bucket: &str, key: &str, tags: &Tags) -> S3Result<()> {
-    if tags.is_empty() {
-        return Ok(());
-    }
-    ctx.access.require("s3:PutObjectTagging", &format!("arn:aws:s3:::{bucket}/{key}"))
-}
+use crate::tags::{parse_document, Tags, MAX_BUCKET_TAGS, MAX_DOCUMENT, MAX_OBJECT_TAGS};
+use crate::xml::XmlWriter;
 
 fn write_tags(tags: &[(String, String)]) -> Response<Body> {
     let mut w = XmlWriter::new();
@@ -169,7 +43,7 @@ async fn set_tags(
 ) -> S3Result<Response<Body>> {
     let meta = super::object::object_meta(ctx, bucket, key, version).await?;
     let which = version.map(|v| v.stored().map(str::to_string));
-    ctx.state.store.set_object_tags(bucket, key, which, tags).await.map_err(|e| hide_missing_key(ctx, bucket, e))?;
+    ctx.state.store.set_object_tags(bucket, key, which, tags).await.map_err(|e| ctx.access.missing_key(bucket, e))?;
     let mut resp = empty_response(StatusCode::OK);
     super::object::set_version_header(ctx, &mut resp, bucket, meta.version_id.as_deref()).await?;
     Ok(resp)
@@ -232,44 +106,4 @@ pub async fn handle_get_bucket_tagging(ctx: &Ctx<'_>, bucket: &str) -> S3Result<
 pub async fn handle_delete_bucket_tagging(ctx: &Ctx<'_>, bucket: &str) -> S3Result<Response<Body>> {
     ctx.state.store.set_bucket_tags(bucket, None).await?;
     Ok(empty_response(StatusCode::NO_CONTENT))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_forms() {
-        assert_eq!(parse_header("foo=bar&bar").unwrap(), [("bar".into(), "".into()), ("foo".into(), "bar".into())]);
-        assert_eq!(parse_header("a%20b=c+d").unwrap(), [("a b".into(), "c d".into())]);
-        assert_eq!(parse_header("TagSet=[{Key=string,Value=string}]").unwrap_err().code, ErrorCode::InvalidArgument);
-        assert_eq!(parse_header("a=1&a=2").unwrap_err().code, ErrorCode::InvalidArgument);
-        let e = parse_header("TagSet%3D%5B%7BKey%3Dstring%2CValue%3Dstring%7D%5D").unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (ErrorCode::InvalidTag, "The TagKey you have provided is invalid"));
-        let eleven: Vec<String> = (0..11).map(|i| format!("k{i}=v")).collect();
-        let e = parse_header(&eleven.join("&")).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), (ErrorCode::BadRequest, "Object tags cannot be greater than 10"));
-    }
-
-    #[test]
-    fn documents() {
-        let doc = b"<Tagging><TagSet><Tag><Key>b</Key><Value>2</Value></Tag><Tag><Key>a</Key><Value></Value></Tag></TagSet></Tagging>";
-        assert_eq!(parse_document(doc, 10).unwrap(), [("a".into(), "".into()), ("b".into(), "2".into())]);
-        assert_eq!(parse_document(b"<Tagging><TagSet/></Tagging>", 10).unwrap(), []);
-        assert_eq!(parse_document(b"<Tagging/>", 10).unwrap_err().code, ErrorCode::MalformedXML);
-        let no_value = b"<Tagging><TagSet><Tag><Key>b</Key></Tag></TagSet></Tagging>";
-        assert_eq!(parse_document(no_value, 10).unwrap_err().code, ErrorCode::MalformedXML);
-        let dup = b"<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>";
-        let e = parse_document(dup, 10).unwrap_err();
-        assert_eq!(e.message, "Cannot provide multiple Tags with the same key");
-        let long =
-            format!("<Tagging><TagSet><Tag><Key>{}</Key><Value>v</Value></Tag></TagSet></Tagging>", "k".repeat(129));
-        assert_eq!(parse_document(long.as_bytes(), 10).unwrap_err().code, ErrorCode::InvalidTag);
-        let ok = format!(
-            "<Tagging><TagSet><Tag><Key>{}</Key><Value>{}</Value></Tag></TagSet></Tagging>",
-            "k".repeat(128),
-            "v".repeat(256)
-        );
-        assert!(parse_document(ok.as_bytes(), 10).is_ok());
-    }
 }

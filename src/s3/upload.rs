@@ -8,8 +8,9 @@ use base64::Engine;
 use http::Response;
 
 use super::conditional::{Conditions, Verdict};
+use super::ctx::Ctx;
 use super::payload::PayloadReader;
-use super::{set_header, Ctx};
+use super::respond::set_header;
 use crate::auth::Payload;
 use crate::body::Body;
 use crate::checksum::{self, Algorithm, BodyChecksum, Checksum};

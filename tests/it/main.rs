@@ -8,6 +8,7 @@ mod acls;
 mod attacks;
 mod attributes;
 mod auth_header;
+mod authz;
 mod buckets;
 mod causes;
 mod checksums;

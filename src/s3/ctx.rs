@@ -1,0 +1,80 @@
+//! What every handler gets besides its own arguments: the request context ([`Ctx`]) — the shared
+//! state, the request's parts and its parsed view, how it was authenticated and what
+//! authorization decided.
+
+use crate::access::Authorization;
+use crate::auth::Verified;
+use crate::request::RequestView;
+use crate::state::AppState;
+
+/// What every handler gets besides its own arguments.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub parts: &'a http::request::Parts,
+    /// The query, each name and value decoded once.
+    pub query: &'a [(String, String)],
+    pub verified: &'a Verified,
+    /// The request's values (headers, hoisted query parameters, form fields), parsed once.
+    pub view: &'a RequestView<'a>,
+    /// Who may do what: the principal and its policies, for the questions handlers still ask.
+    pub access: &'a Authorization,
+}
+
+impl Ctx<'_> {
+    /// Whether the request was signed the Tencent COS way.
+    pub fn is_cos(&self) -> bool {
+        self.verified.signature_version == Some(crate::auth::SignatureVersion::Cos)
+    }
+
+    /// The prefix of user metadata in responses: `x-cos-meta-` for requests signed the COS way.
+    pub fn metadata_prefix(&self) -> &'static str {
+        if self.is_cos() {
+            "x-cos-meta-"
+        } else {
+            "x-amz-meta-"
+        }
+    }
+
+    /// A value of the request's view: a header, or for presigned URLs the signed query parameter
+    /// that stands in for it, or a POST form's field ([`crate::request::RequestView`]) — the same
+    /// values authorization judged.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.view.header(name)
+    }
+
+    /// Every `x-amz-meta-*` (or COS `x-cos-meta-*`) entry of the view (name lowercase, prefix
+    /// removed).
+    pub fn user_metadata(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (name, value) in self.view.fields() {
+            // Tencent COS SDKs send the same metadata as `x-cos-meta-*`.
+            let Some(n) = name.strip_prefix("x-amz-meta-").or_else(|| name.strip_prefix("x-cos-meta-")) else {
+                continue;
+            };
+            match out.iter_mut().find(|(k, _)| k == n) {
+                Some((_, existing)) => {
+                    existing.push(',');
+                    existing.push_str(value);
+                }
+                None => out.push((n.to_string(), value.to_string())),
+            }
+        }
+        out
+    }
+
+    /// The account that owns what the request reads or creates: the bucket's owner, or the
+    /// requester's account for requests without a bucket.
+    pub fn owner_account(&self) -> &str {
+        self.access.owner_account()
+    }
+
+    /// A query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The server's now, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.state.auth.clock.now().timestamp_millis()
+    }
+}

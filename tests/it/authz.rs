@@ -1,0 +1,323 @@
+//! Places where s3strict said yes and S3 says no (an adversarial pass against 9f28187), each
+//! through a real client where one sends the request, asserting S3's status, code and message:
+//! anonymous `response-*` overrides, grant and copy-source headers the condition keys did not
+//! see, versions authorized with the current version's ACL, missing keys hidden from readers who
+//! may list through a bucket ACL, and a bucket policy naming a session's role that ignored the
+//! session policy.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketCannedAcl, BucketVersioningStatus, ObjectCannedAcl, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule, VersioningConfiguration,
+};
+use s3strict::config::{PolicyText, RoleSettings, UserSettings};
+
+use crate::common::*;
+
+const ACCOUNT: &str = "123456789012";
+
+fn user(name: &str, policies: &[&str]) -> UserSettings {
+    UserSettings {
+        name: name.into(),
+        account: None,
+        access_key: key_of(name),
+        secret_key: format!("{name}-secret"),
+        status: None,
+        policies: policies.iter().map(|p| PolicyText::Json(p.to_string())).collect(),
+    }
+}
+
+fn key_of(name: &str) -> String {
+    format!("AKIA{:0<16}", name.to_ascii_uppercase())
+}
+
+fn as_user(s: &TestServer, name: &str) -> aws_sdk_s3::Client {
+    client_for(&s.endpoint(), &key_of(name), &format!("{name}-secret"), REGION)
+}
+
+fn denied(who: &str, action: &str, resource: &str, why: &str) -> String {
+    format!("User: {who} is not authorized to perform: {action} on resource: \"{resource}\" {why}")
+}
+
+fn user_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:user/{name}")
+}
+
+/// A bucket whose ACLs are in force and whose public access is not blocked, so that ACLs and
+/// policies alone decide.
+async fn open_bucket(s: &TestServer, name: &str) {
+    s.create_bucket(name).await;
+    let c = s.client();
+    let rule = OwnershipControlsRule::builder().object_ownership(ObjectOwnership::ObjectWriter).build().unwrap();
+    let controls = OwnershipControls::builder().rules(rule).build().unwrap();
+    c.put_bucket_ownership_controls().bucket(name).ownership_controls(controls).send().await.unwrap();
+    c.delete_public_access_block().bucket(name).send().await.unwrap();
+}
+
+async fn put(
+    c: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: &'static [u8],
+    acl: Option<ObjectCannedAcl>,
+) -> String {
+    let out =
+        c.put_object().bucket(bucket).key(key).set_acl(acl).body(ByteStream::from_static(body)).send().await.unwrap();
+    out.version_id().unwrap_or_default().to_string()
+}
+
+/// Sends a signed request carrying header `name` with `value`'s bytes as they are, signed as S3
+/// reads header bytes (ISO-8859-1), so that the signature holds: what an attacker with their own
+/// signer can always send.
+async fn signed_with_raw_header(s: &TestServer, req: SignedRequest<'_>, name: &str, value: &str) -> RawResponse {
+    let as_read: String = value.bytes().map(char::from).collect();
+    let (method, body) = (req.method, req.body);
+    let (target, mut headers) = req.header(name, as_read).sign(s.addr);
+    for (n, v) in headers.iter_mut() {
+        if n == name {
+            *v = value.to_string();
+        }
+    }
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    raw(s.addr, method, &target, &headers, body).await
+}
+
+#[tokio::test]
+async fn anonymous_readers_cannot_override_response_headers() {
+    let s = TestServer::start().await;
+    open_bucket(&s, "pub").await;
+    put(&s.client(), "pub", "page.txt", b"<script>alert(1)</script>", Some(ObjectCannedAcl::PublicRead)).await;
+    let message = "Request specific response headers cannot be used for anonymous GET requests.";
+    // Browsers and curl send these; no SDK sends an unsigned GetObject.
+    let r = s.raw("GET", "/pub/page.txt?response-content-type=text/html", &[], b"").await;
+    r.assert_error(400, "InvalidRequest", message);
+    let r = s.raw("GET", "/pub/page.txt?response-content-disposition=inline", &[], b"").await;
+    r.assert_error(400, "InvalidRequest", message);
+    let r = s.raw("HEAD", "/pub/page.txt?response-cache-control=no-cache", &[], b"").await;
+    assert_eq!(r.status, 400);
+    // Without overrides the public object is served as stored; signed readers may override.
+    let r = s.raw("GET", "/pub/page.txt", &[], b"").await;
+    assert_eq!((r.status, r.header("content-type")), (200, Some("application/octet-stream")));
+    let got =
+        s.client().get_object().bucket("pub").key("page.txt").response_content_type("text/plain").send().await.unwrap();
+    assert_eq!(got.content_type(), Some("text/plain"));
+}
+
+#[tokio::test]
+async fn missing_keys_are_told_to_whoever_may_list_through_an_acl() {
+    let s = TestServer::start_with(|c| c.users = vec![user("bob", &[])]).await;
+    open_bucket(&s, "pub").await;
+    open_bucket(&s, "shared").await;
+    let root = s.client();
+    root.put_bucket_acl().bucket("pub").acl(BucketCannedAcl::PublicRead).send().await.unwrap();
+    root.put_bucket_acl().bucket("shared").acl(BucketCannedAcl::AuthenticatedRead).send().await.unwrap();
+    put(&root, "pub", "there", b"x", None).await;
+    put(&root, "shared", "there", b"x", None).await;
+    // The bucket ACL's READ lets everyone list: a missing key is NoSuchKey, an existing private
+    // object stays refused.
+    let r = s.raw("GET", "/pub/missing", &[], b"").await;
+    let doc = r.assert_error(404, "NoSuchKey", "The specified key does not exist.");
+    assert_eq!(doc.get("Key"), Some("missing"));
+    assert_eq!(s.raw("HEAD", "/pub/missing", &[], b"").await.status, 404);
+    s.raw("GET", "/pub/there", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
+    // AuthenticatedUsers' READ lets bob list `shared`, not anonymous readers.
+    let bob = as_user(&s, "bob");
+    let (status, code, _) = sdk_error(bob.get_object().bucket("shared").key("missing").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (404, "NoSuchKey"));
+    let (status, code, message) = sdk_error(bob.get_object().bucket("shared").key("there").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(
+        message,
+        denied(
+            &user_arn("bob"),
+            "s3:GetObject",
+            "arn:aws:s3:::shared/there",
+            "because no identity-based policy allows the s3:GetObject action"
+        )
+    );
+    s.raw("GET", "/shared/missing", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
+}
+
+#[tokio::test]
+async fn a_version_is_authorized_with_its_own_acl() {
+    let s = TestServer::start().await;
+    open_bucket(&s, "versioned").await;
+    let root = s.client();
+    let on = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
+    root.put_bucket_versioning().bucket("versioned").versioning_configuration(on).send().await.unwrap();
+    let private = put(&root, "versioned", "k", b"private v1", None).await;
+    let public = put(&root, "versioned", "k", b"public v2", Some(ObjectCannedAcl::PublicRead)).await;
+    // The current version is public: the older private one is not, whoever asks by its id.
+    let r = s.raw("GET", &format!("/versioned/k?versionId={public}"), &[], b"").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "public v2"));
+    s.raw("GET", &format!("/versioned/k?versionId={private}"), &[], b"").await.assert_error(
+        403,
+        "AccessDenied",
+        "Access Denied",
+    );
+    s.raw("GET", &format!("/versioned/k?versionId={private}&acl"), &[], b"").await.assert_error(
+        403,
+        "AccessDenied",
+        "Access Denied",
+    );
+    // Made public by its own ACL, the old version is readable while the current one is private.
+    root.put_object_acl()
+        .bucket("versioned")
+        .key("k")
+        .version_id(&private)
+        .acl(ObjectCannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+    root.put_object_acl().bucket("versioned").key("k").acl(ObjectCannedAcl::Private).send().await.unwrap();
+    let r = s.raw("GET", &format!("/versioned/k?versionId={private}"), &[], b"").await;
+    assert_eq!((r.status, r.text().as_str()), (200, "private v1"));
+    s.raw("GET", "/versioned/k", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
+}
+
+const WRITE_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[
+    {"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":"arn:aws:s3:::data/*"},
+    {"Effect":"Deny","Action":"s3:PutObject","Resource":"*","Condition":{"StringLike":{"s3:x-amz-copy-source":"data/secret/*"}}}]}"#;
+
+#[tokio::test]
+async fn condition_keys_see_every_header_the_handler_acts_on() {
+    let s = TestServer::start_with(|c| c.users = vec![user("writer", &[WRITE_ONLY])]).await;
+    open_bucket(&s, "data").await;
+    put(&s.client(), "data", "secret/é", b"classified", None).await;
+    let as_writer = |method, path| SignedRequest {
+        access_key: "AKIAWRITER0000000000",
+        secret_key: "writer-secret",
+        ..SignedRequest::new(method, path)
+    };
+    let all_users = "uri=\"http://acs.amazonaws.com/groups/global/AllUsers\"";
+    // A grant header ending in a UTF-8 no-break space is still a grant header: it needs
+    // s3:PutObjectAcl, which the writer lacks.
+    let r = signed_with_raw_header(
+        &s,
+        as_writer("PUT", "/data/up").body(b"x"),
+        "x-amz-grant-read",
+        &format!("{all_users}\u{a0}"),
+    )
+    .await;
+    r.assert_error(
+        403,
+        "AccessDenied",
+        &denied(
+            &user_arn("writer"),
+            "s3:PutObjectAcl",
+            "arn:aws:s3:::data/up",
+            "because no identity-based policy allows the s3:PutObjectAcl action",
+        ),
+    );
+    // Whoever may set ACLs gets S3's refusal of the malformed grantee (S3 trims only ASCII
+    // white space), never a public grant.
+    let r = signed_with_raw_header(
+        &s,
+        SignedRequest::new("PUT", "/data/up").body(b"x"),
+        "x-amz-grant-read",
+        &format!("{all_users}\u{a0}"),
+    )
+    .await;
+    let doc = r.assert_error(400, "InvalidArgument", "Invalid group uri");
+    assert_eq!(doc.get("ArgumentName"), Some("uri"));
+    s.raw("GET", "/data/up", &[], b"").await.assert_error(403, "AccessDenied", "Access Denied");
+    // A raw UTF-8 copy source is what the Deny on s3:x-amz-copy-source sees, too.
+    let r = signed_with_raw_header(&s, as_writer("PUT", "/data/copied"), "x-amz-copy-source", "data/secret/é").await;
+    r.assert_error(
+        403,
+        "AccessDenied",
+        &denied(
+            &user_arn("writer"),
+            "s3:PutObject",
+            "arn:aws:s3:::data/copied",
+            "with an explicit deny in an identity-based policy",
+        ),
+    );
+    let (status, _, _) = sdk_error(s.client().head_object().bucket("data").key("copied").send().await.unwrap_err());
+    assert_eq!(status, 404);
+}
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/r";
+
+fn sts_client(s: &TestServer, ak: &str, sk: &str) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(REGION))
+        .endpoint_url(s.endpoint())
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(ak, sk, None, None, "test"))
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+fn s3_for(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(REGION))
+        .endpoint_url(s.endpoint())
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "sts",
+        ))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+#[tokio::test]
+async fn a_bucket_policy_naming_the_role_is_limited_by_the_session_policy() {
+    let may_assume = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{ROLE}"}}]}}"#
+    );
+    let s = TestServer::start_with(|c| {
+        c.users = vec![user("alice", &[&may_assume])];
+        // The role has no permission of its own: only the bucket policy grants.
+        c.roles = vec![RoleSettings {
+            name: "r".into(),
+            account: None,
+            trust_policy: PolicyText::Json(format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+            )),
+            policies: vec![],
+            max_session_duration: None,
+        }];
+    })
+    .await;
+    s.create_bucket("data").await;
+    put(&s.client(), "data", "k", b"hello", None).await;
+    let bucket_policy = |principal: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}}]}}"#
+        )
+    };
+    s.client().put_bucket_policy().bucket("data").policy(bucket_policy(ROLE)).send().await.unwrap();
+    let only_list =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    let sts = sts_client(&s, &key_of("alice"), "alice-secret");
+    let narrow = sts.assume_role().role_arn(ROLE).role_session_name("narrow").policy(only_list).send().await.unwrap();
+    let wide = sts.assume_role().role_arn(ROLE).role_session_name("wide").send().await.unwrap();
+    let narrow = s3_for(&s, narrow.credentials().unwrap());
+    let wide = s3_for(&s, wide.credentials().unwrap());
+    // Naming the role reaches its sessions, each limited by its session policy.
+    wide.get_object().bucket("data").key("k").send().await.unwrap();
+    let (status, code, message) = sdk_error(narrow.get_object().bucket("data").key("k").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(
+        message,
+        denied(
+            &format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/narrow"),
+            "s3:GetObject",
+            "arn:aws:s3:::data/k",
+            "because no session policy allows the s3:GetObject action"
+        )
+    );
+    // Naming the session itself is not limited by its session policy.
+    let session = format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/narrow");
+    s.client().put_bucket_policy().bucket("data").policy(bucket_policy(&session)).send().await.unwrap();
+    let got = narrow.get_object().bucket("data").key("k").send().await.unwrap();
+    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
+    let (status, _, _) = sdk_error(wide.get_object().bucket("data").key("k").send().await.unwrap_err());
+    assert_eq!(status, 403);
+}
