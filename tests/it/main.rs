@@ -26,6 +26,7 @@ mod multipart;
 mod objects;
 mod presigned;
 mod process;
+mod properties;
 mod public;
 mod sessions;
 mod sigv2;
