@@ -5,10 +5,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use super::canonical_id;
 use crate::policy::{Policy, PolicyKind};
 use crate::storage::{SessionRow, UserRow};
+
+/// The SHA-256 of `data` in lowercase hex.
+pub(super) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// An account's canonical user id (64 hex digits, as S3 shows in ACLs and owners).
+pub fn canonical_id(account_id: &str) -> String {
+    sha256_hex(format!("s3strict-account:{account_id}").as_bytes())
+}
 
 /// Whether a user's access key may sign requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

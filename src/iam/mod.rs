@@ -8,34 +8,24 @@
 //! identity configured, it may do everything, as an account's root user may.
 
 mod identity;
+pub mod settings;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, RoleSettings, UserSettings};
 use crate::policy::{Policy, PolicyKind};
 use crate::storage::{SessionRow, UserRow};
-use identity::user_principal;
-pub use identity::{parse_identity_policies, Holder, Principal, PrincipalKind, Role, Session, Status, User};
-
-/// The account the flag/env key belongs to unless `account_id` says otherwise (the AWS
-/// documentation's example account).
-pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+pub use identity::{
+    canonical_id, parse_identity_policies, Holder, Principal, PrincipalKind, Role, Session, Status, User,
+};
+use identity::{sha256_hex, user_principal};
+pub use settings::{is_account_id, IdentitySettings, DEFAULT_ACCOUNT_ID};
+use settings::{RoleSettings, UserSettings};
 
 /// The longest session STS grants: 36 hours.
 pub const MAX_SESSION_SECS: i64 = 129_600;
-
-/// An account's canonical user id (64 hex digits, as S3 shows in ACLs and owners).
-pub fn canonical_id(account_id: &str) -> String {
-    crate::auth::canonical::sha256_hex(format!("s3strict-account:{account_id}").as_bytes())
-}
-
-/// Whether `id` has the form of an AWS account id: 12 digits.
-pub fn is_account_id(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
-}
 
 /// `n` random characters from `alphabet`.
 fn random_string(alphabet: &[u8], n: usize) -> String {
@@ -106,21 +96,22 @@ impl Iam {
         }
     }
 
-    /// The registry of `config` over what the store kept (users added at run time, live
-    /// sessions). Users the config declares replace stored ones of the same name; the returned
+    /// The registry of the settings over what the store kept (users added at run time, live
+    /// sessions). Users the settings declare replace stored ones of the same name; the returned
     /// rows are the users to write back. `Err` says which identity is wrong.
     pub fn load(
-        config: &Config,
+        settings: impl Into<IdentitySettings>,
         stored_users: Vec<UserRow>,
         stored_sessions: Vec<SessionRow>,
         now_ms: i64,
     ) -> Result<(Iam, Vec<UserRow>), String> {
-        let mut iam = Iam::single(&config.access_key, &config.secret_key);
+        let settings: IdentitySettings = settings.into();
+        let mut iam = Iam::single(&settings.access_key, &settings.secret_key);
         iam.roots.clear();
-        iam.default_account = config.account_id.clone();
-        iam.accounts = vec![config.account_id.clone()];
-        iam.roots.insert(config.access_key.clone(), (config.account_id.clone(), config.secret_key.clone()));
-        for a in &config.accounts {
+        iam.default_account = settings.account_id.clone();
+        iam.accounts = vec![settings.account_id.clone()];
+        iam.roots.insert(settings.access_key.clone(), (settings.account_id.clone(), settings.secret_key.clone()));
+        for a in &settings.accounts {
             if !is_account_id(&a.id) {
                 return Err(format!("account {:?}: an account id is 12 digits", a.id));
             }
@@ -144,7 +135,7 @@ impl Iam {
             users.insert(user.access_key.clone(), user);
         }
         let mut declared = Vec::new();
-        for u in &config.users {
+        for u in &settings.users {
             let user = iam.user_from_settings(u, now_ms)?;
             users.retain(|_, v: &mut User| !(v.account_id == user.account_id && v.name == user.name));
             declared.push(user.to_row());
@@ -156,7 +147,7 @@ impl Iam {
             }
         }
         *write(&iam.users) = users;
-        for r in &config.roles {
+        for r in &settings.roles {
             let role = iam.role_from_settings(r)?;
             iam.roles.push(role);
         }
@@ -402,7 +393,7 @@ impl Iam {
 /// A stable id with an AWS prefix, derived from `seed` (the same user gets the same id after a
 /// restart).
 fn stable_id(prefix: &str, seed: &str) -> String {
-    let digest = crate::auth::canonical::sha256_hex(seed.as_bytes());
+    let digest = sha256_hex(seed.as_bytes());
     let chars: String =
         digest.bytes().map(|b| ID_CHARS[(b as usize) % ID_CHARS.len()] as char).take(20 - prefix.len()).collect();
     format!("{prefix}{chars}")
@@ -444,14 +435,14 @@ pub fn new_user(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::PolicyText;
+    use settings::PolicyText;
 
-    fn config() -> Config {
+    fn config() -> IdentitySettings {
         let allow_get = PolicyText::Json(
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#
                 .into(),
         );
-        Config {
+        IdentitySettings {
             users: vec![UserSettings {
                 name: "alice".into(),
                 account: None,
@@ -469,15 +460,15 @@ mod tests {
                 policies: vec![],
                 max_session_duration: None,
             }],
-            ..Config::default()
+            ..IdentitySettings::default()
         }
     }
 
     #[test]
     fn principals_of_keys() {
-        let (iam, declared) = Iam::load(&config(), vec![], vec![], 0).unwrap();
+        let (iam, declared) = Iam::load(config(), vec![], vec![], 0).unwrap();
         assert_eq!(declared.len(), 1);
-        let root = iam.principal(Some(crate::auth::credentials::DEFAULT_ACCESS_KEY)).unwrap();
+        let root = iam.principal(Some(settings::DEFAULT_ACCESS_KEY)).unwrap();
         assert_eq!(root.arn.as_deref(), Some("arn:aws:iam::123456789012:root"));
         let alice = iam.principal(Some("AKIAALICE")).unwrap();
         assert_eq!(alice.arn.as_deref(), Some("arn:aws:iam::123456789012:user/alice"));
@@ -494,7 +485,7 @@ mod tests {
 
     #[test]
     fn sessions_act_as_their_holder() {
-        let (iam, _) = Iam::load(&config(), vec![], vec![], 0).unwrap();
+        let (iam, _) = Iam::load(config(), vec![], vec![], 0).unwrap();
         let holder =
             Holder::Role { account_id: DEFAULT_ACCOUNT_ID.into(), name: "reader".into(), session_name: "s1".into() };
         let s = iam.new_session(holder, None, Utc::now());
@@ -512,11 +503,11 @@ mod tests {
         let mut c = config();
         c.users[0].policies = vec![PolicyText::Json("{".into())];
         assert_eq!(
-            Iam::load(&c, vec![], vec![], 0).unwrap_err(),
+            Iam::load(c.clone(), vec![], vec![], 0).unwrap_err(),
             "user alice: policy 1: This policy contains invalid Json"
         );
         let mut c = config();
-        c.users[0].access_key = crate::auth::credentials::DEFAULT_ACCESS_KEY.into();
-        assert!(Iam::load(&c, vec![], vec![], 0).unwrap_err().contains("is used twice"));
+        c.users[0].access_key = settings::DEFAULT_ACCESS_KEY.into();
+        assert!(Iam::load(c.clone(), vec![], vec![], 0).unwrap_err().contains("is used twice"));
     }
 }
