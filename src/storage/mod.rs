@@ -31,7 +31,7 @@ use rusqlite::Connection;
 
 use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
-pub use identities::{SessionRow, UserRow};
+pub use identities::{SessionRow, StoredSessions, UserRow, ENDED_SESSION_RETENTION_MS};
 pub use listing::{prefix_successor, rolled_prefix, ListPage, ListQuery};
 pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
 use store::{cache_write, ensure_bucket, publish_and_commit, refresh_bucket};
@@ -596,32 +596,6 @@ impl Store {
             Ok(())
         })
         .await
-    }
-}
-
-/// Users and sessions.
-impl Store {
-    pub async fn users(&self) -> S3Result<Vec<UserRow>> {
-        self.with_db(|c, _| Ok(identities::list_users(c)?)).await
-    }
-
-    pub async fn save_user(&self, user: UserRow) -> S3Result<()> {
-        self.with_db(move |c, _| Ok(identities::upsert_user(c, &user)?)).await
-    }
-
-    /// Deletes a user; false when there was none.
-    pub async fn delete_user(&self, account_id: &str, name: &str) -> S3Result<bool> {
-        let (account_id, name) = (account_id.to_string(), name.to_string());
-        self.with_db(move |c, _| Ok(identities::delete_user(c, &account_id, &name)?)).await
-    }
-
-    /// Sessions still valid at `now_ms` (expired ones are dropped).
-    pub async fn sessions(&self, now_ms: i64) -> S3Result<Vec<SessionRow>> {
-        self.with_db(move |c, _| Ok(identities::live_sessions(c, now_ms)?)).await
-    }
-
-    pub async fn save_session(&self, session: SessionRow) -> S3Result<()> {
-        self.with_db(move |c, _| Ok(identities::insert_session(c, &session)?)).await
     }
 }
 

@@ -264,3 +264,115 @@ async fn sts_errors_are_sts_documents() {
         r.text()
     );
 }
+
+const EVERYTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+
+/// The admin API's body for a user `name` with the keys [`sts_as`] signs with.
+fn user_json(name: &str, policies: &str) -> String {
+    format!(
+        r#"{{"name":"{name}","access_key":"AKIA{:0<16}","secret_key":"{name}-secret","policies":[{policies}]}}"#,
+        name.to_ascii_uppercase()
+    )
+}
+
+/// `InvalidAccessKeyId`, as S3 answers a key it does not know.
+fn assert_unknown_key(err: (u16, String, String)) {
+    assert_eq!(
+        (err.0, err.1.as_str(), err.2.as_str()),
+        (403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+    );
+}
+
+/// `InvalidClientTokenId`, as STS answers credentials it does not know.
+fn assert_unknown_to_sts(err: (u16, String, String)) {
+    assert_eq!(
+        (err.0, err.1.as_str(), err.2.as_str()),
+        (403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+    );
+}
+
+/// Sessions belong to the user's unique id, not its name: deleting a user ends its sessions, and
+/// a new user of the same name, keys and rights, made through the admin API, does not inherit
+/// them — for a user made at run time and for one the configuration declares.
+#[tokio::test]
+async fn a_deleted_users_sessions_end_with_it() {
+    let s = server().await;
+    let (status, _) = admin(&s, "POST", "/users", &user_json("dora", EVERYTHING)).await;
+    assert_eq!(status, 201);
+    for name in ["dora", "carl"] {
+        let out = sts_as(&s, name).get_session_token().send().await.unwrap();
+        let creds = out.credentials().unwrap();
+        let old = s3_with(&s, creds);
+        let old_sts = sts(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
+        assert_eq!(
+            old_sts.get_caller_identity().send().await.unwrap().arn(),
+            Some(format!("arn:aws:iam::{ACCOUNT}:user/{name}").as_str())
+        );
+        let (status, _) = admin(&s, "DELETE", &format!("/users/{name}"), "").await;
+        assert_eq!(status, 200);
+        assert_unknown_key(sdk_error(old.get_object().bucket("data").key("k").send().await.unwrap_err()));
+        // The same name, the same keys, every right: the old session stays ended.
+        let (status, _) = admin(&s, "POST", "/users", &user_json(name, EVERYTHING)).await;
+        assert_eq!(status, 201);
+        assert_unknown_key(sdk_error(old.get_object().bucket("data").key("k").send().await.unwrap_err()));
+        assert_unknown_to_sts(sts_error(old_sts.get_caller_identity().send().await.unwrap_err()));
+        // The new user's own sessions work.
+        let out = sts_as(&s, name).get_session_token().send().await.unwrap();
+        let got = s3_with(&s, out.credentials().unwrap()).get_object().bucket("data").key("k").send().await.unwrap();
+        assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
+    }
+}
+
+/// A user the configuration declares comes back at the next start after being deleted at run
+/// time (the configuration declares it again), but the sessions its deletion ended do not: they
+/// were removed from the store too.
+#[tokio::test]
+async fn ended_sessions_stay_ended_after_a_restart() {
+    let s = server().await;
+    let out = sts_as(&s, "alice").get_session_token().send().await.unwrap();
+    let creds = out.credentials().unwrap().clone();
+    let (status, _) = admin(&s, "DELETE", "/users/alice", "").await;
+    assert_eq!(status, 200);
+    let s = s.restart().await;
+    sts_as(&s, "alice").get_caller_identity().send().await.unwrap();
+    assert_unknown_key(sdk_error(s3_with(&s, &creds).get_object().bucket("data").key("k").send().await.unwrap_err()));
+}
+
+/// Roles live in the configuration: a role missing at a start ends its sessions, which do not
+/// come back when a later start declares the role again.
+#[tokio::test]
+async fn a_removed_roles_sessions_do_not_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let start = |with_role: bool| {
+        let data = data.clone();
+        TestServer::start_with(move |c| {
+            c.data = data;
+            c.users = vec![user("alice", &[MAY_ASSUME])];
+            if with_role {
+                c.roles = vec![RoleSettings {
+                    name: "reader".into(),
+                    account: None,
+                    trust_policy: PolicyText::Json(format!(
+                        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+                    )),
+                    policies: vec![PolicyText::Json(EVERYTHING.into())],
+                    max_session_duration: None,
+                }];
+            }
+        })
+    };
+    let s = start(true).await;
+    s.create_bucket("data").await;
+    let out = sts_as(&s, "alice").assume_role().role_arn(ROLE_ARN).role_session_name("r1").send().await.unwrap();
+    let creds = out.credentials().unwrap().clone();
+    s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap();
+    s.stop().await;
+    let s = start(false).await;
+    assert_unknown_key(sdk_error(s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err()));
+    s.stop().await;
+    let s = start(true).await;
+    assert_unknown_key(sdk_error(s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err()));
+    // The role itself is back.
+    sts_as(&s, "alice").assume_role().role_arn(ROLE_ARN).role_session_name("r2").send().await.unwrap();
+}
