@@ -71,8 +71,9 @@ pub struct Iam {
     roles: Vec<Role>,
     /// Users by access key.
     users: RwLock<HashMap<String, User>>,
-    /// Sessions, with their indexes. Taken before `users` when both are (starting a session,
-    /// deleting a user), so that no session starts for a user being deleted.
+    /// Sessions, with their indexes. Taken before `users` when both are held (starting a
+    /// session, deleting a user: so that no session starts for a user being deleted), never
+    /// after.
     sessions: RwLock<SessionTable>,
 }
 
@@ -445,9 +446,11 @@ impl Iam {
 
     /// Whether an access key is taken by any identity.
     pub fn key_in_use(&self, access_key: &str) -> bool {
-        self.roots.contains_key(access_key)
-            || read(&self.users).contains_key(access_key)
-            || read(&self.sessions).get(access_key).is_some()
+        if self.roots.contains_key(access_key) || read(&self.users).contains_key(access_key) {
+            return true;
+        }
+        // Apart: `users` is never held while `sessions` is taken (see the field).
+        read(&self.sessions).get(access_key).is_some()
     }
 
     /// Adds or replaces a user (the caller persists it).

@@ -123,6 +123,7 @@ pub fn insert_session(conn: &Connection, s: &SessionRow) -> rusqlite::Result<()>
 /// does not take (their identity is gone, or their row no longer reads).
 #[derive(Debug, Default)]
 pub struct StoredSessions {
+    /// The rows, in no particular order.
     pub rows: Vec<SessionRow>,
     store: Option<Store>,
 }
