@@ -9,7 +9,10 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 use crate::auth::clock::ClockSetting;
-use crate::auth::credentials::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use crate::iam::settings::{
+    is_account_id, IdentitySettings, DEFAULT_ACCESS_KEY, DEFAULT_ACCOUNT_ID, DEFAULT_SECRET_KEY,
+};
+pub use crate::iam::settings::{AccountSettings, PolicyText, RoleSettings, UserSettings};
 
 /// Command line of the `s3strict` binary.
 #[derive(Debug, Parser)]
@@ -224,62 +227,6 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
 }
 
-/// A policy document in the config file: the JSON text AWS users write, or the same document as
-/// a TOML table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum PolicyText {
-    Json(String),
-    Table(serde_json::Value),
-}
-
-impl PolicyText {
-    /// The document as JSON text.
-    pub fn text(&self) -> String {
-        match self {
-            PolicyText::Json(s) => s.clone(),
-            PolicyText::Table(v) => v.to_string(),
-        }
-    }
-}
-
-/// `[[accounts]]`: another account, optionally with its root user's key.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AccountSettings {
-    pub id: String,
-    pub access_key: Option<String>,
-    pub secret_key: Option<String>,
-}
-
-/// `[[users]]`: an IAM user with one access key and inline policies.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserSettings {
-    pub name: String,
-    /// The account id; the default account when absent.
-    pub account: Option<String>,
-    pub access_key: String,
-    pub secret_key: String,
-    /// `Active` (default) or `Inactive`.
-    pub status: Option<String>,
-    #[serde(default)]
-    pub policies: Vec<PolicyText>,
-}
-
-/// `[[roles]]`: a role users may assume through STS.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RoleSettings {
-    pub name: String,
-    pub account: Option<String>,
-    pub trust_policy: PolicyText,
-    #[serde(default)]
-    pub policies: Vec<PolicyText>,
-    /// Seconds, 900 to 43200; 3600 by default.
-    pub max_session_duration: Option<i64>,
-}
-
 /// The same settings as read from a TOML file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -372,7 +319,7 @@ impl Default for Config {
             fsync: false,
             legacy_bucket_defaults: false,
             sigv2_buckets: Vec::new(),
-            account_id: crate::iam::DEFAULT_ACCOUNT_ID.into(),
+            account_id: DEFAULT_ACCOUNT_ID.into(),
             idle_timeout: Duration::from_secs(30),
             stall_timeout: Duration::from_secs(20),
             max_connections: None,
@@ -385,6 +332,20 @@ impl Default for Config {
             accounts: Vec::new(),
             users: Vec::new(),
             roles: Vec::new(),
+        }
+    }
+}
+
+impl From<&Config> for IdentitySettings {
+    /// The identities the settings declare, for [`crate::iam::Iam::load`].
+    fn from(c: &Config) -> Self {
+        IdentitySettings {
+            access_key: c.access_key.clone(),
+            secret_key: c.secret_key.clone(),
+            account_id: c.account_id.clone(),
+            accounts: c.accounts.clone(),
+            users: c.users.clone(),
+            roles: c.roles.clone(),
         }
     }
 }
@@ -473,7 +434,7 @@ impl Config {
             users: file.users,
             roles: file.roles,
         };
-        if !crate::iam::is_account_id(&config.account_id) {
+        if !is_account_id(&config.account_id) {
             return Err(format!("invalid account id {:?}: an account id is 12 digits", config.account_id));
         }
         if config.access_key.is_empty() || config.access_key.contains('/') {
@@ -537,7 +498,7 @@ Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }]
         assert_eq!(c.users.len(), 2);
         assert_eq!(c.users[0].policies[0].text(), r#"{"Version":"2012-10-17","Statement":[]}"#);
         assert!(c.users[1].policies[0].text().contains(r#""Effect":"Allow""#), "{}", c.users[1].policies[0].text());
-        assert_eq!(c.account_id, crate::iam::DEFAULT_ACCOUNT_ID);
+        assert_eq!(c.account_id, DEFAULT_ACCOUNT_ID);
     }
 
     #[test]

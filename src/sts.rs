@@ -5,7 +5,12 @@
 //!
 //! Sessions act as their holder: a GetSessionToken session as its user (or root), an AssumeRole
 //! session as the role, narrowed by the session policy given with it. A presigned URL made from
-//! session credentials stops working when the session ends.
+//! session credentials stops working when the session ends. Every session, STS's or
+//! `/_s3strict/sessions`', starts through [`start_session`]: at most [`MAX_SESSIONS`] unexpired
+//! ones per identity (past that, STS's `Throttling`).
+//!
+//! A request's parameters come from what its signature covers: STS signs the body (see
+//! [`process`]), so an unsigned body cannot add or override one.
 
 use crate::body::{BodyError, ReqBody};
 use http::{Response, StatusCode};
@@ -17,7 +22,7 @@ use crate::auth::log::{AuthLogEntry, Decision};
 use crate::auth::{self, AuthRequest, AuthTrace, Presented, STS_SERVICE};
 use crate::body::{full, Body};
 use crate::error::{ErrorCode, S3Error};
-use crate::iam::{Holder, Principal, PrincipalKind, Role, MAX_SESSION_SECS};
+use crate::iam::{Holder, Principal, PrincipalKind, Role, Session, SessionRefused, MAX_SESSIONS, MAX_SESSION_SECS};
 use crate::policy::{Policy, PolicyKind, PrincipalRef, RequestContext};
 use crate::request::RequestView;
 use crate::state::AppState;
@@ -29,6 +34,9 @@ const NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 const MAX_BODY: usize = 64 * 1024;
 /// The longest role chain session: one hour.
 const CHAINED_MAX_SECS: i64 = 3600;
+/// The longest session policy AssumeRole takes, in characters: the `Policy` member's length
+/// constraint in STS's API model ("Maximum length of 2048"; API_AssumeRole, Request Parameters).
+const MAX_POLICY_CHARS: usize = 2048;
 
 /// An STS error: `Sender` faults (the client's) unless `receiver`; `cause` is the verifier's error
 /// in S3's terms, for the auth log.
@@ -52,6 +60,13 @@ impl StsError {
 
     fn access_denied(message: impl Into<String>) -> Self {
         Self::sender(StatusCode::FORBIDDEN, "AccessDenied", message)
+    }
+
+    /// STS's throttling answer, as it sends it: `400`, `Sender`, `Throttling`, "Rate exceeded"
+    /// (the document quoted in jlevers/selling-partner-api#278; status 400 and the same code
+    /// and message in aws/aws-sdk-go-v2#2481 and lakekeeper/lakekeeper#1397). SDKs retry it.
+    fn throttling() -> Self {
+        Self::sender(StatusCode::BAD_REQUEST, "Throttling", "Rate exceeded")
     }
 
     /// STS's answer to an authentication failure the verifier reported in S3's terms.
@@ -227,7 +242,19 @@ async fn process(
     let mut params = form_pairs(raw_query);
     params.extend(form_pairs(&String::from_utf8_lossy(&body)));
     let params = Params(params);
-    let mut req = AuthRequest::s3(&parts.method, parts.uri.path(), raw_query, &query, &parts.headers, None);
+    // STS signs the body. Its canonical request ends with the SHA-256 of the body it received,
+    // presigned or not: its SignatureDoesNotMatch for a presigned GetCallerIdentity shows the
+    // empty body's hash where S3 would have UNSIGNED-PAYLOAD (boto/boto3#756), and a presigner
+    // signing UNSIGNED-PAYLOAD for STS is refused until it signs the body's hash
+    // (rusoto/rusoto#1439); STS knows no `X-Amz-Content-Sha256` parameter. The verifier takes
+    // that parameter as the payload hash for any service, so it is not shown to it here: it stays
+    // in the canonical query string (signed like any parameter), and the signature must cover the
+    // body's hash, or the answer is STS's SignatureDoesNotMatch. Without this, a URL presigned
+    // for GetCallerIdentity with UNSIGNED-PAYLOAD would take `Action=GetSessionToken` from an
+    // unsigned POST body (the body's parameters come after the query's).
+    let signing_query: Vec<(String, String)> =
+        query.iter().filter(|(name, _)| name != "X-Amz-Content-Sha256").cloned().collect();
+    let mut req = AuthRequest::s3(&parts.method, parts.uri.path(), raw_query, &signing_query, &parts.headers, None);
     req.service = STS_SERVICE;
     req.body_sha256 = Some(&body_sha256);
     let verified = match auth::authenticate(&state.auth, &Presented::Request(req), trace) {
@@ -296,7 +323,7 @@ fn get_caller_identity(p: &Principal, request_id: &str) -> XmlWriter {
     finish_doc(w, "GetCallerIdentity", request_id)
 }
 
-fn write_credentials(w: &mut XmlWriter, s: &crate::iam::Session) {
+fn write_credentials(w: &mut XmlWriter, s: &Session) {
     w.open("Credentials");
     w.elem("AccessKeyId", &s.access_key);
     w.elem("SecretAccessKey", &s.secret_key);
@@ -305,13 +332,72 @@ fn write_credentials(w: &mut XmlWriter, s: &crate::iam::Session) {
     w.close("Credentials");
 }
 
-/// Persists a new session, then makes it usable.
-async fn start_session(state: &AppState, session: &crate::iam::Session) -> StsResult<()> {
-    if let Err(e) = state.store.save_session(session.to_row()).await {
-        return Err(StsError::from_auth(e));
+/// Why [`start_session`] started no session.
+#[derive(Debug)]
+pub enum NoSession {
+    /// The identity holds [`MAX_SESSIONS`] unexpired sessions.
+    TooMany,
+    /// The identity was deleted while the request was on its way.
+    Gone,
+    /// The store could not keep the session.
+    Store(S3Error),
+}
+
+impl NoSession {
+    /// The status the admin API answers it with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            NoSession::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            NoSession::Gone => StatusCode::NOT_FOUND,
+            NoSession::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
     }
-    state.iam().add_session(session.clone());
-    Ok(())
+
+    /// STS's answer.
+    fn into_sts(self) -> StsError {
+        match self {
+            NoSession::TooMany => StsError::throttling(),
+            // The caller's credentials stopped existing: what STS says of unknown ones.
+            NoSession::Gone => StsError::from_auth(S3Error::new(ErrorCode::InvalidAccessKeyId)),
+            NoSession::Store(e) => StsError::from_auth(e),
+        }
+    }
+}
+
+impl std::fmt::Display for NoSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoSession::TooMany => write!(
+                f,
+                "too many sessions: an identity may hold {MAX_SESSIONS} unexpired sessions at once; wait for some to expire"
+            ),
+            NoSession::Gone => write!(f, "the identity the session was for no longer exists"),
+            NoSession::Store(e) => write!(f, "the session could not be stored: {e}"),
+        }
+    }
+}
+
+/// Starts a session for `holder` until `expires_at`: registers it (judged on the server's clock:
+/// see [`crate::iam::Iam::start_session`]), then stores it, removing in the same transaction the
+/// sessions that ended to make room. Its credentials are handed out only after both, so nobody
+/// holds a session the store lost.
+pub async fn start_session(
+    state: &AppState,
+    holder: Holder,
+    policy: Option<std::sync::Arc<Policy>>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Session, NoSession> {
+    let iam = state.iam();
+    let (session, ended) =
+        iam.start_session(holder, policy, expires_at, state.auth.clock.now()).map_err(|refused| match refused {
+            SessionRefused::TooMany => NoSession::TooMany,
+            SessionRefused::Gone => NoSession::Gone,
+        })?;
+    if let Err(e) = state.store.save_session(session.to_row(), ended).await {
+        iam.abandon_session(&session.access_key);
+        return Err(NoSession::Store(e));
+    }
+    Ok(session)
 }
 
 async fn get_session_token(
@@ -326,17 +412,16 @@ async fn get_session_token(
         return sts_err(StsError::access_denied("Cannot call GetSessionToken with session credentials"));
     }
     let account_id = p.account_id.clone().unwrap_or_default();
-    let (holder, default, ceiling) = match (p.kind, &p.username) {
-        (PrincipalKind::User, Some(name)) => {
-            (Holder::User { account_id, name: name.clone() }, 43_200, MAX_SESSION_SECS)
+    let (holder, default, ceiling) = match (p.kind, &p.username, &p.user_id) {
+        (PrincipalKind::User, Some(name), Some(user_id)) => {
+            (Holder::User { account_id, name: name.clone(), user_id: user_id.clone() }, 43_200, MAX_SESSION_SECS)
         }
         // The root user's sessions last at most an hour.
         _ => (Holder::Root { account_id }, 3600, 3600),
     };
     let secs = params.duration(default, MAX_SESSION_SECS)?.min(ceiling);
     let expires_at = state.auth.clock.now() + chrono::Duration::seconds(secs);
-    let session = iam.new_session(holder, None, expires_at);
-    start_session(state, &session).await?;
+    let session = start_session(state, holder, None, expires_at).await.map_err(NoSession::into_sts)?;
     decision.decided_by = Some("GetSessionToken needs no permission".into());
     let mut w = result_doc("GetSessionToken");
     write_credentials(&mut w, &session);
@@ -439,6 +524,11 @@ async fn assume_role(
     }
     let policy = match params.get("Policy") {
         None => None,
+        Some(text) if text.chars().count() > MAX_POLICY_CHARS => {
+            return sts_err(StsError::validation(format!(
+                "1 validation error detected: Value '{text}' at 'policy' failed to satisfy constraint: Member must have length less than or equal to {MAX_POLICY_CHARS}"
+            )))
+        }
         Some(text) => match Policy::parse(text, &PolicyKind::Identity, &|_| true) {
             Ok(policy) => Some(std::sync::Arc::new(policy)),
             Err(e) => return sts_err(StsError::sender(StatusCode::BAD_REQUEST, "MalformedPolicyDocument", e.0)),
@@ -449,10 +539,10 @@ async fn assume_role(
     let holder = Holder::Role {
         account_id: role.account_id.clone(),
         name: role.name.clone(),
+        role_id: role.role_id.clone(),
         session_name: session_name.clone(),
     };
-    let session = iam.new_session(holder, policy, expires_at);
-    start_session(state, &session).await?;
+    let session = start_session(state, holder, policy, expires_at).await.map_err(NoSession::into_sts)?;
     let mut w = result_doc("AssumeRole");
     w.open("AssumedRoleUser");
     w.elem("AssumedRoleId", &format!("{}:{session_name}", role.role_id));

@@ -318,13 +318,11 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
                 return error(StatusCode::BAD_REQUEST, "duration_seconds must be between 1 and 129600");
             }
             let expires_at = state.auth.clock.now() + chrono::Duration::seconds(secs);
-            let iam = state.iam();
-            let holder = Holder::Root { account_id: iam.default_account().to_string() };
-            let s = iam.new_session(holder, None, expires_at);
-            if let Err(e) = state.store.save_session(s.to_row()).await {
-                return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
-            }
-            iam.add_session(s.clone());
+            let holder = Holder::Root { account_id: state.iam().default_account().to_string() };
+            let s = match crate::sts::start_session(state, holder, None, expires_at).await {
+                Ok(s) => s,
+                Err(e) => return error(e.status(), &e.to_string()),
+            };
             json(
                 StatusCode::OK,
                 serde_json::json!({

@@ -112,7 +112,9 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>, rest: &str) -> Resp
                     change_user(state, user, change).await
                 }
                 Method::DELETE => {
-                    if let Err(e) = state.store.delete_user(&account, &name).await {
+                    // Its sessions end with it, in the store and then in memory.
+                    let sessions = iam.session_keys(&user.user_id);
+                    if let Err(e) = state.store.delete_user(&account, &name, sessions).await {
                         return error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
                     }
                     iam.remove_user(&account, &name);

@@ -6,12 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::canonical::signing_key;
+pub use crate::iam::settings::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use crate::iam::{Iam, Session};
-
-/// The AWS documentation example access key, the default.
-pub const DEFAULT_ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-/// The AWS documentation example secret key, the default.
-pub const DEFAULT_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 /// Cached signing keys are dropped wholesale past this many entries.
 const CACHE_LIMIT: usize = 1024;

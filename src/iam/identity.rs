@@ -5,10 +5,20 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use super::canonical_id;
 use crate::policy::{Policy, PolicyKind};
 use crate::storage::{SessionRow, UserRow};
+
+/// The SHA-256 of `data` in lowercase hex.
+pub(super) fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// An account's canonical user id (64 hex digits, as S3 shows in ACLs and owners).
+pub fn canonical_id(account_id: &str) -> String {
+    sha256_hex(format!("s3strict-account:{account_id}").as_bytes())
+}
 
 /// Whether a user's access key may sign requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,16 +127,29 @@ impl Role {
     }
 }
 
-/// Who a session acts as.
+/// Who a session acts as: an identity by its unique id, which no other identity ever has (a user
+/// made again with the same name gets a new one), so a session never passes to another identity.
+/// The names are kept for the logs; the ids decide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Holder {
     /// An account's root user (GetSessionToken by root, `/_s3strict/sessions`).
     Root { account_id: String },
-    /// An IAM user (GetSessionToken).
-    User { account_id: String, name: String },
-    /// A role (AssumeRole), under a session name.
-    Role { account_id: String, name: String, session_name: String },
+    /// An IAM user (GetSessionToken), by its `AIDA…` id.
+    User { account_id: String, name: String, user_id: String },
+    /// A role (AssumeRole), by its `AROA…` id, under a session name.
+    Role { account_id: String, name: String, role_id: String, session_name: String },
+}
+
+impl Holder {
+    /// The unique id of the identity: the account id of a root user, a user's or role's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Holder::Root { account_id } => account_id,
+            Holder::User { user_id, .. } => user_id,
+            Holder::Role { role_id, .. } => role_id,
+        }
+    }
 }
 
 /// Temporary credentials.
@@ -154,17 +177,22 @@ impl Session {
         }
     }
 
-    pub(super) fn from_row(row: SessionRow) -> Option<Session> {
-        let holder = serde_json::from_str(&row.holder).ok()?;
+    /// A stored session; `Err` says why its row does not read (rows from before sessions named
+    /// their identity by id do not).
+    pub(super) fn from_row(row: SessionRow) -> Result<Session, String> {
+        let holder = serde_json::from_str(&row.holder).map_err(|e| format!("holder {:?}: {e}", row.holder))?;
         let policy = match &row.policy {
-            Some(t) => Some(Arc::new(Policy::parse(t, &PolicyKind::Identity, &|_| true).ok()?)),
+            Some(t) => Some(Arc::new(
+                Policy::parse(t, &PolicyKind::Identity, &|_| true).map_err(|e| format!("session policy: {}", e.0))?,
+            )),
             None => None,
         };
-        Some(Session {
+        let expires_at = DateTime::from_timestamp_millis(row.expires_ms).ok_or("expiry out of range")?;
+        Ok(Session {
             access_key: row.access_key,
             secret_key: row.secret_key,
             token: row.token,
-            expires_at: DateTime::from_timestamp_millis(row.expires_ms)?,
+            expires_at,
             holder,
             policy,
         })

@@ -6,36 +6,34 @@
 //!
 //! The key given by flags or environment is the root user of the default account: with no other
 //! identity configured, it may do everything, as an account's root user may.
+//!
+//! A session belongs to its identity's unique id (an account, a user's `AIDA…` id, a role's
+//! `AROA…` id), never to a name: deleting a user ends its sessions, in memory and in the store,
+//! and a user made again with the same name is another identity. Sessions are bounded per
+//! identity and purged on the server's clock ([`sessions`]).
 
 mod identity;
+pub mod sessions;
+pub mod settings;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{Config, RoleSettings, UserSettings};
 use crate::policy::{Policy, PolicyKind};
-use crate::storage::{SessionRow, UserRow};
-use identity::user_principal;
-pub use identity::{parse_identity_policies, Holder, Principal, PrincipalKind, Role, Session, Status, User};
-
-/// The account the flag/env key belongs to unless `account_id` says otherwise (the AWS
-/// documentation's example account).
-pub const DEFAULT_ACCOUNT_ID: &str = "123456789012";
+use crate::storage::{StoredSessions, UserRow, ENDED_SESSION_RETENTION_MS};
+pub use identity::{
+    canonical_id, parse_identity_policies, Holder, Principal, PrincipalKind, Role, Session, Status, User,
+};
+use identity::{sha256_hex, user_principal};
+use sessions::SessionTable;
+pub use sessions::MAX_SESSIONS;
+pub use settings::{is_account_id, IdentitySettings, DEFAULT_ACCOUNT_ID};
+use settings::{RoleSettings, UserSettings};
 
 /// The longest session STS grants: 36 hours.
 pub const MAX_SESSION_SECS: i64 = 129_600;
-
-/// An account's canonical user id (64 hex digits, as S3 shows in ACLs and owners).
-pub fn canonical_id(account_id: &str) -> String {
-    crate::auth::canonical::sha256_hex(format!("s3strict-account:{account_id}").as_bytes())
-}
-
-/// Whether `id` has the form of an AWS account id: 12 digits.
-pub fn is_account_id(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
-}
 
 /// `n` random characters from `alphabet`.
 fn random_string(alphabet: &[u8], n: usize) -> String {
@@ -73,8 +71,19 @@ pub struct Iam {
     roles: Vec<Role>,
     /// Users by access key.
     users: RwLock<HashMap<String, User>>,
-    /// Sessions by access key.
-    sessions: RwLock<HashMap<String, Session>>,
+    /// Sessions, with their indexes. Taken before `users` when both are held (starting a
+    /// session, deleting a user: so that no session starts for a user being deleted), never
+    /// after.
+    sessions: RwLock<SessionTable>,
+}
+
+/// Why a session was not started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRefused {
+    /// Its identity holds [`MAX_SESSIONS`] unexpired sessions.
+    TooMany,
+    /// Its identity no longer exists (deleted while the request was on its way).
+    Gone,
 }
 
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -102,25 +111,29 @@ impl Iam {
             roots,
             roles: Vec::new(),
             users: RwLock::new(HashMap::new()),
-            sessions: RwLock::new(HashMap::new()),
+            sessions: RwLock::new(SessionTable::default()),
         }
     }
 
-    /// The registry of `config` over what the store kept (users added at run time, live
-    /// sessions). Users the config declares replace stored ones of the same name; the returned
-    /// rows are the users to write back. `Err` says which identity is wrong.
+    /// The registry of the settings over what the store kept (users added at run time, sessions).
+    /// Users the settings declare replace stored ones of the same name; the returned rows are the
+    /// users to write back. Stored sessions whose identity is gone (a role no longer declared, a
+    /// user replaced by a declared one) end: they are not taken, and [`StoredSessions::forget`]
+    /// removes their rows, so a role declared again later does not find them. `Err` says which
+    /// identity is wrong.
     pub fn load(
-        config: &Config,
+        settings: impl Into<IdentitySettings>,
         stored_users: Vec<UserRow>,
-        stored_sessions: Vec<SessionRow>,
+        stored_sessions: impl Into<StoredSessions>,
         now_ms: i64,
     ) -> Result<(Iam, Vec<UserRow>), String> {
-        let mut iam = Iam::single(&config.access_key, &config.secret_key);
+        let settings: IdentitySettings = settings.into();
+        let mut iam = Iam::single(&settings.access_key, &settings.secret_key);
         iam.roots.clear();
-        iam.default_account = config.account_id.clone();
-        iam.accounts = vec![config.account_id.clone()];
-        iam.roots.insert(config.access_key.clone(), (config.account_id.clone(), config.secret_key.clone()));
-        for a in &config.accounts {
+        iam.default_account = settings.account_id.clone();
+        iam.accounts = vec![settings.account_id.clone()];
+        iam.roots.insert(settings.access_key.clone(), (settings.account_id.clone(), settings.secret_key.clone()));
+        for a in &settings.accounts {
             if !is_account_id(&a.id) {
                 return Err(format!("account {:?}: an account id is 12 digits", a.id));
             }
@@ -144,7 +157,7 @@ impl Iam {
             users.insert(user.access_key.clone(), user);
         }
         let mut declared = Vec::new();
-        for u in &config.users {
+        for u in &settings.users {
             let user = iam.user_from_settings(u, now_ms)?;
             users.retain(|_, v: &mut User| !(v.account_id == user.account_id && v.name == user.name));
             declared.push(user.to_row());
@@ -156,17 +169,28 @@ impl Iam {
             }
         }
         *write(&iam.users) = users;
-        for r in &config.roles {
+        for r in &settings.roles {
             let role = iam.role_from_settings(r)?;
             iam.roles.push(role);
         }
-        let mut sessions = HashMap::new();
-        for row in stored_sessions {
-            if let Some(s) = Session::from_row(row) {
-                sessions.insert(s.access_key.clone(), s);
+        let stored: StoredSessions = stored_sessions.into();
+        let mut table = SessionTable::default();
+        let mut ended = Vec::new();
+        for row in &stored.rows {
+            match Session::from_row(row.clone()) {
+                Ok(s) if iam.holder_exists(&s.holder) => table.insert(s),
+                Ok(s) => {
+                    tracing::info!(access_key = %s.access_key, holder = ?s.holder, "session ended: its identity is gone");
+                    ended.push(s.access_key);
+                }
+                Err(e) => {
+                    tracing::warn!(access_key = %row.access_key, error = %e, "session ended: its stored row does not read");
+                    ended.push(row.access_key.clone());
+                }
             }
         }
-        *write(&iam.sessions) = sessions;
+        *write(&iam.sessions) = table;
+        stored.forget(ended);
         Ok((iam, declared))
     }
 
@@ -253,41 +277,84 @@ impl Iam {
         self.holder_usable(&session.holder).then_some(session.secret_key)
     }
 
-    fn holder_usable(&self, holder: &Holder) -> bool {
+    /// Whether the identity a session belongs to still exists.
+    fn holder_exists(&self, holder: &Holder) -> bool {
         match holder {
             Holder::Root { account_id } => self.has_account(account_id),
-            Holder::User { account_id, name } => read(&self.users)
-                .values()
-                .any(|u| &u.account_id == account_id && &u.name == name && u.status == Status::Active),
-            Holder::Role { account_id, name, .. } => self.role(account_id, name).is_some(),
+            Holder::User { user_id, .. } => read(&self.users).values().any(|u| &u.user_id == user_id),
+            Holder::Role { role_id, .. } => self.role_by_id(role_id).is_some(),
+        }
+    }
+
+    /// Whether the identity a session belongs to exists and may sign (a user's key is active).
+    fn holder_usable(&self, holder: &Holder) -> bool {
+        match holder {
+            Holder::User { user_id, .. } => {
+                read(&self.users).values().any(|u| &u.user_id == user_id && u.status == Status::Active)
+            }
+            _ => self.holder_exists(holder),
         }
     }
 
     /// Whether `access_key` belongs to a session (and so needs its token).
     pub fn is_session_key(&self, access_key: &str) -> bool {
-        read(&self.sessions).contains_key(access_key)
+        read(&self.sessions).get(access_key).is_some()
     }
 
-    /// The session a token belongs to.
+    /// The session a token belongs to (found by its index).
     pub fn session_by_token(&self, token: &str) -> Option<Session> {
-        read(&self.sessions).values().find(|s| s.token == token).cloned()
+        read(&self.sessions).by_token(token).cloned()
     }
 
-    /// Registers a session (the caller persists it).
-    pub fn add_session(&self, session: Session) {
-        write(&self.sessions).insert(session.access_key.clone(), session);
-    }
-
-    /// Mints a session for `holder` valid until `expires_at`.
-    pub fn new_session(&self, holder: Holder, policy: Option<Arc<Policy>>, expires_at: DateTime<Utc>) -> Session {
-        Session {
+    /// Starts a session for `holder`, valid until `expires_at`, judged at `now` (the server's
+    /// clock): mints its credentials and makes them known, after purging the sessions that ended
+    /// longer ago than the store keeps them and making room among the holder's own. Answers the
+    /// session and the access keys of the sessions that ended for it, which the caller removes
+    /// from the store as it stores the new one (or hands back to [`Iam::abandon_session`]).
+    /// Nobody can use the session before the caller hands its credentials out.
+    pub fn start_session(
+        &self,
+        holder: Holder,
+        policy: Option<Arc<Policy>>,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(Session, Vec<String>), SessionRefused> {
+        let mut table = write(&self.sessions);
+        if !self.holder_exists(&holder) {
+            return Err(SessionRefused::Gone);
+        }
+        let mut ended = table.purge_ended_before(now - chrono::Duration::milliseconds(ENDED_SESSION_RETENTION_MS));
+        ended.extend(table.make_room(holder.id(), now).ok_or(SessionRefused::TooMany)?);
+        let session = Session {
             access_key: new_id("ASIA"),
             secret_key: new_secret(),
             token: random_string(SECRET_CHARS, 256),
             expires_at,
             holder,
             policy,
-        }
+        };
+        table.insert(session.clone());
+        Ok((session, ended))
+    }
+
+    /// Forgets a session that could not be stored.
+    pub fn abandon_session(&self, access_key: &str) {
+        write(&self.sessions).remove(access_key);
+    }
+
+    /// The access keys of the sessions of the identity with unique id `id`.
+    pub fn session_keys(&self, id: &str) -> Vec<String> {
+        read(&self.sessions).keys_of(id)
+    }
+
+    /// How many sessions are held, ended ones included.
+    pub fn session_count(&self) -> usize {
+        read(&self.sessions).len()
+    }
+
+    /// The role with unique id `role_id`.
+    pub fn role_by_id(&self, role_id: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.role_id == role_id)
     }
 
     /// The role `name` of `account_id`.
@@ -332,13 +399,14 @@ impl Iam {
         let session = read(&self.sessions).get(access_key).cloned()?;
         let mut p = match &session.holder {
             Holder::Root { account_id } => Principal::root(account_id),
-            Holder::User { account_id, name } => {
+            Holder::User { user_id, .. } => {
                 let users = read(&self.users);
-                let u = users.values().find(|u| &u.account_id == account_id && &u.name == name)?;
+                let u = users.values().find(|u| &u.user_id == user_id)?;
                 user_principal(u)
             }
-            Holder::Role { account_id, name, session_name } => {
-                let role = self.role(account_id, name)?;
+            Holder::Role { role_id, session_name, .. } => {
+                let role = self.role_by_id(role_id)?;
+                let (account_id, name) = (&role.account_id, &role.name);
                 Principal {
                     kind: PrincipalKind::AssumedRole,
                     account_id: Some(account_id.clone()),
@@ -378,9 +446,11 @@ impl Iam {
 
     /// Whether an access key is taken by any identity.
     pub fn key_in_use(&self, access_key: &str) -> bool {
-        self.roots.contains_key(access_key)
-            || read(&self.users).contains_key(access_key)
-            || read(&self.sessions).contains_key(access_key)
+        if self.roots.contains_key(access_key) || read(&self.users).contains_key(access_key) {
+            return true;
+        }
+        // Apart: `users` is never held while `sessions` is taken (see the field).
+        read(&self.sessions).get(access_key).is_some()
     }
 
     /// Adds or replaces a user (the caller persists it).
@@ -390,19 +460,31 @@ impl Iam {
         users.insert(user.access_key.clone(), user);
     }
 
-    /// Removes a user; its sessions stop working with it.
+    /// Removes a user and ends its sessions (the caller has removed both from the store: see
+    /// [`Iam::session_keys`]); false when there was no such user.
     pub fn remove_user(&self, account_id: &str, name: &str) -> bool {
+        let mut sessions = write(&self.sessions);
         let mut users = write(&self.users);
-        let before = users.len();
+        let gone: Vec<String> = users
+            .values()
+            .filter(|u| u.account_id == account_id && u.name == name)
+            .map(|u| u.user_id.clone())
+            .collect();
         users.retain(|_, u| !(u.account_id == account_id && u.name == name));
-        users.len() != before
+        for id in &gone {
+            sessions.end_all(id);
+        }
+        !gone.is_empty()
     }
 }
 
-/// A stable id with an AWS prefix, derived from `seed` (the same user gets the same id after a
-/// restart).
+/// A stable id with an AWS prefix, derived from `seed`: what declared identities are known by, so
+/// that the same declaration gets the same id at every start and its sessions survive a restart
+/// (a user: its access key and name; a role: its account and name). A declaration missing at one
+/// start loses its sessions then ([`Iam::load`]); users made at run time get random ids
+/// ([`new_user`]).
 fn stable_id(prefix: &str, seed: &str) -> String {
-    let digest = crate::auth::canonical::sha256_hex(seed.as_bytes());
+    let digest = sha256_hex(seed.as_bytes());
     let chars: String =
         digest.bytes().map(|b| ID_CHARS[(b as usize) % ID_CHARS.len()] as char).take(20 - prefix.len()).collect();
     format!("{prefix}{chars}")
@@ -420,7 +502,8 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// A new user with generated ids and, unless given, generated keys.
+/// A new user with a new unique id (never one another user had, whatever its name and keys) and,
+/// unless given, generated keys.
 pub fn new_user(
     account_id: &str,
     name: &str,
@@ -432,7 +515,7 @@ pub fn new_user(
     User {
         account_id: account_id.to_string(),
         name: name.to_string(),
-        user_id: stable_id("AIDA", &format!("{access_key}/{name}")),
+        user_id: new_id("AIDA"),
         access_key,
         secret_key,
         status: Status::Active,
@@ -444,14 +527,14 @@ pub fn new_user(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::PolicyText;
+    use settings::PolicyText;
 
-    fn config() -> Config {
+    fn config() -> IdentitySettings {
         let allow_get = PolicyText::Json(
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#
                 .into(),
         );
-        Config {
+        IdentitySettings {
             users: vec![UserSettings {
                 name: "alice".into(),
                 account: None,
@@ -469,15 +552,15 @@ mod tests {
                 policies: vec![],
                 max_session_duration: None,
             }],
-            ..Config::default()
+            ..IdentitySettings::default()
         }
     }
 
     #[test]
     fn principals_of_keys() {
-        let (iam, declared) = Iam::load(&config(), vec![], vec![], 0).unwrap();
+        let (iam, declared) = Iam::load(config(), vec![], vec![], 0).unwrap();
         assert_eq!(declared.len(), 1);
-        let root = iam.principal(Some(crate::auth::credentials::DEFAULT_ACCESS_KEY)).unwrap();
+        let root = iam.principal(Some(settings::DEFAULT_ACCESS_KEY)).unwrap();
         assert_eq!(root.arn.as_deref(), Some("arn:aws:iam::123456789012:root"));
         let alice = iam.principal(Some("AKIAALICE")).unwrap();
         assert_eq!(alice.arn.as_deref(), Some("arn:aws:iam::123456789012:user/alice"));
@@ -494,17 +577,62 @@ mod tests {
 
     #[test]
     fn sessions_act_as_their_holder() {
-        let (iam, _) = Iam::load(&config(), vec![], vec![], 0).unwrap();
-        let holder =
-            Holder::Role { account_id: DEFAULT_ACCOUNT_ID.into(), name: "reader".into(), session_name: "s1".into() };
-        let s = iam.new_session(holder, None, Utc::now());
-        iam.add_session(s.clone());
+        let (iam, _) = Iam::load(config(), vec![], Vec::new(), 0).unwrap();
+        let role_id = iam.role(DEFAULT_ACCOUNT_ID, "reader").unwrap().role_id.clone();
+        let holder = Holder::Role {
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            name: "reader".into(),
+            role_id,
+            session_name: "s1".into(),
+        };
+        let now = Utc::now();
+        let (s, ended) = iam.start_session(holder, None, now, now).unwrap();
+        assert!(ended.is_empty());
         let p = iam.principal(Some(&s.access_key)).unwrap();
         assert_eq!(p.kind, PrincipalKind::AssumedRole);
         assert_eq!(p.arn.as_deref(), Some("arn:aws:sts::123456789012:assumed-role/reader/s1"));
         assert_eq!(p.role_arn.as_deref(), Some("arn:aws:iam::123456789012:role/reader"));
+        assert_eq!(iam.session_by_token(&s.token).map(|t| t.access_key), Some(s.access_key.clone()));
         let restored = Session::from_row(s.to_row()).unwrap();
         assert_eq!(restored.holder, s.holder);
+        // A session of an identity that is gone is refused; one of a user is the user's by id.
+        let gone =
+            Holder::User { account_id: DEFAULT_ACCOUNT_ID.into(), name: "alice".into(), user_id: "AIDAX".into() };
+        assert_eq!(iam.start_session(gone, None, now, now).unwrap_err(), SessionRefused::Gone);
+        let alice = iam.user(DEFAULT_ACCOUNT_ID, "alice").unwrap();
+        let holder =
+            Holder::User { account_id: DEFAULT_ACCOUNT_ID.into(), name: "alice".into(), user_id: alice.user_id };
+        let (s, _) = iam.start_session(holder, None, now, now).unwrap();
+        assert_eq!(iam.principal(Some(&s.access_key)).unwrap().username.as_deref(), Some("alice"));
+        assert!(iam.remove_user(DEFAULT_ACCOUNT_ID, "alice"));
+        assert!(!iam.is_session_key(&s.access_key) && iam.session_by_token(&s.token).is_none());
+    }
+
+    /// Stored sessions whose identity is gone, or whose row does not read, are not taken.
+    #[test]
+    fn loading_drops_sessions_of_gone_identities() {
+        let (iam, _) = Iam::load(config(), vec![], Vec::new(), 0).unwrap();
+        let role_id = iam.role(DEFAULT_ACCOUNT_ID, "reader").unwrap().role_id.clone();
+        let holder = Holder::Role {
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            name: "reader".into(),
+            role_id,
+            session_name: "s1".into(),
+        };
+        let now = Utc::now();
+        let (s, _) = iam.start_session(holder, None, now, now).unwrap();
+        let mut old_format = s.to_row();
+        old_format.access_key = "ASIAOLD".into();
+        old_format.token = "old".into();
+        old_format.holder = r#"{"kind":"role","account_id":"123456789012","name":"reader","session_name":"s1"}"#.into();
+        let rows = vec![s.to_row(), old_format];
+        let (iam, _) = Iam::load(config(), vec![], rows.clone(), 0).unwrap();
+        assert!(iam.is_session_key(&s.access_key));
+        assert!(!iam.is_session_key("ASIAOLD"));
+        let mut without_role = config();
+        without_role.roles.clear();
+        let (iam, _) = Iam::load(without_role, vec![], rows, 0).unwrap();
+        assert_eq!(iam.session_count(), 0);
     }
 
     #[test]
@@ -512,11 +640,11 @@ mod tests {
         let mut c = config();
         c.users[0].policies = vec![PolicyText::Json("{".into())];
         assert_eq!(
-            Iam::load(&c, vec![], vec![], 0).unwrap_err(),
+            Iam::load(c.clone(), vec![], vec![], 0).unwrap_err(),
             "user alice: policy 1: This policy contains invalid Json"
         );
         let mut c = config();
-        c.users[0].access_key = crate::auth::credentials::DEFAULT_ACCESS_KEY.into();
-        assert!(Iam::load(&c, vec![], vec![], 0).unwrap_err().contains("is used twice"));
+        c.users[0].access_key = settings::DEFAULT_ACCESS_KEY.into();
+        assert!(Iam::load(c.clone(), vec![], vec![], 0).unwrap_err().contains("is used twice"));
     }
 }

@@ -19,8 +19,8 @@ pub struct Blobs {
 impl Blobs {
     /// The layout rooted at `root`, creating its folders (owner-only).
     pub fn open(root: &Path, fsync: bool) -> io::Result<Self> {
-        super::private_dir(&root.join("tmp"))?;
-        super::private_dir(&root.join("blobs"))?;
+        super::private::private_dir(&root.join("tmp"))?;
+        super::private::private_dir(&root.join("blobs"))?;
         Ok(Blobs { root: root.to_path_buf(), fsync })
     }
 
@@ -49,11 +49,11 @@ impl Blobs {
     pub fn publish(&self, blob: &impl Staged) -> io::Result<()> {
         let dest = self.path(blob.id());
         let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
-        super::private_dir(&parent)?;
+        super::private::private_dir(&parent)?;
         match blob.in_memory() {
             Some(body) => {
                 use std::io::Write as _;
-                let mut f = super::private_file(&dest)?;
+                let mut f = super::private::private_file(&dest)?;
                 f.write_all(body)?;
                 if self.fsync {
                     f.sync_all()?;
@@ -74,7 +74,7 @@ impl Blobs {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp = self.tmp_path(&id);
         let guard = TmpGuard(Some(tmp.clone()));
-        let mut out = super::private_file(&tmp)?;
+        let mut out = super::private::private_file(&tmp)?;
         let mut size = 0;
         for source in ids {
             let mut part = std::fs::File::open(self.path(source))?;
@@ -297,7 +297,7 @@ impl BlobWriter {
                 return Ok(());
             }
             let tmp = self.tmp.clone().unwrap_or_default();
-            let file = super::private_file_async(&tmp).await?.into_std().await;
+            let file = super::private::private_file_async(&tmp).await?.into_std().await;
             let mut spill = Spill::start(file, self.fsync);
             spill.send(Bytes::from(std::mem::take(&mut self.pending))).await?;
             self.spill = Some(spill);

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 
-use super::ObjectMeta;
+use super::meta::ObjectMeta;
 
 /// Rows kept at most; when full, all are dropped (a cheap bound, refilled by the next reads).
 const MAX_ROWS: usize = 4096;

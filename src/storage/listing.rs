@@ -3,7 +3,8 @@
 
 use rusqlite::Connection;
 
-use super::{ensure_bucket, meta, Store};
+use super::meta;
+use super::store::{ensure_bucket, Store};
 use crate::error::S3Result;
 
 /// Parameters of one listing page.

@@ -10,161 +10,38 @@
 //! only then is the replaced body removed. A crash at any point leaves either the old object or
 //! the new one; [`Store::open`] removes the leftovers (tmp files, blobs no row names).
 //!
-//! Here: opening the data directory, buckets, objects, versions, users and sessions. Listing
-//! pages are in `listing`, multipart uploads in `uploads`, what is kept in memory between
-//! writes in `hot`.
+//! Here: buckets, objects, versions, users and sessions. The [`Store`] handle, opening the data
+//! directory and what the operations share are in `store`; listing pages in `listing`, multipart
+//! uploads in `uploads`, what is kept in memory between writes in `hot`, owner-only files in
+//! `private`. No file below imports this one: it only gathers them.
 
 pub mod blobs;
 mod hot;
 pub mod identities;
 mod listing;
 pub mod meta;
+mod private;
 mod schema;
+mod store;
 mod uploads;
 pub mod versions;
 mod writer;
-
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::Connection;
 
 use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
-pub use identities::{SessionRow, UserRow};
+pub use identities::{SessionRow, StoredSessions, UserRow, ENDED_SESSION_RETENTION_MS};
 pub use listing::{prefix_successor, rolled_prefix, ListPage, ListQuery};
 pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
+use store::{cache_write, ensure_bucket, publish_and_commit, refresh_bucket};
+pub use store::{no_such_bucket, Store};
 pub use uploads::{UploadsPage, UploadsQuery};
 pub use versions::{Version, Versioning};
 use writer::Batch;
 
-/// Handle to the data directory; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct Store {
-    /// The thread that owns the read-write connection and runs every write ([`writer`]).
-    writer: Arc<writer::Writer>,
-    /// Read-only connections for the hottest read (an object's row by key), used on the calling
-    /// thread: in WAL mode they read beside the writer, and a lookup by primary key costs
-    /// microseconds, less than handing it to the blocking pool and back (which dominated a
-    /// profile of small GETs).
-    readers: Arc<Mutex<Vec<Connection>>>,
-    db_path: PathBuf,
-    blobs: blobs::Blobs,
-    root: PathBuf,
-    /// Every bucket row, in memory: each request reads its bucket (authorization does), and every
-    /// change to a bucket row is made here, so the copy is refreshed on the writer thread by the
-    /// write that changed it.
-    buckets: Arc<RwLock<HashMap<String, BucketRow>>>,
-    /// Object rows and small bodies recently read ([`hot`]).
-    hot: Arc<hot::Hot>,
-    /// The exclusive lock on the data directory, held while the store lives.
-    _lock: Arc<std::fs::File>,
-}
-
 /// Bodies up to this size are read on the calling thread.
 const INLINE_READ: u64 = 64 * 1024;
-
-/// Read-only connections kept for reuse.
-const MAX_READERS: usize = 4;
-
-/// Creates `path` (and its parents) readable by the owner only, and makes an existing one so.
-pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(path)?;
-    restrict(path, 0o700)
-}
-
-/// Sets owner-only permissions (Unix).
-fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
-}
-
-/// Creates a new file readable and writable by the owner only.
-pub(crate) fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)
-}
-
-/// [`private_file`] for the executor.
-pub(crate) async fn private_file_async(path: &Path) -> std::io::Result<tokio::fs::File> {
-    let mut options = tokio::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    options.open(path).await
-}
-
-/// Takes the exclusive lock on the data directory (`s3strict.lock`, holding the owner's process
-/// id), so that a second server on the same directory stops instead of sweeping the first one's
-/// work as leftovers.
-fn lock_data_dir(root: &Path) -> S3Result<std::fs::File> {
-    use std::io::{Read, Seek, Write};
-    let path = root.join("s3strict.lock");
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
-            return Err(S3Error::internal(format!("it is in use by another s3strict{who}")));
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
-    }
-    file.set_len(0)?;
-    file.seek(std::io::SeekFrom::Start(0))?;
-    write!(file, "{}", std::process::id())?;
-    file.flush()?;
-    Ok(file)
-}
-
-/// The in-memory copy of the bucket rows.
-type BucketCache = Arc<RwLock<HashMap<String, BucketRow>>>;
-
-/// Reads every bucket row into the copy, replacing what it held.
-fn reload_buckets(cache: &BucketCache, c: &Connection) -> S3Result<()> {
-    let all = meta::all_buckets(c)?;
-    *cache_write(cache) = all.into_iter().map(|b| (b.name.clone(), b)).collect();
-    Ok(())
-}
-
-fn cache_write(cache: &BucketCache) -> std::sync::RwLockWriteGuard<'_, HashMap<String, BucketRow>> {
-    match cache.write() {
-        Ok(g) => g,
-        Err(p) => p.into_inner(),
-    }
-}
-
-/// Re-reads bucket `name` into the cache (removing it when it is gone); call with the database
-/// lock held, after the change committed.
-fn refresh_bucket(cache: &BucketCache, c: &Connection, name: &str) -> S3Result<()> {
-    let row = meta::get_bucket(c, name)?;
-    let mut map = cache_write(cache);
-    match row {
-        Some(r) => map.insert(name.to_string(), r),
-        None => map.remove(name),
-    };
-    Ok(())
-}
 
 /// A condition a PUT must meet against the current object, checked in the publishing transaction.
 #[derive(Debug, Default, Clone)]
@@ -194,72 +71,6 @@ pub struct DeleteOutcome {
 }
 
 impl Store {
-    /// Opens the data directory at `root`, creating it, migrating the schema and removing what a
-    /// crash left behind. With `fsync`, acknowledged writes also survive a power loss.
-    pub async fn open(root: &Path, fsync: bool) -> S3Result<Store> {
-        let root = root.to_path_buf();
-        tokio::task::spawn_blocking(move || -> S3Result<Store> {
-            private_dir(&root)?;
-            let lock = lock_data_dir(&root)?;
-            let blobs = blobs::Blobs::open(&root, fsync)?;
-            let db_path = root.join("s3strict.db");
-            // SQLite creates its -wal and -shm files with the database file's permissions.
-            if !db_path.exists() {
-                drop(private_file(&db_path)?);
-            }
-            restrict(&db_path, 0o600)?;
-            let conn = schema::open(&db_path, fsync)?;
-            let removed = blobs.sweep(|id| meta::blob_is_live(&conn, id).unwrap_or(true))?;
-            if removed > 0 {
-                tracing::info!(removed, "recovery removed files no object refers to");
-            }
-            let buckets: BucketCache = Arc::default();
-            reload_buckets(&buckets, &conn)?;
-            let hot = Arc::<hot::Hot>::default();
-            // Jobs refresh the bucket copy as they change rows, before their group commits: a
-            // group that does not commit leaves it to be read again.
-            let cache = buckets.clone();
-            let rolled_back = Box::new(move |c: &Connection| {
-                if let Err(e) = reload_buckets(&cache, c) {
-                    tracing::error!(error = %e, "could not read the buckets again");
-                }
-            });
-            Ok(Store {
-                writer: Arc::new(writer::Writer::start(
-                    conn,
-                    schema::open(&db_path, fsync)?,
-                    blobs.clone(),
-                    hot.clone(),
-                    rolled_back,
-                )?),
-                readers: Arc::new(Mutex::new(Vec::new())),
-                db_path,
-                blobs,
-                root,
-                buckets,
-                hot,
-                _lock: Arc::new(lock),
-            })
-        })
-        .await
-        .map_err(S3Error::internal)?
-    }
-
-    /// The data directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// Runs `f` with the read-write connection on the writer thread, answering once its changes
-    /// are committed ([`writer`]).
-    async fn with_db<T, F>(&self, f: F) -> S3Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection, &mut Batch<'_>) -> S3Result<T> + Send + 'static,
-    {
-        self.writer.run(f).await
-    }
-
     /// Creates a bucket; when the name is taken, the bucket that has it.
     pub async fn create_bucket(&self, row: BucketRow) -> S3Result<Option<BucketRow>> {
         let cache = self.buckets.clone();
@@ -499,28 +310,6 @@ impl Store {
         self.with_db(write).await
     }
 
-    /// The object's metadata; `NoSuchBucket` / `NoSuchKey` when absent.
-    /// Runs `f` on a pooled read-only connection, on the calling thread.
-    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> S3Result<T>) -> S3Result<T> {
-        let pooled = match self.readers.lock() {
-            Ok(mut g) => g.pop(),
-            Err(p) => p.into_inner().pop(),
-        };
-        let conn = match pooled {
-            Some(c) => c,
-            None => schema::open_reader(&self.db_path)?,
-        };
-        let out = f(&conn);
-        let mut pool = match self.readers.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        if pool.len() < MAX_READERS {
-            pool.push(conn);
-        }
-        out
-    }
-
     /// The write count now: a listing rendered from reads that start after this call may be kept
     /// with [`Store::keep_page`].
     pub fn write_mark(&self) -> u64 {
@@ -538,15 +327,7 @@ impl Store {
         self.hot.keep_page(mark, key, page);
     }
 
-    /// [`Store::with_reader`] on the blocking pool, for reads too long for the calling thread.
-    async fn with_reader_off<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> S3Result<T> + Send + 'static,
-    ) -> S3Result<T> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.with_reader(f)).await.map_err(S3Error::internal)?
-    }
-
+    /// The object's metadata; `NoSuchBucket` / `NoSuchKey` when absent.
     pub async fn head_object(&self, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
         if let Some(m) = self.hot.row(bucket, key) {
             return Ok(m);
@@ -818,32 +599,6 @@ impl Store {
     }
 }
 
-/// Users and sessions.
-impl Store {
-    pub async fn users(&self) -> S3Result<Vec<UserRow>> {
-        self.with_db(|c, _| Ok(identities::list_users(c)?)).await
-    }
-
-    pub async fn save_user(&self, user: UserRow) -> S3Result<()> {
-        self.with_db(move |c, _| Ok(identities::upsert_user(c, &user)?)).await
-    }
-
-    /// Deletes a user; false when there was none.
-    pub async fn delete_user(&self, account_id: &str, name: &str) -> S3Result<bool> {
-        let (account_id, name) = (account_id.to_string(), name.to_string());
-        self.with_db(move |c, _| Ok(identities::delete_user(c, &account_id, &name)?)).await
-    }
-
-    /// Sessions still valid at `now_ms` (expired ones are dropped).
-    pub async fn sessions(&self, now_ms: i64) -> S3Result<Vec<SessionRow>> {
-        self.with_db(move |c, _| Ok(identities::live_sessions(c, now_ms)?)).await
-    }
-
-    pub async fn save_session(&self, session: SessionRow) -> S3Result<()> {
-        self.with_db(move |c, _| Ok(identities::insert_session(c, &session)?)).await
-    }
-}
-
 /// Whether an `If-Match`/`If-None-Match` list (`"a", "b"`, `*`, quoted or not) names `etag`.
 pub fn etag_matches(list: &str, etag: &str) -> bool {
     let bare = etag.trim_matches('"');
@@ -851,35 +606,6 @@ pub fn etag_matches(list: &str, etag: &str) -> bool {
         let t = t.strip_prefix("W/").unwrap_or(t);
         t == "*" || t.trim_matches('"') == bare
     })
-}
-
-/// The one write sequence: `blob` moves into `blobs/`, `commit` names it in the database and
-/// returns the ids of the bodies it replaced, which are removed once the writer's transaction has
-/// committed. If `commit` fails (or the transaction does), the new body is removed instead and
-/// the old ones stay, so a reader (or a crash) always finds one whole version ([`writer`]).
-fn publish_and_commit<B: Staged, T>(
-    c: &mut Connection,
-    batch: &mut Batch<'_>,
-    blob: B,
-    commit: impl FnOnce(&mut Connection) -> S3Result<(T, Vec<String>)>,
-) -> S3Result<T> {
-    batch.publish(blob)?;
-    let (value, replaced) = commit(c)?;
-    batch.remove_after_commit(replaced);
-    Ok(value)
-}
-
-/// `NoSuchBucket` unless the bucket exists.
-fn ensure_bucket(c: &Connection, bucket: &str) -> S3Result<()> {
-    match meta::get_bucket(c, bucket)? {
-        Some(_) => Ok(()),
-        None => Err(no_such_bucket(bucket)),
-    }
-}
-
-/// `NoSuchBucket` with `BucketName`.
-pub fn no_such_bucket(name: &str) -> S3Error {
-    S3Error::new(ErrorCode::NoSuchBucket).extra("BucketName", name)
 }
 
 fn check_put_condition(tx: &Connection, bucket: &str, key: &str, cond: &PutCondition) -> S3Result<()> {

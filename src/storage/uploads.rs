@@ -3,8 +3,11 @@
 
 use rusqlite::Connection;
 
+use super::blobs::FinishedBlob;
 use super::listing::{prefix_successor, rolled_prefix, LIST_BATCH};
-use super::{ensure_bucket, meta, publish_and_commit, versions, FinishedBlob, ObjectMeta, PartRow, Store, UploadRow};
+use super::meta::{self, ObjectMeta, PartRow, UploadRow};
+use super::store::{ensure_bucket, publish_and_commit, Store};
+use super::versions;
 use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// Parameters of one ListMultipartUploads page.

@@ -112,6 +112,31 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// Queues `f` on the writer thread without waiting for it: it runs after the jobs already
+    /// queued and before any queued later, so a later write's answer comes after it committed.
+    /// Its failure is logged (`what` says what it was). For work nobody waits on, such as a
+    /// clean-up found while starting.
+    pub fn queue<F>(&self, what: &'static str, f: F)
+    where
+        F: FnOnce(&mut Connection) -> S3Result<()> + Send + 'static,
+    {
+        let job: Job = Box::new(move |c, _| {
+            let out = f(c);
+            let ok = out.is_ok();
+            let reply: Reply = Box::new(move |group| match (out, group) {
+                (Err(e), _) => tracing::error!(error = %e, "{what} failed"),
+                (Ok(()), Err(why)) => tracing::error!(error = why, "{what} did not commit"),
+                (Ok(()), Ok(())) => {}
+            });
+            (ok, reply)
+        });
+        if self.jobs.as_ref().is_none_or(|jobs| jobs.send(job).is_err()) {
+            tracing::error!("{what} was not queued: the database writer has stopped");
+        }
+    }
+}
+
 impl Drop for Writer {
     fn drop(&mut self) {
         drop(self.jobs.take());

@@ -132,3 +132,38 @@ async fn sessions_survive_a_restart() {
     let c = session_client(&s, &m, Some(&m.token));
     c.put_object().bucket("tmp").key("k").body(b"after".to_vec().into()).send().await.unwrap();
 }
+
+/// Ended sessions are purged on the server's clock: a week after its end a session is removed
+/// from memory and from the store when the next session starts; until then its token still
+/// answers `ExpiredToken`, and after it the key is unknown.
+#[tokio::test]
+async fn ended_sessions_are_purged_on_the_server_clock() {
+    let s = TestServer::start().await;
+    s.create_bucket("tmp").await;
+    let old = mint(&s, 60).await;
+    let c = session_client(&s, &old, Some(&old.token));
+    c.list_objects_v2().bucket("tmp").send().await.unwrap();
+    let expired = |e: (u16, String, String)| {
+        assert_eq!((e.0, e.1.as_str(), e.2.as_str()), (400, "ExpiredToken", "The provided token has expired."))
+    };
+    // Eight days on the server's clock: expired, but not purged until a session starts.
+    s.set_clock(r#"{"offset_seconds": 691200}"#).await;
+    expired(sdk_error(c.list_objects_v2().bucket("tmp").send().await.unwrap_err()));
+    let iam = s.lib().state().iam().clone();
+    assert_eq!(iam.session_count(), 1);
+    let new = mint(&s, 60).await;
+    assert_eq!(iam.session_count(), 1);
+    let now_ms = s.lib().clock().now().timestamp_millis();
+    let stored = s.lib().state().store.sessions(now_ms).await.unwrap();
+    assert_eq!(stored.rows.iter().map(|r| r.access_key.as_str()).collect::<Vec<_>>(), vec![new.access_key.as_str()]);
+    let (status, code, message) = sdk_error(c.list_objects_v2().bucket("tmp").send().await.unwrap_err());
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+    );
+    // Within the week, an ended session is kept.
+    s.set_clock(r#"{"offset_seconds": 691300}"#).await;
+    mint(&s, 60).await;
+    assert_eq!(iam.session_count(), 2);
+    expired(sdk_error(session_client(&s, &new, Some(&new.token)).list_buckets().send().await.unwrap_err()));
+}

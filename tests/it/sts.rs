@@ -264,3 +264,281 @@ async fn sts_errors_are_sts_documents() {
         r.text()
     );
 }
+
+const EVERYTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+
+/// The admin API's body for a user `name` with the keys [`sts_as`] signs with.
+fn user_json(name: &str, policies: &str) -> String {
+    format!(
+        r#"{{"name":"{name}","access_key":"AKIA{:0<16}","secret_key":"{name}-secret","policies":[{policies}]}}"#,
+        name.to_ascii_uppercase()
+    )
+}
+
+/// `InvalidAccessKeyId`, as S3 answers a key it does not know.
+fn assert_unknown_key(err: (u16, String, String)) {
+    assert_eq!(
+        (err.0, err.1.as_str(), err.2.as_str()),
+        (403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
+    );
+}
+
+/// `InvalidClientTokenId`, as STS answers credentials it does not know.
+fn assert_unknown_to_sts(err: (u16, String, String)) {
+    assert_eq!(
+        (err.0, err.1.as_str(), err.2.as_str()),
+        (403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+    );
+}
+
+/// Sessions belong to the user's unique id, not its name: deleting a user ends its sessions, and
+/// a new user of the same name, keys and rights, made through the admin API, does not inherit
+/// them — for a user made at run time and for one the configuration declares.
+#[tokio::test]
+async fn a_deleted_users_sessions_end_with_it() {
+    let s = server().await;
+    let (status, _) = admin(&s, "POST", "/users", &user_json("dora", EVERYTHING)).await;
+    assert_eq!(status, 201);
+    for name in ["dora", "carl"] {
+        let out = sts_as(&s, name).get_session_token().send().await.unwrap();
+        let creds = out.credentials().unwrap();
+        let old = s3_with(&s, creds);
+        let old_sts = sts(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
+        assert_eq!(
+            old_sts.get_caller_identity().send().await.unwrap().arn(),
+            Some(format!("arn:aws:iam::{ACCOUNT}:user/{name}").as_str())
+        );
+        let (status, _) = admin(&s, "DELETE", &format!("/users/{name}"), "").await;
+        assert_eq!(status, 200);
+        assert_unknown_key(sdk_error(old.get_object().bucket("data").key("k").send().await.unwrap_err()));
+        // The same name, the same keys, every right: the old session stays ended.
+        let (status, _) = admin(&s, "POST", "/users", &user_json(name, EVERYTHING)).await;
+        assert_eq!(status, 201);
+        assert_unknown_key(sdk_error(old.get_object().bucket("data").key("k").send().await.unwrap_err()));
+        assert_unknown_to_sts(sts_error(old_sts.get_caller_identity().send().await.unwrap_err()));
+        // The new user's own sessions work.
+        let out = sts_as(&s, name).get_session_token().send().await.unwrap();
+        let got = s3_with(&s, out.credentials().unwrap()).get_object().bucket("data").key("k").send().await.unwrap();
+        assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
+    }
+}
+
+/// A user the configuration declares comes back at the next start after being deleted at run
+/// time (the configuration declares it again), but the sessions its deletion ended do not: they
+/// were removed from the store too.
+#[tokio::test]
+async fn ended_sessions_stay_ended_after_a_restart() {
+    let s = server().await;
+    let out = sts_as(&s, "alice").get_session_token().send().await.unwrap();
+    let creds = out.credentials().unwrap().clone();
+    let (status, _) = admin(&s, "DELETE", "/users/alice", "").await;
+    assert_eq!(status, 200);
+    let s = s.restart().await;
+    sts_as(&s, "alice").get_caller_identity().send().await.unwrap();
+    assert_unknown_key(sdk_error(s3_with(&s, &creds).get_object().bucket("data").key("k").send().await.unwrap_err()));
+}
+
+/// Roles live in the configuration: a role missing at a start ends its sessions, which do not
+/// come back when a later start declares the role again.
+#[tokio::test]
+async fn a_removed_roles_sessions_do_not_come_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let start = |with_role: bool| {
+        let data = data.clone();
+        TestServer::start_with(move |c| {
+            c.data = data;
+            c.users = vec![user("alice", &[MAY_ASSUME])];
+            if with_role {
+                c.roles = vec![RoleSettings {
+                    name: "reader".into(),
+                    account: None,
+                    trust_policy: PolicyText::Json(format!(
+                        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+                    )),
+                    policies: vec![PolicyText::Json(EVERYTHING.into())],
+                    max_session_duration: None,
+                }];
+            }
+        })
+    };
+    let s = start(true).await;
+    s.create_bucket("data").await;
+    let out = sts_as(&s, "alice").assume_role().role_arn(ROLE_ARN).role_session_name("r1").send().await.unwrap();
+    let creds = out.credentials().unwrap().clone();
+    s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap();
+    s.stop().await;
+    let s = start(false).await;
+    assert_unknown_key(sdk_error(s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err()));
+    s.stop().await;
+    let s = start(true).await;
+    assert_unknown_key(sdk_error(s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err()));
+    // The role itself is back.
+    sts_as(&s, "alice").assume_role().role_arn(ROLE_ARN).role_session_name("r2").send().await.unwrap();
+}
+
+/// Mints `n` sessions of the default account's root through `/_s3strict/sessions`, eight at a
+/// time; their access keys.
+async fn mint_root_sessions(s: &TestServer, n: usize, secs: i64) -> Vec<String> {
+    use futures_util::StreamExt;
+    let body = format!(r#"{{"duration_seconds": {secs}}}"#);
+    futures_util::stream::iter(0..n)
+        .map(|_| async {
+            let r = s.raw("POST", "/_s3strict/sessions", JSON, body.as_bytes()).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            v["access_key_id"].as_str().unwrap().to_string()
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
+}
+
+/// One identity holds at most a thousand unexpired sessions: past that STS answers its own
+/// `Throttling` and the admin API a 429, while other identities are not affected; sessions that
+/// ended give way to new ones (the earliest-ended first), so what is held stays bounded, in memory
+/// and in the store.
+#[tokio::test]
+async fn sessions_per_identity_are_capped() {
+    let s = server().await;
+    let first = mint_root_sessions(&s, s3strict::iam::MAX_SESSIONS, 60).await;
+    let r = s.raw("POST", "/_s3strict/sessions", JSON, br#"{"duration_seconds": 60}"#).await;
+    assert_eq!(r.status, 429);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        v["error"],
+        "too many sessions: an identity may hold 1000 unexpired sessions at once; wait for some to expire"
+    );
+    // STS's own answer, through its SDK (without the retries it makes of throttling).
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(REGION))
+        .endpoint_url(s.endpoint())
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(AK, SK, None, None, "test"))
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    let root = aws_sdk_sts::Client::from_conf(conf);
+    let (status, code, message) = sts_error(root.get_session_token().send().await.unwrap_err());
+    assert_eq!((status, code.as_str(), message.as_str()), (400, "Throttling", "Rate exceeded"));
+    // The document as STS sends it.
+    let mut req = SignedRequest::new("POST", "/").body(b"Action=GetSessionToken&Version=2011-06-15");
+    req.service = "sts";
+    req.headers.push(("content-type", "application/x-www-form-urlencoded".into()));
+    let r = s.signed(req).await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.text().contains("<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"),
+        "{}",
+        r.text()
+    );
+    // Another identity is not affected.
+    sts_as(&s, "alice").get_session_token().send().await.unwrap();
+    let iam = s.lib().state().iam().clone();
+    assert_eq!(iam.session_count(), s3strict::iam::MAX_SESSIONS + 1);
+
+    // Once they have expired (on the server's clock), new sessions take their places.
+    s.set_clock(r#"{"offset_seconds": 120}"#).await;
+    let second = mint_root_sessions(&s, 10, 60).await;
+    root.get_session_token().send().await.unwrap();
+    assert_eq!(iam.session_count(), s3strict::iam::MAX_SESSIONS + 1);
+    let now_ms = s.lib().clock().now().timestamp_millis();
+    let stored = s.lib().state().store.sessions(now_ms).await.unwrap();
+    assert_eq!(stored.rows.len(), s3strict::iam::MAX_SESSIONS + 1);
+    for key in &second {
+        assert!(iam.is_session_key(key));
+    }
+    // Those that gave way are gone; the others still answer that they expired.
+    let gone = first.iter().filter(|k| !iam.is_session_key(k)).count();
+    assert_eq!(gone, 11);
+}
+
+/// A session policy longer than STS's 2048 characters is refused, as STS's model constrains it.
+#[tokio::test]
+async fn a_session_policy_has_at_most_2048_characters() {
+    let s = server().await;
+    let statement = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#;
+    let padded = |n: usize| format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]{}}}"#, " ".repeat(n));
+    let policy = padded(2049 - padded(0).len());
+    assert_eq!(policy.len(), 2049);
+    let (status, code, message) = sts_error(
+        sts_as(&s, "alice")
+            .assume_role()
+            .role_arn(ROLE_ARN)
+            .role_session_name("long")
+            .policy(&policy)
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (400, "ValidationError"));
+    assert_eq!(message, format!("1 validation error detected: Value '{policy}' at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048"));
+    let fits = padded(2048 - padded(0).len());
+    sts_as(&s, "alice").assume_role().role_arn(ROLE_ARN).role_session_name("fits").policy(&fits).send().await.unwrap();
+}
+
+/// A URL for STS presigned by the `aws-sigv4` crate (a signer independent of the server's) with
+/// alice's key: `query` (already encoded) is signed in, and the payload hash is the SHA-256 of
+/// `body`, or with `None` `UNSIGNED-PAYLOAD`, as S3's presigners sign.
+fn presign_sts(s: &TestServer, method: &str, query: &str, body: Option<&[u8]>) -> String {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+    let identity =
+        aws_sdk_sts::config::Credentials::new(format!("AKIA{:0<16}", "ALICE"), "alice-secret", None, None, "test")
+            .into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(std::time::Duration::from_secs(300));
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("sts")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let url = format!("{}/?{query}", s.endpoint());
+    let body = match body {
+        Some(b) => SignableBody::Bytes(b),
+        None => SignableBody::UnsignedPayload,
+    };
+    let signable = SignableRequest::new(method, &url, std::iter::empty(), body).unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    let mut req = http::Request::builder().uri(&url).body(()).unwrap();
+    instructions.apply_to_request_http1x(&mut req);
+    req.uri().path_and_query().unwrap().to_string()
+}
+
+/// A presigned STS request does what its signature covers, no more. STS signs the body: its
+/// canonical request ends with the SHA-256 of the body it received, presigned or not, so a body
+/// other than the one signed does not match, and neither does a URL signed with S3's
+/// `UNSIGNED-PAYLOAD`, whether or not its `X-Amz-Content-Sha256` parameter says so. Otherwise a
+/// URL presigned for GetCallerIdentity (an identity proof, as EKS and Vault use them) would hand
+/// whoever holds it the signer's session credentials through `Action=GetSessionToken` in a body.
+#[tokio::test]
+async fn a_presigned_sts_request_is_what_was_signed() {
+    let s = server().await;
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let caller = "Action=GetCallerIdentity&Version=2011-06-15";
+    let take_token = b"Action=GetSessionToken&Version=2011-06-15";
+    // What STS presigners make (botocore's, the Go SDK's): the empty body's hash signed.
+    let url = presign_sts(&s, "POST", caller, Some(b""));
+    let r = s.raw("POST", &url, &form, b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<Arn>arn:aws:iam::123456789012:user/alice</Arn>"), "{}", r.text());
+    let mismatch = |r: RawResponse| {
+        assert_eq!(r.status, 403, "{}", r.text());
+        assert!(
+            r.text().contains("<Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.</Message></Error>"),
+            "{}",
+            r.text()
+        );
+    };
+    mismatch(s.raw("POST", &url, &form, take_token).await);
+    for query in [caller.to_string(), format!("{caller}&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD")] {
+        let url = presign_sts(&s, "POST", &query, None);
+        mismatch(s.raw("POST", &url, &form, b"").await);
+        mismatch(s.raw("POST", &url, &form, take_token).await);
+    }
+    // No session was made on the way.
+    assert_eq!(s.lib().state().iam().session_count(), 0);
+}

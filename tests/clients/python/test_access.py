@@ -1,15 +1,20 @@
 """Who may do what, through boto3, botocore's presigners, boto3's own STS client and the AWS CLI:
 least-privilege users from a config file, presigned URLs (SigV4 and SigV2) that carry their
-creator's permissions, a bucket policy on s3:signatureversion, AssumeRole with a session policy."""
+creator's permissions, a bucket policy on s3:signatureversion, AssumeRole with a session policy,
+presigned STS URLs that do only what was signed."""
 
 import json
 import os
 import subprocess
 import textwrap
+import xml.etree.ElementTree as ET
 
 import boto3
 import pytest
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 from conftest import AK, REGION, SK, Server
 
@@ -143,6 +148,50 @@ def test_boto3_sts_assume_role_with_a_session_policy(srv, record):
     srv.clock(offset_seconds=901)
     srv.send_url(url, "PUT", body=b"b").assert_error(400, "ExpiredToken", "The provided token has expired.")
     record("boto3-sts", "assume_role with a session policy + presigned PUT/GET", "narrowed, then ExpiredToken")
+
+
+def sts_error(r):
+    """(status, Type, Code, Message) of an STS error document."""
+    ns = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
+    error = ET.fromstring(r.body).find("s:Error", ns)
+    assert error is not None, r.body
+    return (r.status, *(error.find(f"s:{n}", ns).text for n in ("Type", "Code", "Message")))
+
+
+MISMATCH = (
+    403,
+    "Sender",
+    "SignatureDoesNotMatch",
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details.",
+)
+
+
+def test_botocore_presigned_sts_urls_do_what_was_signed(srv, record):
+    """botocore's STS presigner signs the body's hash, as STS checks it: its GetCallerIdentity URL
+    (the identity proof EKS and Vault use) works as signed, and a body it did not sign cannot turn
+    it into GetSessionToken. S3's presigner (UNSIGNED-PAYLOAD) does not make STS URLs."""
+    sts = boto3.client(
+        "sts",
+        endpoint_url=srv.endpoint,
+        region_name=REGION,
+        aws_access_key_id=ALICE[0],
+        aws_secret_access_key=ALICE[1],
+    )
+    # STS's operations are POSTs; botocore presigns them so.
+    url = sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=300)
+    r = srv.send_url(url, "POST")
+    assert r.status == 200, r.body
+    assert f"<Arn>arn:aws:iam::{ACCOUNT}:user/alice</Arn>".encode() in r.body
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    take_token = b"Action=GetSessionToken&Version=2011-06-15"
+    assert sts_error(srv.send_url(url, "POST", form, take_token)) == MISMATCH
+    for extra in ("", "&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD"):
+        req = AWSRequest(method="POST", url=f"{srv.endpoint}/?Action=GetCallerIdentity&Version=2011-06-15{extra}")
+        S3SigV4QueryAuth(Credentials(*ALICE), "sts", REGION, expires=300).add_auth(req)
+        assert sts_error(srv.send_url(req.url, "POST", form, b"")) == MISMATCH
+        assert sts_error(srv.send_url(req.url, "POST", form, take_token)) == MISMATCH
+    record("botocore", "presigned sts get_caller_identity", "as signed; an unsigned body or payload refused")
 
 
 def test_aws_cli_sts(srv, tmp_path, record):
