@@ -21,8 +21,10 @@ use http::HeaderMap;
 use sha1::{Digest, Sha1};
 
 use super::canonical::{percent_decode, signatures_equal, uri_encode};
+use super::checks::check_session;
 use super::clock::iso8601;
-use super::{check_session, AuthConfig, AuthRequest, AuthTrace, AuthType, Payload, SignatureVersion, Verified};
+use super::log::AuthTrace;
+use super::types::{AuthConfig, AuthRequest, AuthType, Payload, SignatureVersion, Verified};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// The fields of the authorization string, in the order the SDKs write them.

@@ -16,7 +16,8 @@ use super::canonical::{
     canonical_headers, canonical_query, canonical_request, percent_decode, scope, sign, signatures_equal, signing_key,
     string_to_sign, uri_encode, EMPTY_SHA256,
 };
-use super::AuthConfig;
+use super::canonical_v2;
+use super::types::AuthConfig;
 
 /// What is said when no known mistake explains a mismatch.
 pub const UNEXPLAINED: &str = "no known presigner mistake explains the mismatch (a different secret key, or a request changed in transit in a way not tried); compare what the server computed (CanonicalRequest, or StringToSign for SigV2, FormatString for COS) with your presigner's, e.g. with s3strict check-url --canonical-request; reordering query parameters is never a cause";
@@ -596,7 +597,7 @@ pub struct V2Signing {
 
 impl V2Signing {
     pub fn string_to_sign(&self) -> String {
-        super::sigv2::string_to_sign(
+        canonical_v2::string_to_sign(
             &self.method,
             &self.content_md5,
             &self.content_type,
@@ -611,7 +612,7 @@ impl V2Signing {
 /// (virtual-hosted versus path-style), a proxy prefix, key encoding, another secret.
 pub fn sigv2(cfg: &AuthConfig, computed: &V2Signing, access_key: &str, provided: &str, host: &str) -> Option<String> {
     let secret = cfg.credentials.secret(access_key)?;
-    let matches = |s: &V2Signing| signatures_equal(&super::sigv2::sign(&secret, &s.string_to_sign()), provided);
+    let matches = |s: &V2Signing| signatures_equal(&canonical_v2::sign(&secret, &s.string_to_sign()), provided);
     let c = computed;
     for m in ["GET", "PUT", "HEAD", "DELETE", "POST"] {
         if m != c.method && matches(&V2Signing { method: m.into(), ..c.clone() }) {
@@ -672,7 +673,7 @@ pub fn sigv2(cfg: &AuthConfig, computed: &V2Signing, access_key: &str, provided:
         }
     }
     for (other, whose) in other_secrets(cfg, access_key) {
-        if signatures_equal(&super::sigv2::sign(&other, &c.string_to_sign()), provided) {
+        if signatures_equal(&canonical_v2::sign(&other, &c.string_to_sign()), provided) {
             return Some(format!(
                 "the request is what was signed, but with another secret key than {access_key}'s: {whose}"
             ));
