@@ -240,7 +240,7 @@ pub(super) fn check_signature(
             provided: input.provided,
             presigned: input.hoisted.is_some(),
         };
-        diagnose::sigv4(cfg, &signing, &request).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string())
+        diagnose::sigv4(cfg, &signing, &request).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string().into())
     });
     let mut error = S3Error::new(ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", input.scope.access_key.clone())
@@ -249,7 +249,9 @@ pub(super) fn check_signature(
         .extra("StringToSignBytes", spaced_hex(&sts))
         .extra("CanonicalRequest", creq.clone())
         .extra("CanonicalRequestBytes", spaced_hex(&creq));
-    error.cause = cause;
+    if let Some(cause) = cause {
+        cause.attach(&mut error, trace);
+    }
     Err(error)
 }
 

@@ -87,6 +87,7 @@ fn check_signature(
     access_key: &str,
     signing: &V2Signing,
     provided: &str,
+    trace: &mut AuthTrace,
 ) -> S3Result<()> {
     let Some(secret) = cfg.credentials.secret(access_key) else {
         return Err(invalid_access_key(access_key));
@@ -98,14 +99,17 @@ fn check_signature(
     tracing::debug!(string_to_sign = %sts, "SigV2 signature mismatch");
     let host = req.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     let cause = diagnose::allowed().then(|| {
-        diagnose::sigv2(cfg, signing, access_key, provided, host).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string())
+        diagnose::sigv2(cfg, signing, access_key, provided, host)
+            .unwrap_or_else(|| diagnose::UNEXPLAINED.to_string().into())
     });
     let mut e = S3Error::new(ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", access_key)
         .extra("StringToSign", sts.clone())
         .extra("SignatureProvided", provided)
         .extra("StringToSignBytes", spaced_hex(&sts));
-    e.cause = cause;
+    if let Some(cause) = cause {
+        cause.attach(&mut e, trace);
+    }
     Err(e)
 }
 
@@ -143,7 +147,7 @@ pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut 
     let token = get("x-amz-security-token").or(header_values(req.headers, "x-amz-security-token").first().copied());
     check_session(cfg, access_key, token)?;
     let signing = request_signing(req, expires, true);
-    check_signature(cfg, req, access_key, &signing, signature)?;
+    check_signature(cfg, req, access_key, &signing, signature, trace)?;
     let expires_at =
         expires.parse::<i64>().ok().and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0)).ok_or_else(|| {
             S3Error::with_message(ErrorCode::AccessDenied, "Invalid date (should be seconds since epoch)")
@@ -185,7 +189,7 @@ pub(super) fn verify_header(
     // With x-amz-date the Date line is empty: the date is signed among the x-amz headers.
     let date_line = if amz_date.is_some() { "" } else { raw_date.unwrap_or_default() };
     let signing = request_signing(req, date_line, false);
-    check_signature(cfg, req, access_key, &signing, signature)?;
+    check_signature(cfg, req, access_key, &signing, signature, trace)?;
     Ok(Verified::signed(access_key.to_string(), AuthType::Header, SignatureVersion::V2, Some(time), Payload::Unsigned))
 }
 
