@@ -82,13 +82,18 @@ impl Ctx<'_> {
         None
     }
 
-    /// Every `x-amz-meta-*` (or COS `x-cos-meta-*`) entry (name lowercase, prefix removed), from
-    /// headers and, for presigned requests, from the query.
+    /// Every `x-amz-meta-*` (or, for requests signed the COS way, `x-cos-meta-*`) entry (name
+    /// lowercase, prefix removed), from headers and, for presigned requests, from the query.
     pub fn user_metadata(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
+        // Tencent COS SDKs send metadata as `x-cos-meta-*`; S3 stores only `x-amz-meta-*`, so on
+        // a SigV4 or SigV2 request an `x-cos-meta-*` header is no metadata (issue #21).
+        let cos = self.is_cos();
         for (name, value) in &self.parts.headers {
-            // Tencent COS SDKs send the same metadata as `x-cos-meta-*`.
-            let n = name.as_str().strip_prefix("x-amz-meta-").or_else(|| name.as_str().strip_prefix("x-cos-meta-"));
+            let n = name
+                .as_str()
+                .strip_prefix("x-amz-meta-")
+                .or_else(|| name.as_str().strip_prefix("x-cos-meta-").filter(|_| cos));
             if let Some(n) = n {
                 // Bytes as S3 reads headers (ISO-8859-1), never a lossy substitute.
                 let v = crate::auth::canonical::latin1(value.as_bytes());
