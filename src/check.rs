@@ -160,7 +160,9 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
             json["code"] = name.into();
             json["message"] = e.message.clone().into();
             json["elements"] = elements.into();
-            if let Some(cause) = &e.cause {
+            // check-url is the operator's tool (the CLI with the key given, the console's "Check a
+            // URL"): it names whose secret signed, as the auth log does.
+            if let Some(cause) = trace.admin_cause.as_ref().or(e.cause.as_ref()) {
                 let _ = writeln!(out, "cause: {cause}");
                 json["cause"] = cause.clone().into();
             }

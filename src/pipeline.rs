@@ -32,11 +32,16 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     if header_section_size(&parts) > MAX_HEADER_SECTION {
         return S3Error::new(ErrorCode::RequestHeaderSectionTooLarge).into_response(&parts.method, request_id);
     }
-    let query = auth::parse_query(parts.uri.query().unwrap_or(""));
+    let raw_query = parts.uri.query().unwrap_or("");
+    let mut query = auth::parse_query(raw_query);
     let host = parts.headers.get(http::header::HOST).and_then(|v| v.to_str().ok());
-    // A request signed the Tencent COS way gets COS's error documents and request-id header.
+    // A request signed the Tencent COS way gets COS's error documents and request-id header, and
+    // its query is read as COS signs it: form-decoded, '+' a space (cos-auth.md §2).
     let cos =
         auth::cos::presented(&parts.headers, &query).then(|| format!("{}{}", host.unwrap_or(""), parts.uri.path()));
+    if cos.is_some() {
+        query = auth::cos::form_query(raw_query);
+    }
     // The request's values, read once; routing, authorization and the handler all read these.
     let view = RequestView::from_headers(&parts.headers, &query);
     let routed = router::route_request(&parts.method, host, parts.uri.path(), &view, state.config.domain.as_deref());

@@ -11,18 +11,26 @@
 //!
 //! Listed parameters and headers are `enc(lower(name))=enc(value)` pairs sorted by name, `enc`
 //! percent-encoding every byte but `A-Za-z0-9-_.~` in upper-case hex. Only what the lists name is
-//! signed; anything else in the request is ignored, as COS ignores it. Checks run in the order
-//! parse, algorithm, key, session, time, signature. Messages COS is not known to use are this
-//! server's choice and say so here: an incomplete or malformed authorization and an algorithm
-//! other than sha1 (COS documents only that sha1 is the one algorithm).
+//! signed; a header or parameter the lists leave out is refused when this server would act on it
+//! ([`check_all_signed`]), and otherwise passes unread, as on COS. Checks run in the order parse,
+//! algorithm, key, session, time (`q-sign-time`, then `q-key-time`, which must contain it),
+//! signature, unsigned parts. Messages COS is not known to use are this server's choice and say
+//! so here: an incomplete or malformed authorization, an algorithm other than sha1 (COS documents
+//! only that sha1 is the one algorithm), a signature window outside its key's, unsigned parts.
 
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha1::{Digest, Sha1};
 
 use super::canonical::{percent_decode, signatures_equal, uri_encode};
+use super::canonical_v2::SUBRESOURCES;
+use super::checks::check_session;
 use super::clock::iso8601;
-use super::{check_session, AuthConfig, AuthRequest, AuthTrace, AuthType, Payload, SignatureVersion, Verified};
+use super::log::AuthTrace;
+use super::types::{AuthConfig, AuthRequest, AuthType, Payload, SignatureVersion, Verified};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// The fields of the authorization string, in the order the SDKs write them.
@@ -114,11 +122,184 @@ fn incomplete(detail: &str) -> S3Error {
     S3Error::with_message(ErrorCode::AccessDenied, format!("Authorization is incomplete: {detail}"))
 }
 
+/// A validity window: its first and last instant, both included.
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
 /// Parses `t0;t1` (Unix seconds).
-fn parse_window(raw: &str) -> Option<(i64, i64)> {
+fn parse_window(raw: &str) -> Option<Window> {
     let (a, b) = raw.split_once(';')?;
     let (a, b) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    Some((a, b))
+    Some((DateTime::from_timestamp(a, 0)?, DateTime::from_timestamp(b, 0)?))
+}
+
+/// The time checks, after the key and session: `now` must lie in `q-sign-time`, whose end is
+/// "Request has expired" and whose start "RequestTimeTooSkewed" (COS's codes, cos-auth.md §6), and
+/// in `q-key-time`, the validity of the key (`SignKey = HMAC(SecretKey, q-key-time)`) the
+/// signature was made with; and the signature may not outlive or predate its key, so `q-sign-time`
+/// must lie within `q-key-time`. COS's documentation writes the one KeyTime into both fields and
+/// the SDKs always do (cos-auth.md §1), so for them this never refuses anything; a hand-made
+/// signature whose key has expired is refused as COS refuses an expired signature. Both ends are
+/// inclusive, as for `q-sign-time` (`negative-cases.json` "last-valid-second"). The message for a
+/// signature window outside its key's is this server's own: COS documents none.
+fn check_times(now: DateTime<Utc>, sign: Window, key: Window) -> S3Result<()> {
+    for (from, until) in [sign, key] {
+        if now > until {
+            return Err(
+                S3Error::with_message(ErrorCode::AccessDenied, "Request has expired").extra("ServerTime", iso8601(now))
+            );
+        }
+        if now < from {
+            return Err(S3Error::with_message(
+                ErrorCode::RequestTimeTooSkewed,
+                "The difference between the request time and the server's time is too large.",
+            )
+            .extra("ServerTime", iso8601(now)));
+        }
+    }
+    if sign.0 < key.0 || sign.1 > key.1 {
+        return Err(S3Error::with_message(ErrorCode::AccessDenied, "q-sign-time must lie within q-key-time"));
+    }
+    Ok(())
+}
+
+/// The session token: checked on its own against the key (`check_session`), so it need not be
+/// signed, and the Node SDK adds it after signing (as a header, or after `q-signature`).
+const SECURITY_TOKEN: &str = "x-cos-security-token";
+
+/// COS's own names for what S3 carries in `x-amz-*` headers: metadata, the copy source and its
+/// conditions, ACL and grants, tags, the metadata and tagging directives, storage class,
+/// encryption, and COS's refusal to overwrite. This server reads `x-cos-meta-*`; the rest are
+/// what a COS request does on COS, so none of them is taken unsigned either.
+const COS_ACTION_HEADERS: [&str; 9] = [
+    "x-cos-meta-",
+    "x-cos-copy-source",
+    "x-cos-acl",
+    "x-cos-grant-",
+    "x-cos-tagging",
+    "x-cos-metadata-directive",
+    "x-cos-storage-class",
+    "x-cos-server-side-encryption",
+    "x-cos-forbid-overwrite",
+];
+
+/// Whether a header of that (lowercase) name changes what the request does or may do: every
+/// `x-amz-*` header (copy source, tagging, ACL and grants, metadata and its directive, storage
+/// class, checksums, conditions on the copy source…), as SigV4 requires every `x-amz-*` header to
+/// be signed, and COS's own names for the same ([`COS_ACTION_HEADERS`]). Other `x-cos-*` headers
+/// are the SDKs' own, some added after signing (the Java SDK's `x-cos-sdk-log-debug`, the Node
+/// SDK's session token), and ordinary HTTP headers (Content-Type, Cache-Control, Range, If-*) may
+/// go unsigned, as in SigV4: the Node SDK sends an empty Cache-Control unsigned (cos-auth.md §5).
+fn acted_on_header(name: &str) -> bool {
+    name.starts_with("x-amz-") || COS_ACTION_HEADERS.iter().any(|p| name.starts_with(p))
+}
+
+/// Query parameters the router and handlers read besides S3's sub-resources
+/// ([`SUBRESOURCES`], which hold `acl`, `tagging`, `versionId`, `uploadId`, `partNumber`,
+/// `response-*`…): the other operation selectors, and the listing parameters.
+const OPERATION_PARAMS: &[&str] = &[
+    "attributes",
+    "ownershipControls",
+    "publicAccessBlock",
+    "policyStatus",
+    "encryption",
+    "intelligent-tiering",
+    "legal-hold",
+    "retention",
+    "metadataTable",
+    "id",
+    "list-type",
+    "prefix",
+    "delimiter",
+    "marker",
+    "max-keys",
+    "encoding-type",
+    "continuation-token",
+    "fetch-owner",
+    "start-after",
+    "key-marker",
+    "version-id-marker",
+    "upload-id-marker",
+    "max-uploads",
+    "max-parts",
+    "part-number-marker",
+    "max-buckets",
+    "bucket-region",
+];
+
+/// Whether this server acts on a query parameter of that name: a sub-resource or operation
+/// selector, a listing parameter, a response override, or a header a presigned request may carry
+/// in its query (`x-amz-*` and `If-*`, which stand in for missing headers, and COS's action
+/// headers). Compared without case, so that a second spelling cannot slip past. Other parameters
+/// (`foo=bar`, a tracker's, the session token) are read by nobody else and may go unsigned, as
+/// COS allows (`negative-cases.json` "unsigned-extra-param-ok").
+fn acted_on_param(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["response-", "if-"].iter().any(|p| lower.starts_with(p))
+        || acted_on_header(&lower)
+        || SUBRESOURCES.iter().chain(OPERATION_PARAMS).any(|s| s.eq_ignore_ascii_case(name))
+}
+
+/// The names, among `items` (name, as sent), that `acts` says are acted on but the signature does
+/// not cover: not in `list`, or not the first of their (encoded, lowercase) name, which is the one
+/// the signature took ([`pairs`]). Sorted, each once.
+fn unsigned_names<'a>(items: impl Iterator<Item = &'a str>, list: &str, acts: fn(&str) -> bool) -> Vec<String> {
+    let listed: HashSet<String> = list.split(';').filter(|n| !n.is_empty()).map(str::to_ascii_lowercase).collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out: Vec<String> = Vec::new();
+    for name in items {
+        let key = uri_encode(name.to_lowercase().as_bytes(), true);
+        let signed = listed.contains(&key) && !seen.contains(&key);
+        seen.insert(key);
+        if acts(name) && !signed {
+            out.push(name.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A COS signature covers only what `q-header-list` and `q-url-param-list` name; COS lets the
+/// rest through unverified. This server acts only on what was signed, as the issue (#21) asks:
+/// whoever holds a signed request or presigned URL must not be able to make it copy another
+/// object, read another version, set an ACL or tags, or answer as a web page. Refused rather than
+/// ignored, so the sender learns at once (as SigV4's "headers … which were not signed" does);
+/// COS has an optional strict-signature mode that likewise refuses requests whose headers are not
+/// signed (PicGo/PicGo-Core#182), but documents no code or text for it: `AccessDenied` (403) and
+/// S3's words for the same fault are this server's choice. Both COS SDKs sign every query
+/// parameter and every `x-cos-*` header they send (cos-auth.md §5), so none of their requests is
+/// refused.
+fn check_all_signed(
+    headers: &HeaderMap,
+    query: &[(String, String)],
+    header_list: &str,
+    param_list: &str,
+) -> S3Result<()> {
+    let names = unsigned_names(headers.iter().map(|(n, _)| n.as_str()), header_list, acted_on_header);
+    if !names.is_empty() {
+        let names = names.join(", ");
+        let mut e = S3Error::with_message(
+            ErrorCode::AccessDenied,
+            format!("There were headers present in the request which were not signed: {names}"),
+        );
+        e.cause = Some(format!(
+            "a COS signature covers only the headers q-header-list names, and the COS SDKs list only x-cos-* and a few standard headers: sign {names}, send the x-cos-* equivalent, or do not send it"
+        ));
+        return Err(e);
+    }
+    let names = unsigned_names(query.iter().map(|(n, _)| n.as_str()), param_list, acted_on_param);
+    if !names.is_empty() {
+        let names = names.join(", ");
+        let mut e = S3Error::with_message(
+            ErrorCode::AccessDenied,
+            format!("There were query parameters present in the request which were not signed: {names}"),
+        );
+        e.cause = Some(format!(
+            "a COS signature covers only the parameters q-url-param-list names: sign {names} (the COS SDKs sign every parameter they are given) or do not send it"
+        ));
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// Verifies a COS-signed request; `header` is the `Authorization` value for the header form.
@@ -155,16 +336,11 @@ pub(super) fn verify(
     if algorithm != "sha1" {
         return Err(S3Error::with_message(ErrorCode::AccessDenied, "q-sign-algorithm must be sha1"));
     }
-    let Some((start, end)) = parse_window(sign_time) else {
+    let Some((from, until)) = parse_window(sign_time) else {
         return Err(S3Error::with_message(ErrorCode::AccessDenied, "q-sign-time is malformed"));
     };
-    if parse_window(key_time).is_none() {
+    let Some(key_window) = parse_window(key_time) else {
         return Err(S3Error::with_message(ErrorCode::AccessDenied, "q-key-time is malformed"));
-    }
-    let (Some(from), Some(until)) =
-        (chrono::DateTime::from_timestamp(start, 0), chrono::DateTime::from_timestamp(end, 0))
-    else {
-        return Err(S3Error::with_message(ErrorCode::AccessDenied, "q-sign-time is malformed"));
     };
     trace.expires = Some(iso8601(until));
     let Some(secret) = cfg.credentials.secret(access_key) else {
@@ -173,25 +349,14 @@ pub(super) fn verify(
             "The Access Key Id you provided does not exist in our records",
         ));
     };
-    let token = match req.headers.get("x-cos-security-token") {
+    let token = match req.headers.get(SECURITY_TOKEN) {
         Some(v) => std::str::from_utf8(v.as_bytes()).ok(),
-        None => query.iter().find(|(n, _)| n == "x-cos-security-token").map(|(_, v)| v.as_str()),
+        None => query.iter().find(|(n, _)| n == SECURITY_TOKEN).map(|(_, v)| v.as_str()),
     };
     check_session(cfg, access_key, token)?;
-    let now = cfg.clock.now();
-    if now > until {
-        return Err(
-            S3Error::with_message(ErrorCode::AccessDenied, "Request has expired").extra("ServerTime", iso8601(now))
-        );
-    }
-    if now < from {
-        return Err(S3Error::with_message(
-            ErrorCode::RequestTimeTooSkewed,
-            "The difference between the request time and the server's time is too large.",
-        )
-        .extra("ServerTime", iso8601(now)));
-    }
+    check_times(cfg.clock.now(), (from, until), key_window)?;
     check_signature(req, &query, &secret, key_time, sign_time, header_list, param_list, provided)?;
+    check_all_signed(req.headers, &query, header_list, param_list)?;
     let auth_type = match form {
         Form::Header => AuthType::Header,
         Form::Query => AuthType::Query,
@@ -371,6 +536,28 @@ mod tests {
         ];
         assert_eq!(pairs("host;content-type", &available), "content-type=text%2Fplain&host=b-1.cos.local%3A9000");
         assert_eq!(pairs("", &available), "");
+    }
+
+    #[test]
+    fn what_must_be_signed() {
+        for name in ["x-amz-copy-source", "x-amz-meta-a", "x-cos-copy-source", "x-cos-acl", "x-cos-meta-a"] {
+            assert!(acted_on_header(name), "{name}");
+        }
+        for name in ["content-type", "cache-control", "x-cos-security-token", "x-cos-sdk-log-debug", "range"] {
+            assert!(!acted_on_header(name), "{name}");
+        }
+        for name in ["versionId", "VERSIONID", "acl", "uploadId", "prefix", "response-content-type", "x-amz-acl"] {
+            assert!(acted_on_param(name), "{name}");
+        }
+        for name in ["foo", "utm_source", "x-cos-security-token", "x-id"] {
+            assert!(!acted_on_param(name), "{name}");
+        }
+        let names = |items: &[&str], list: &str| unsigned_names(items.iter().copied(), list, acted_on_param);
+        assert_eq!(names(&["versionId", "foo", "acl"], "versionid"), ["acl"]);
+        // Only the first of a name is what the signature took.
+        assert_eq!(names(&["VersionID", "versionId"], "versionid"), ["versionId"]);
+        assert_eq!(names(&["prefix", "prefix"], "prefix"), ["prefix"]);
+        assert!(names(&["prefix", "foo"], "prefix").is_empty());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Why a signature did not match: the known presigner mistakes, tried on the server's side only
 //! to explain a refusal, never to accept a request. A mismatch stays S3's `SignatureDoesNotMatch`
 //! with S3's own elements; the cause found here goes into one extra element, a response header,
-//! the auth log and `check-url`.
+//! the auth log and `check-url`. Whose secret signed a request is told only where an administrator
+//! looks (auth log, console, `check-url`), never in the response: see [`Cause`].
 //!
 //! Each candidate redoes the signature as the mistaken presigner would have computed it (another
 //! host, another key encoding, a parameter it did not see, another secret…) and compares it with
@@ -16,7 +17,61 @@ use super::canonical::{
     canonical_headers, canonical_query, canonical_request, percent_decode, scope, sign, signatures_equal, signing_key,
     string_to_sign, uri_encode, EMPTY_SHA256,
 };
-use super::AuthConfig;
+use super::canonical_v2;
+use super::log::AuthTrace;
+use super::types::AuthConfig;
+use crate::error::S3Error;
+
+/// Why a signature did not match, as the client is told it and, when that must say less, as an
+/// administrator reads it. Which identity's secret signed a request is for the administrator only
+/// (auth log, console, `check-url`): told to the client, a mismatch would be an oracle mapping any
+/// secret it holds to its access key. That the secret is another one of this server's, or a
+/// well-known default (named), may be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    pub told: String,
+    pub admin: Option<String>,
+}
+
+impl From<String> for Cause {
+    fn from(told: String) -> Cause {
+        Cause { told, admin: None }
+    }
+}
+
+impl Cause {
+    /// Puts the cause where each reader finds it: what the client is told on `error`, the
+    /// administrator's version in `trace` (the auth log).
+    pub fn attach(self, error: &mut S3Error, trace: &mut AuthTrace) {
+        error.cause = Some(self.told);
+        trace.admin_cause = self.admin;
+    }
+}
+
+/// Whose a secret other than the signer's is.
+#[derive(Debug, Clone)]
+pub(super) enum Whose {
+    /// Another identity of this server: its access key.
+    Identity(String),
+    /// A secret from documentation or a tool's defaults, described.
+    WellKnown(&'static str),
+}
+
+/// The cause for a request signed with `whose` secret instead of `access_key`'s.
+fn another_secret(access_key: &str, whose: &Whose) -> Cause {
+    let said = |whose: &str| {
+        format!("the request is what was signed, but with another secret key than {access_key}'s: {whose}")
+    };
+    match whose {
+        Whose::Identity(other) => Cause {
+            told: said(
+                "the secret of another identity of this server (which one is in the auth log, for an administrator)",
+            ),
+            admin: Some(said(&format!("the secret of access key {other}"))),
+        },
+        Whose::WellKnown(what) => said(what).into(),
+    }
+}
 
 /// What is said when no known mistake explains a mismatch.
 pub const UNEXPLAINED: &str = "no known presigner mistake explains the mismatch (a different secret key, or a request changed in transit in a way not tried); compare what the server computed (CanonicalRequest, or StringToSign for SigV2, FormatString for COS) with your presigner's, e.g. with s3strict check-url --canonical-request; reordering query parameters is never a cause";
@@ -153,7 +208,7 @@ const WELL_KNOWN_SECRETS: [(&str, &str); 6] = [
 ];
 
 /// Searches the known mistakes; the cause of the first that reproduces the signature sent.
-pub fn sigv4(cfg: &AuthConfig, computed: &Signing, r: &Request<'_>) -> Option<String> {
+pub fn sigv4(cfg: &AuthConfig, computed: &Signing, r: &Request<'_>) -> Option<Cause> {
     let secret = cfg.credentials.secret(r.access_key)?;
     let provided = r.provided.to_ascii_lowercase();
     let matches = |s: &Signing| signatures_equal(&s.signature(&secret), &provided);
@@ -166,31 +221,25 @@ pub fn sigv4(cfg: &AuthConfig, computed: &Signing, r: &Request<'_>) -> Option<St
         .or_else(|| time(computed, &matches))
         .or_else(|| region(computed, &matches));
     if found.is_some() {
-        return found;
+        return found.map(Cause::from);
     }
-    let secrets = other_secrets(cfg, r.access_key);
-    for (other, whose) in secrets {
-        if signatures_equal(&computed.signature(&other), &provided) {
-            return Some(format!(
-                "the request is what was signed, but with another secret key than {}'s: {whose}",
-                r.access_key
-            ));
-        }
-    }
-    None
+    other_secrets(cfg, r.access_key)
+        .into_iter()
+        .find(|(other, _)| signatures_equal(&computed.signature(other), &provided))
+        .map(|(_, whose)| another_secret(r.access_key, &whose))
 }
 
 /// Other identities' secrets and the well-known example ones.
-pub(super) fn other_secrets(cfg: &AuthConfig, access_key: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = cfg
+pub(super) fn other_secrets(cfg: &AuthConfig, access_key: &str) -> Vec<(String, Whose)> {
+    let mut out: Vec<(String, Whose)> = cfg
         .credentials
         .iam()
         .key_pairs()
         .into_iter()
         .filter(|(ak, _)| ak != access_key)
-        .map(|(ak, sk)| (sk, format!("the secret of access key {ak}")))
+        .map(|(ak, sk)| (sk, Whose::Identity(ak)))
         .collect();
-    out.extend(WELL_KNOWN_SECRETS.iter().map(|(s, w)| (s.to_string(), w.to_string())));
+    out.extend(WELL_KNOWN_SECRETS.iter().map(|(s, w)| (s.to_string(), Whose::WellKnown(w))));
     out
 }
 
@@ -596,7 +645,7 @@ pub struct V2Signing {
 
 impl V2Signing {
     pub fn string_to_sign(&self) -> String {
-        super::sigv2::string_to_sign(
+        canonical_v2::string_to_sign(
             &self.method,
             &self.content_md5,
             &self.content_type,
@@ -609,9 +658,20 @@ impl V2Signing {
 
 /// The SigV2 mistakes: method, Content-Type and Content-MD5, the bucket in the resource
 /// (virtual-hosted versus path-style), a proxy prefix, key encoding, another secret.
-pub fn sigv2(cfg: &AuthConfig, computed: &V2Signing, access_key: &str, provided: &str, host: &str) -> Option<String> {
+pub fn sigv2(cfg: &AuthConfig, computed: &V2Signing, access_key: &str, provided: &str, host: &str) -> Option<Cause> {
     let secret = cfg.credentials.secret(access_key)?;
-    let matches = |s: &V2Signing| signatures_equal(&super::sigv2::sign(&secret, &s.string_to_sign()), provided);
+    if let Some(found) = sigv2_mistake(computed, &secret, provided, host) {
+        return Some(found.into());
+    }
+    other_secrets(cfg, access_key)
+        .into_iter()
+        .find(|(other, _)| signatures_equal(&canonical_v2::sign(other, &computed.string_to_sign()), provided))
+        .map(|(_, whose)| another_secret(access_key, &whose))
+}
+
+/// The SigV2 mistakes made with the signer's own secret.
+fn sigv2_mistake(computed: &V2Signing, secret: &str, provided: &str, host: &str) -> Option<String> {
+    let matches = |s: &V2Signing| signatures_equal(&canonical_v2::sign(secret, &s.string_to_sign()), provided);
     let c = computed;
     for m in ["GET", "PUT", "HEAD", "DELETE", "POST"] {
         if m != c.method && matches(&V2Signing { method: m.into(), ..c.clone() }) {
@@ -669,13 +729,6 @@ pub fn sigv2(cfg: &AuthConfig, computed: &V2Signing, access_key: &str, provided:
     ] {
         if path.contains(from) && matches(&with_path(path.replace(from, to))) {
             return Some(cause.into());
-        }
-    }
-    for (other, whose) in other_secrets(cfg, access_key) {
-        if signatures_equal(&super::sigv2::sign(&other, &c.string_to_sign()), provided) {
-            return Some(format!(
-                "the request is what was signed, but with another secret key than {access_key}'s: {whose}"
-            ));
         }
     }
     None

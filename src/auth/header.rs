@@ -4,13 +4,14 @@
 use chrono::{DateTime, Utc};
 
 use super::canonical::{is_sha256_hex, ALGORITHM};
+use super::checks::{
+    check_session, check_signature, check_signed_headers, check_skew, header_values, invalid_access_key, missing_date,
+    parse_credential, unsupported_mechanism, SignatureInput, Source,
+};
 use super::chunked::ChunkSigner;
 use super::clock::{amz_date, parse_amz_date};
-use super::{
-    check_session, check_signature, check_signed_headers, check_skew, header_values, missing_date, parse_credential,
-    unsupported_mechanism, AuthConfig, AuthRequest, AuthTrace, AuthType, Payload, SignatureInput, SignatureVersion,
-    Source, Verified,
-};
+use super::log::AuthTrace;
+use super::types::{AuthConfig, AuthRequest, AuthType, Payload, SignatureVersion, Verified};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// The three components of an `AWS4-HMAC-SHA256` Authorization header.
@@ -122,7 +123,7 @@ pub(super) fn verify(
         (false, None) => return Err(S3Error::internal("a non-S3 request without its body hash")),
     };
     if !cfg.credentials.contains(&scope.access_key) {
-        return Err(super::invalid_access_key(&scope.access_key));
+        return Err(invalid_access_key(&scope.access_key));
     }
     check_session(cfg, &scope.access_key, header_values(req.headers, "x-amz-security-token").first().copied())?;
     let signed: Vec<&str> = auth.signed_headers.split(';').collect();

@@ -25,6 +25,9 @@ pub struct AuthTrace {
     /// also when a later check, such as expiry, refuses the request).
     pub canonical_request: Option<String>,
     pub string_to_sign: Option<String>,
+    /// The cause of a mismatch as an administrator reads it, when it says more than the cause the
+    /// client is told (which identity's secret signed the request); the log shows this one.
+    pub admin_cause: Option<String>,
 }
 
 /// One request's decision.
@@ -54,7 +57,9 @@ pub struct AuthLogEntry {
     /// for instance as expired).
     pub canonical_request: Option<String>,
     pub string_to_sign: Option<String>,
-    /// On a signature mismatch: the presigner mistake that explains it, when one does.
+    /// On a signature mismatch: the presigner mistake that explains it, when one does, as an
+    /// administrator reads it (naming the identity whose secret signed, which the client is not
+    /// told).
     pub cause: Option<String>,
 }
 
@@ -97,7 +102,7 @@ impl AuthLogEntry {
             error_message: error.map(|e| e.message.clone()),
             canonical_request: trace.canonical_request.or_else(|| extra("CanonicalRequest")),
             string_to_sign: trace.string_to_sign.or_else(|| extra("StringToSign")),
-            cause: error.and_then(|e| e.cause.clone()),
+            cause: trace.admin_cause.or_else(|| error.and_then(|e| e.cause.clone())),
         }
     }
 }

@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::canonical::{sign, signatures_equal, spaced_hex, ALGORITHM};
-use super::{
-    check_session, invalid_access_key, parse_credential, AuthConfig, AuthTrace, AuthType, Payload, SignatureVersion,
-    Source, Verified,
-};
+use super::canonical_v2;
+use super::checks::{check_session, invalid_access_key, parse_credential, Source};
+use super::log::AuthTrace;
+use super::types::{AuthConfig, AuthType, Payload, SignatureVersion, Verified, SERVICE};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// A field as the policy names it: lowercase, without `$`.
@@ -283,7 +283,7 @@ pub fn verify(
                 algorithm,
             ));
         }
-        let scope = parse_credential(credential, &cfg.region, super::SERVICE, Source::Query)?;
+        let scope = parse_credential(credential, &cfg.region, SERVICE, Source::Query)?;
         trace.access_key = Some(scope.access_key.clone());
         if !cfg.credentials.contains(&scope.access_key) {
             return Err(invalid_access_key(&scope.access_key));
@@ -291,7 +291,7 @@ pub fn verify(
         check_session(cfg, &scope.access_key, get("x-amz-security-token"))?;
         let key = cfg
             .credentials
-            .signing_key(&scope.access_key, &scope.date, &scope.region, super::SERVICE)
+            .signing_key(&scope.access_key, &scope.date, &scope.region, SERVICE)
             .ok_or_else(|| invalid_access_key(&scope.access_key))?;
         if !signatures_equal(&sign(&key, policy_b64), &signature.to_ascii_lowercase()) {
             return Err(mismatch(&scope.access_key, policy_b64, signature));
@@ -307,7 +307,7 @@ pub fn verify(
             return Err(invalid_access_key(access_key));
         };
         check_session(cfg, access_key, get("x-amz-security-token"))?;
-        if !signatures_equal(&super::sigv2::sign(&secret, policy_b64), signature) {
+        if !signatures_equal(&canonical_v2::sign(&secret, policy_b64), signature) {
             return Err(mismatch(access_key, policy_b64, signature));
         }
         (access_key.to_string(), SignatureVersion::V2)

@@ -7,11 +7,12 @@
 use chrono::{Duration, Utc};
 
 use super::canonical::ALGORITHM;
-use super::clock::{iso8601, parse_amz_date};
-use super::{
-    check_session, check_signature, check_signed_headers, parse_credential, AuthConfig, AuthRequest, AuthTrace,
-    AuthType, Payload, SignatureInput, SignatureVersion, Source, Verified,
+use super::checks::{
+    check_session, check_signature, check_signed_headers, invalid_access_key, parse_credential, SignatureInput, Source,
 };
+use super::clock::{iso8601, parse_amz_date};
+use super::log::AuthTrace;
+use super::types::{AuthConfig, AuthRequest, AuthType, Payload, SignatureVersion, Verified};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// The six parameters every SigV4 presigned URL carries.
@@ -91,7 +92,7 @@ pub(super) fn verify(
     let expires_secs = parse_expires(expires)?;
     trace.expires = Some(iso8601(time + Duration::seconds(expires_secs)));
     if !cfg.credentials.contains(&scope.access_key) {
-        return Err(super::invalid_access_key(&scope.access_key));
+        return Err(invalid_access_key(&scope.access_key));
     }
     check_session(cfg, &scope.access_key, get("X-Amz-Security-Token"))?;
     let signed: Vec<&str> = if signed_headers.is_empty() { Vec::new() } else { signed_headers.split(';').collect() };

@@ -7,17 +7,18 @@
 //!                CanonicalizedAmzHeaders CanonicalizedResource
 //! Signature    = Base64(HMAC-SHA1(secret, StringToSign))
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 
 use super::canonical::{signatures_equal, spaced_hex};
+pub use super::canonical_v2::{canonical_resource, sign, string_to_sign};
+use super::checks::{
+    check_session, check_skew, header_values, invalid_access_key, missing_date, signed_header_values,
+    unsupported_mechanism,
+};
 use super::clock::iso8601;
 use super::diagnose::{self, V2Signing};
-use super::{
-    check_session, check_skew, header_values, invalid_access_key, missing_date, unsupported_mechanism, AuthConfig,
-    AuthRequest, AuthTrace, AuthType, Payload, SignatureVersion, Verified,
-};
+use super::log::AuthTrace;
+use super::types::{AuthConfig, AuthRequest, AuthType, Payload, SignatureVersion, Verified};
 use crate::error::{ErrorCode, S3Error, S3Result};
 
 /// Regions that still accept SigV2: those opened before 2014. Newer regions answer every SigV2
@@ -33,120 +34,8 @@ const SIGV2_REGIONS: &[&str] = &[
     "sa-east-1",
 ];
 
-/// Query parameters that are part of the canonicalized resource (S3's documented list plus the
-/// ones botocore signs).
-const SUBRESOURCES: &[&str] = &[
-    "accelerate",
-    "acl",
-    "analytics",
-    "cors",
-    "defaultObjectAcl",
-    "delete",
-    "inventory",
-    "lifecycle",
-    "location",
-    "logging",
-    "metrics",
-    "notification",
-    "object-lock",
-    "partNumber",
-    "policy",
-    "replication",
-    "requestPayment",
-    "response-cache-control",
-    "response-content-disposition",
-    "response-content-encoding",
-    "response-content-language",
-    "response-content-type",
-    "response-expires",
-    "restore",
-    "select",
-    "select-type",
-    "storageClass",
-    "tagging",
-    "torrent",
-    "uploadId",
-    "uploads",
-    "versionId",
-    "versioning",
-    "versions",
-    "website",
-];
-
-/// The canonicalized resource: `/bucket` for virtual-hosted requests, the path exactly as sent,
-/// then the sorted subresources with their values decoded. A path-style request to the bucket
-/// itself (`/bucket`) is signed as `/bucket/`, as it is virtual-hosted: S3 builds the resource
-/// from the bucket and the (empty) key, and the SDKs that sign SigV2 (botocore, the Java SDK v1)
-/// sign `/bucket/` for `PUT /bucket`, `GET /bucket?location` and the like.
-pub fn canonical_resource(vhost_bucket: Option<&str>, raw_path: &str, raw_query: &str) -> String {
-    let mut out = String::new();
-    if let Some(b) = vhost_bucket {
-        out.push('/');
-        out.push_str(b);
-    }
-    out.push_str(if raw_path.is_empty() { "/" } else { raw_path });
-    let bucket_only = vhost_bucket.is_none() && raw_path.len() > 1 && !raw_path[1..].contains('/');
-    if bucket_only {
-        out.push('/');
-    }
-    let mut subs: Vec<(&str, Option<String>)> = raw_query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((n, v)) => (n, Some(String::from_utf8_lossy(&super::canonical::percent_decode(v)).into_owned())),
-            None => (p, None),
-        })
-        .filter(|(n, _)| SUBRESOURCES.contains(n))
-        .collect();
-    subs.sort_by(|a, b| a.0.cmp(b.0));
-    for (i, (n, v)) in subs.iter().enumerate() {
-        out.push(if i == 0 { '?' } else { '&' });
-        out.push_str(n);
-        if let Some(v) = v {
-            out.push('=');
-            out.push_str(v);
-        }
-    }
-    out
-}
-
-/// The string to sign. `amz` holds every `x-amz-*` (name lowercase, values in order).
-pub fn string_to_sign(
-    method: &str,
-    content_md5: &str,
-    content_type: &str,
-    date_or_expires: &str,
-    amz: &[(String, String)],
-    resource: &str,
-) -> String {
-    let mut amz: Vec<(String, String)> = amz.to_vec();
-    amz.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut headers = String::new();
-    let mut i = 0;
-    while i < amz.len() {
-        let name = &amz[i].0;
-        let values: Vec<&str> = amz[i..].iter().take_while(|(n, _)| n == name).map(|(_, v)| v.trim()).collect();
-        headers.push_str(name);
-        headers.push(':');
-        headers.push_str(&values.join(","));
-        headers.push('\n');
-        i += values.len();
-    }
-    format!("{method}\n{content_md5}\n{content_type}\n{date_or_expires}\n{headers}{resource}")
-}
-
-/// Base64 HMAC-SHA1.
-pub fn sign(secret: &str, string_to_sign: &str) -> String {
-    let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
-    };
-    mac.update(string_to_sign.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-}
-
 fn first_header(req: &AuthRequest<'_>, name: &str) -> String {
-    super::signed_header_values(req.headers, name).into_iter().next().unwrap_or_default()
+    signed_header_values(req.headers, name).into_iter().next().unwrap_or_default()
 }
 
 /// `x-amz-*` request headers, and for query auth also `x-amz-*` query parameters (botocore moves
@@ -198,6 +87,7 @@ fn check_signature(
     access_key: &str,
     signing: &V2Signing,
     provided: &str,
+    trace: &mut AuthTrace,
 ) -> S3Result<()> {
     let Some(secret) = cfg.credentials.secret(access_key) else {
         return Err(invalid_access_key(access_key));
@@ -209,14 +99,17 @@ fn check_signature(
     tracing::debug!(string_to_sign = %sts, "SigV2 signature mismatch");
     let host = req.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     let cause = diagnose::allowed().then(|| {
-        diagnose::sigv2(cfg, signing, access_key, provided, host).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string())
+        diagnose::sigv2(cfg, signing, access_key, provided, host)
+            .unwrap_or_else(|| diagnose::UNEXPLAINED.to_string().into())
     });
     let mut e = S3Error::new(ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", access_key)
         .extra("StringToSign", sts.clone())
         .extra("SignatureProvided", provided)
         .extra("StringToSignBytes", spaced_hex(&sts));
-    e.cause = cause;
+    if let Some(cause) = cause {
+        cause.attach(&mut e, trace);
+    }
     Err(e)
 }
 
@@ -254,7 +147,7 @@ pub(super) fn verify_query(cfg: &AuthConfig, req: &AuthRequest<'_>, trace: &mut 
     let token = get("x-amz-security-token").or(header_values(req.headers, "x-amz-security-token").first().copied());
     check_session(cfg, access_key, token)?;
     let signing = request_signing(req, expires, true);
-    check_signature(cfg, req, access_key, &signing, signature)?;
+    check_signature(cfg, req, access_key, &signing, signature, trace)?;
     let expires_at =
         expires.parse::<i64>().ok().and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0)).ok_or_else(|| {
             S3Error::with_message(ErrorCode::AccessDenied, "Invalid date (should be seconds since epoch)")
@@ -296,7 +189,7 @@ pub(super) fn verify_header(
     // With x-amz-date the Date line is empty: the date is signed among the x-amz headers.
     let date_line = if amz_date.is_some() { "" } else { raw_date.unwrap_or_default() };
     let signing = request_signing(req, date_line, false);
-    check_signature(cfg, req, access_key, &signing, signature)?;
+    check_signature(cfg, req, access_key, &signing, signature, trace)?;
     Ok(Verified::signed(access_key.to_string(), AuthType::Header, SignatureVersion::V2, Some(time), Payload::Unsigned))
 }
 

@@ -42,15 +42,16 @@ impl Ctx<'_> {
         self.view.header(name)
     }
 
-    /// Every `x-amz-meta-*` (or COS `x-cos-meta-*`) entry of the view (name lowercase, prefix
-    /// removed).
+    /// Every `x-amz-meta-*` entry of the view (name lowercase, prefix removed), and on requests
+    /// signed the COS way every `x-cos-meta-*` one.
     pub fn user_metadata(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
+        // Tencent COS SDKs send metadata as `x-cos-meta-*`; S3 stores only `x-amz-meta-*`, so on
+        // a SigV4 or SigV2 request an `x-cos-meta-*` header is no metadata (issue #21).
+        let cos = self.is_cos();
         for (name, value) in self.view.fields() {
-            // Tencent COS SDKs send the same metadata as `x-cos-meta-*`.
-            let Some(n) = name.strip_prefix("x-amz-meta-").or_else(|| name.strip_prefix("x-cos-meta-")) else {
-                continue;
-            };
+            let meta = name.strip_prefix("x-amz-meta-").or_else(|| name.strip_prefix("x-cos-meta-").filter(|_| cos));
+            let Some(n) = meta else { continue };
             match out.iter_mut().find(|(k, _)| k == n) {
                 Some((_, existing)) => {
                     existing.push(',');

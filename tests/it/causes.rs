@@ -276,32 +276,91 @@ async fn another_method() {
     assert_eq!(r.header("x-s3strict-cause"), Some("the URL was signed for GET and used for HEAD"));
 }
 
-#[tokio::test]
-async fn another_secret() {
-    use s3strict::config::UserSettings;
-    let alice = UserSettings {
-        name: "alice".into(),
+/// Two users besides the administrator: alice, whose key requests are sent with, and bob, whose
+/// secret they are signed with.
+fn alice_and_bob() -> Vec<s3strict::config::UserSettings> {
+    let user = |name: &str, key: &str, secret: &str| s3strict::config::UserSettings {
+        name: name.into(),
         account: None,
-        access_key: "AKIAALICE".into(),
-        secret_key: "alice-secret".into(),
+        access_key: key.into(),
+        secret_key: secret.into(),
         status: None,
         policies: vec![],
     };
-    let s = TestServer::start_with(move |c| c.users = vec![alice]).await;
+    vec![user("alice", "AKIAALICE", "alice-secret"), user("bobthebuilder", "AKIABOBTHEBUILDER", "bob-secret-key")]
+}
+
+/// Asserts that nothing of bob (access key, name, ARN, secret) is in the response, body or headers.
+fn says_nothing_of_bob(r: &RawResponse) {
+    let mut all = r.text().to_ascii_lowercase();
+    for (n, v) in &r.headers {
+        all.push_str(&format!("\n{n}: {}", v.to_ascii_lowercase()));
+    }
+    for secret in ["akiabobthebuilder", "bobthebuilder", "bob-secret-key"] {
+        assert!(!all.contains(secret), "{secret} in {all}");
+    }
+}
+
+/// The newest auth log entry's cause, as an administrator reads it.
+async fn logged_cause(s: &TestServer) -> String {
+    let r = s.raw("GET", "/_s3strict/auth-log?limit=1", &[], b"").await;
+    let log: Vec<serde_json::Value> = serde_json::from_slice(&r.body).unwrap();
+    log[0]["cause"].as_str().unwrap().to_string()
+}
+
+/// Signed with another identity's secret: the caller is told so, never whose; the auth log, where
+/// an administrator looks, names the key. A well-known default secret is named to the caller.
+#[tokio::test]
+async fn another_secret_is_named_only_to_an_administrator() {
+    let s = TestServer::start_with(move |c| c.users = alice_and_bob()).await;
     s.create_bucket("bkt").await;
-    // Alice's access key with the administrator's secret.
-    let mixed = client_for(&s.endpoint(), "AKIAALICE", SK, REGION);
+    let public = "the request is what was signed, but with another secret key than AKIAALICE's: the secret of another identity of this server (which one is in the auth log, for an administrator)";
+    let admin = "the request is what was signed, but with another secret key than AKIAALICE's: the secret of access key AKIABOBTHEBUILDER";
+    // Alice's access key with bob's secret: a presigned URL, and a header-signed request.
+    let mixed = client_for(&s.endpoint(), "AKIAALICE", "bob-secret-key", REGION);
     let r = send_presigned(&s, &presigned_get(&mixed, "bkt", "k", 600).await, &[], b"").await;
-    assert_eq!(
-        cause_of(&r),
-        format!("the request is what was signed, but with another secret key than AKIAALICE's: the secret of access key {AK}")
-    );
+    assert_eq!(cause_of(&r), public);
+    assert_eq!(r.header("x-s3strict-cause"), Some(public));
+    says_nothing_of_bob(&r);
+    assert_eq!(logged_cause(&s).await, admin);
+    // Through the SDK, header-signed: a HEAD, whose answer has only the header.
+    let e = mixed.head_bucket().bucket("bkt").send().await.unwrap_err();
+    let raw = e.raw_response().unwrap();
+    assert_eq!((raw.status().as_u16(), raw.headers().get("x-s3strict-cause")), (403, Some(public)));
+    assert_eq!(logged_cause(&s).await, admin);
+    let mut req = SignedRequest::new("GET", "/bkt/k");
+    req.access_key = "AKIAALICE";
+    req.secret_key = "bob-secret-key";
+    let r = s.signed(req).await;
+    assert_eq!(cause_of(&r), public);
+    says_nothing_of_bob(&r);
+    // SigV2: the same.
+    let expires = (chrono::Utc::now().timestamp() + 600).to_string();
+    let sts = s3strict::auth::sigv2::string_to_sign("GET", "", "", &expires, &[], "/bkt/k");
+    let sig = canonical::uri_encode(s3strict::auth::sigv2::sign("bob-secret-key", &sts).as_bytes(), true);
+    let r = send(&s, "GET", &format!("/bkt/k?AWSAccessKeyId=AKIAALICE&Expires={expires}&Signature={sig}"), &[]).await;
+    assert_eq!(cause_of(&r), public);
+    says_nothing_of_bob(&r);
+    assert_eq!(logged_cause(&s).await, admin);
+    // A well-known default secret is no one's here: the caller may hear which it is.
     let minio = client_for(&s.endpoint(), AK, "minioadmin", REGION);
     let r = send_presigned(&s, &presigned_get(&minio, "bkt", "k", 600).await, &[], b"").await;
     assert_eq!(
         cause_of(&r),
         format!("the request is what was signed, but with another secret key than {AK}'s: MinIO's default secret")
     );
+    // Even with the cause left out of error bodies, the header does not name bob.
+    let quiet = TestServer::start_with(move |c| {
+        c.users = alice_and_bob();
+        c.error_cause = false;
+    })
+    .await;
+    quiet.create_bucket("bkt").await;
+    let mixed = client_for(&quiet.endpoint(), "AKIAALICE", "bob-secret-key", REGION);
+    let r = send_presigned(&quiet, &presigned_get(&mixed, "bkt", "k", 600).await, &[], b"").await;
+    r.assert_error(403, "SignatureDoesNotMatch", MISMATCH);
+    says_nothing_of_bob(&r);
+    assert_eq!(logged_cause(&quiet).await, admin);
 }
 
 #[tokio::test]

@@ -161,3 +161,17 @@ test("presigned failures: tampered, another key, a signed header changed, a drop
   await fetch(`${endpoint}/_s3strict/clock`, { method: "PUT", headers: { "content-type": "application/json" }, body: '{"real": true}' });
   console.log("cos-nodejs-sdk-v5  presigned failures (tampered, key, header, port, expiry)  ok");
 });
+
+test("presigned response overrides and unsigned parameters", async () => {
+  await call(sdk(), "putObject", { Key: "k", Body: "v" });
+  const disposition = 'attachment; filename="a b+c.txt"';
+  const signed = await url({ Key: "k", Method: "GET", Query: { "response-content-disposition": disposition } });
+  let r = await send(signed);
+  assert.equal(r.status, 200, r.body);
+  assert.equal(r.headers["content-disposition"], disposition);
+  // A parameter added to the URL is not signed: the server refuses to act on it.
+  const get = await url({ Key: "k", Method: "GET" });
+  assert.equal((await send(`${get}&foo=bar`)).status, 200);
+  cosError(await send(`${get}&acl`), 403, "AccessDenied", "There were query parameters present in the request which were not signed: acl");
+  console.log("cos-nodejs-sdk-v5  presigned response overrides, unsigned parameters  ok");
+});

@@ -131,6 +131,36 @@ def test_presigned_failures(cos_server):
     assert (entry["mechanism"], entry["access_key"]) == ("cos-query", AK)
 
 
+def test_response_overrides_read_as_signed(cos_server):
+    """The SDK writes presigned values form-encoded ('+' for a space) and signs them decoded: the
+    server reads them the same way, so the header is the one that was signed."""
+    sdk(cos_server).put_object(Bucket=BUCKET, Key="k", Body=b"v")
+    disposition = 'attachment; filename="a b+c.txt"'
+    url = presigner(cos_server).get_presigned_url(Bucket=BUCKET, Key="k", Method="GET", Expired=60,
+                                                  Params={"response-content-disposition": disposition})
+    assert "+filename" in url, url
+    r = send(cos_server, url)
+    assert (r.status, r.headers["content-disposition"]) == (200, disposition), r.body
+
+
+def test_unsigned_parts_are_refused(cos_server):
+    """The SDK signs only x-cos-* and a few standard headers, and every parameter it is given: an
+    x-amz-* header passed through it, or a parameter added to its URL, is not signed, and the server
+    refuses to act on it (AccessDenied, this server's words: COS documents none)."""
+    c = sdk(cos_server)
+    with pytest.raises(CosServiceError) as e:
+        c.put_object(Bucket=BUCKET, Key="k", Body=b"v", Metadata={"x-amz-tagging": "a=b"})
+    assert (e.value.get_status_code(), e.value.get_error_code()) == (403, "AccessDenied")
+    assert e.value.get_error_msg() == "There were headers present in the request which were not signed: x-amz-tagging"
+    c.put_object(Bucket=BUCKET, Key="k", Body=b"v", Metadata={"x-cos-meta-author": "A B"})
+    url = presigner(cos_server).get_presigned_url(Bucket=BUCKET, Key="k", Method="GET", Expired=60)
+    assert send(cos_server, url).status == 200
+    assert send(cos_server, url + "&foo=bar").status == 200
+    for extra, name in [("acl", "acl"), ("response-content-type=text%2Fhtml", "response-content-type")]:
+        cos_error(send(cos_server, f"{url}&{extra}"), 403, "AccessDenied",
+                  f"There were query parameters present in the request which were not signed: {name}")
+
+
 def test_temporary_credentials(cos_server):
     import json
     r = cos_server.request("POST", "/_s3strict/sessions", {"Content-Type": "application/json"},
