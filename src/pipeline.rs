@@ -107,10 +107,17 @@ async fn process(
     if let (Ok(Op::CorsPreflight), Some(bucket)) = (&routed.op, routed.bucket()) {
         return cors::handle_preflight(state, &parts.headers, bucket, routed.key().is_some()).await;
     }
-    // A form upload carries its authentication in the form: read the fields before the file.
+    // A form upload carries its authentication in the form: read the fields before the file,
+    // within the head's deadline however slowly they trickle in (a byte every few seconds would
+    // otherwise hold the connection forever).
     let body = match (&routed.op, routed.bucket()) {
         (Ok(Op::PostObject), Some(_)) => RequestBody::Form(Box::new(
-            post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body)).await?,
+            tokio::time::timeout(
+                state.config.idle_timeout,
+                post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body)),
+            )
+            .await
+            .map_err(|_| S3Error::new(ErrorCode::RequestTimeout))??,
         )),
         _ => RequestBody::Raw(body),
     };
