@@ -40,7 +40,11 @@ async function admin(method, path, body) {
 
 before(async () => {
   const bin = process.env.S3STRICT_BIN ?? "../../../target/debug/s3strict";
-  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--console-addr", ":0", "--ephemeral"], { stdio: ["ignore", "pipe", "ignore"] });
+  // The console's address by its environment variable: a free port on the S3 address's host.
+  server = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--ephemeral"], {
+    stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, S3STRICT_CONSOLE_ADDR: ":0" },
+  });
   const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
   endpoint = (await lines.next()).value.replace("listening on ", "");
   // An older s3strict has no console line: the console checks then fail, the attacks still run.
