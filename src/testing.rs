@@ -6,6 +6,8 @@
 //! # async fn main() -> std::io::Result<()> {
 //! let s3 = s3strict::TestServer::start().await?;
 //! assert!(s3.endpoint().starts_with("http://127.0.0.1:"));
+//! // The console and the admin endpoints its page uses, on their own origin.
+//! assert_ne!(s3.console_addr().map(|a| a.port()), Some(s3.addr().port()));
 //! assert_eq!((s3.access_key(), s3.region()), ("AKIAIOSFODNN7EXAMPLE", "us-east-1"));
 //!
 //! // Clock control, as through `PUT /_s3strict/clock`: presigned URLs expire on this clock.

@@ -341,8 +341,10 @@ fn header<'a>(req: &'a Request<ReqBody>, name: &'static str) -> Option<&'a str> 
 /// How a browser marked the request as made by a page (its script, a form, a link, an embed),
 /// if it did: `Sec-Fetch-Site` with any value but `none` (which only the user's own navigation
 /// produces: the address bar, a bookmark), or an `Origin` (sent by scripts' requests other than
-/// same-origin GETs, and by form posts). Both are names a page cannot set or remove. Node's
-/// `fetch`, curl and the SDKs send neither.
+/// same-origin GETs, and by form posts). Both are names a page cannot set or remove. curl and
+/// the SDKs send neither; Node's `fetch` (undici) sends `Sec-Fetch-Mode: cors` but neither of
+/// these (checked against Node 20; `tests/clients/js/origin.test.js` sets up with it), which is
+/// why `Sec-Fetch-Mode` is not a mark here.
 pub fn page_mark(req: &Request<ReqBody>) -> Option<String> {
     if let Some(site) = header(req, "sec-fetch-site").filter(|s| !s.eq_ignore_ascii_case("none")) {
         return Some(format!("Sec-Fetch-Site: {site}"));
