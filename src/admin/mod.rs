@@ -278,16 +278,17 @@ fn admission(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> Re
     })
 }
 
-/// The host name in a `Host` value (brackets kept for IPv6), if it is a plain authority.
+/// The host name in a `Host` value (brackets kept for IPv6), if it is a plain authority: names,
+/// addresses and a port only, so that it can go into a URL as it is.
 fn host_name(host: &str) -> Option<&str> {
-    if host.is_empty() || host.contains(['/', ' ', '@', '?', '#', '\\']) {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b".-_[]:".contains(&b);
+    if host.is_empty() || !host.bytes().all(plain) {
         return None;
     }
     if host.starts_with('[') {
-        let end = host.find(']')?;
-        return Some(&host[..=end]);
+        return host.find(']').and_then(|end| host.get(..=end));
     }
-    Some(host.rsplit_once(':').map_or(host, |(name, _)| name))
+    Some(host.rsplit_once(':').map_or(host, |(name, _)| name)).filter(|name| !name.is_empty())
 }
 
 /// The authority (`host:port`) by which a browser that reached this server as `host` reaches
@@ -521,5 +522,25 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>, listener: Listener)
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         },
         _ => error(StatusCode::NOT_FOUND, "no such admin endpoint"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_follows_the_name_the_browser_used_on_every_address() {
+        let any: SocketAddr = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(authority(any, Some("myhost.lan:9001")), "myhost.lan:9000");
+        assert_eq!(authority(any, Some("myhost.lan")), "myhost.lan:9000");
+        assert_eq!(authority(any, Some("[::1]:9001")), "[::1]:9000");
+        assert_eq!(authority(any, Some("evil\"><x:1")), "127.0.0.1:9000", "not a plain authority");
+        assert_eq!(authority(any, Some(":9001")), "127.0.0.1:9000");
+        assert_eq!(authority(any, None), "127.0.0.1:9000");
+        let v6: SocketAddr = "[::]:9000".parse().unwrap();
+        assert_eq!(authority(v6, None), "[::1]:9000");
+        let lo: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        assert_eq!(authority(lo, Some("localhost:9001")), "127.0.0.1:9000");
     }
 }

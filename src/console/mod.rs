@@ -127,7 +127,8 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
 async fn calls(state: &AppState, req: Request<ReqBody>, path: &str) -> Response<Body> {
     if path == "/login" || path == "/logout" {
         if *req.method() != Method::POST {
-            return error(StatusCode::METHOD_NOT_ALLOWED, "use POST with {\"token\": \"…\"}");
+            let how = if path == "/login" { "use POST with {\"token\": \"…\"}" } else { "use POST" };
+            return error(StatusCode::METHOD_NOT_ALLOWED, how);
         }
         if let Some(refusal) = refuse_forgery(&req) {
             return refusal;
