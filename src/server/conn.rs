@@ -193,11 +193,6 @@ impl Connections {
         })
     }
 
-    /// Connections open now.
-    pub fn open(&self) -> usize {
-        lock(&self.open).len()
-    }
-
     /// A slot for a newly accepted connection: at once when there is room, else after closing
     /// the connection idle the longest (again every [`REAP_TICK`] while none is idle and none
     /// has ended).
