@@ -147,6 +147,11 @@ pub struct ServeArgs {
     /// free one. [default: 127.0.0.1:9000]
     #[arg(long, env = "S3STRICT_ADDR")]
     pub addr: Option<String>,
+    /// Where the web console and the admin API it uses listen: their own origin, apart from the
+    /// objects. HOST:PORT, `:PORT` (the S3 address's host), port 0 for a free one, or `off`.
+    /// [default: 127.0.0.1:9001, or a free port when that one is busy]
+    #[arg(long, env = "S3STRICT_CONSOLE_ADDR")]
+    pub console_addr: Option<String>,
     /// Data directory (SQLite database and object files). [default: ./data]
     #[arg(long, env = "S3STRICT_DATA")]
     pub data: Option<PathBuf>,
@@ -232,6 +237,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     addr: Option<String>,
+    console_addr: Option<String>,
     data: Option<PathBuf>,
     region: Option<String>,
     access_key: Option<String>,
@@ -265,6 +271,9 @@ struct FileSettings {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
+    /// Where the console listens; after [`Server::bind`](crate::server::Server::bind), the
+    /// address bound (or `Off`).
+    pub console_addr: ConsoleAddr,
     pub data: PathBuf,
     pub region: String,
     pub access_key: String,
@@ -309,6 +318,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            console_addr: ConsoleAddr::Default,
             data: PathBuf::from("data"),
             region: "us-east-1".into(),
             access_key: DEFAULT_ACCESS_KEY.into(),
@@ -350,13 +360,72 @@ impl From<&Config> for IdentitySettings {
     }
 }
 
+/// Where the console listens (`--console-addr`, `S3STRICT_CONSOLE_ADDR`, `console_addr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleAddr {
+    /// `off`: no console listener.
+    Off,
+    /// Not set: [`DEFAULT_CONSOLE_ADDR`]. Tests and CI jobs start several servers at once, so
+    /// when that port is busy the console takes a free port on the same host (with a warning and
+    /// a note on the startup line) instead of stopping the server.
+    Default,
+    /// Set: exactly this address (port 0 for a free one); a startup error when it cannot be bound.
+    At(SocketAddr),
+    /// `:PORT`: the S3 listener's host (`--addr`) with this port (0 for a free one). The S3
+    /// address's host, because the console then answers wherever the S3 API does.
+    Port(u16),
+}
+
+/// The console's address when none is set (MinIO's console sits next to its API the same way).
+pub const DEFAULT_CONSOLE_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9001);
+
+impl ConsoleAddr {
+    /// Reads `--console-addr`: `off`, `:PORT`, or HOST:PORT as `--addr` takes it.
+    pub fn parse(text: &str) -> Result<ConsoleAddr, String> {
+        const SETTING: &str = "--console-addr / S3STRICT_CONSOLE_ADDR";
+        if text.trim().eq_ignore_ascii_case("off") {
+            return Ok(ConsoleAddr::Off);
+        }
+        if let Some(port) = text.strip_prefix(':') {
+            return port
+                .parse::<u16>()
+                .map(ConsoleAddr::Port)
+                .map_err(|_| format!("invalid {SETTING} {text:?}: {port:?} is not a port number (0 to 65535)"));
+        }
+        resolve_setting(text, SETTING).map(ConsoleAddr::At)
+    }
+
+    /// The address to bind given the S3 address, and whether the user chose it; `None` when off.
+    pub fn target(self, s3: SocketAddr) -> Option<(SocketAddr, bool)> {
+        match self {
+            ConsoleAddr::Off => None,
+            ConsoleAddr::Default => Some((DEFAULT_CONSOLE_ADDR, false)),
+            ConsoleAddr::At(addr) => Some((addr, true)),
+            ConsoleAddr::Port(port) => Some((SocketAddr::new(s3.ip(), port), true)),
+        }
+    }
+
+    /// The bound address, once the server has bound it.
+    pub fn bound(self) -> Option<SocketAddr> {
+        match self {
+            ConsoleAddr::At(addr) => Some(addr),
+            _ => None,
+        }
+    }
+}
+
 /// `--addr`: an IP address and port, or a host name and port (resolved; the first address
 /// wins, IPv4 before IPv6, so `localhost:9000` listens where clients of `localhost` connect first).
 pub fn resolve_addr(text: &str) -> Result<SocketAddr, String> {
+    resolve_setting(text, "--addr / S3STRICT_ADDR")
+}
+
+/// An address as [`resolve_addr`] reads it; errors name `setting`.
+fn resolve_setting(text: &str, setting: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Ok(addr);
     }
-    let bad = |why: String| format!("invalid --addr / S3STRICT_ADDR {text:?}: {why}");
+    let bad = |why: String| format!("invalid {setting} {text:?}: {why}");
     let Some((host, port)) = text.rsplit_once(':') else {
         return Err(bad("expected HOST:PORT, such as 127.0.0.1:9000, localhost:9000 or 0.0.0.0:0".into()));
     };
@@ -401,12 +470,17 @@ impl Config {
             Some(text) => resolve_addr(&text)?,
             None => d.addr,
         };
+        let console_addr = match args.console_addr.or(file.console_addr) {
+            Some(text) => ConsoleAddr::parse(&text)?,
+            None => d.console_addr,
+        };
         let log_format = args.log_format.or(file.log_format).unwrap_or_else(|| "text".into());
         if !matches!(log_format.as_str(), "text" | "json") {
             return Err(format!("invalid log format {log_format:?} (log_format): use text or json"));
         }
         let config = Config {
             addr,
+            console_addr,
             data: args.data.or(file.data).unwrap_or(d.data),
             region: args.region.or(file.region).unwrap_or(d.region),
             access_key: args.access_key.or(file.access_key).unwrap_or(d.access_key),
@@ -517,6 +591,31 @@ Statement = [{ Effect = "Allow", Action = "s3:*", Resource = "*" }]
         assert!(resolve_addr("no-such-host.invalid:9000")
             .unwrap_err()
             .contains("cannot resolve \"no-such-host.invalid\""));
+    }
+
+    #[test]
+    fn console_addresses() {
+        assert_eq!(ConsoleAddr::parse("off"), Ok(ConsoleAddr::Off));
+        assert_eq!(ConsoleAddr::parse(":0"), Ok(ConsoleAddr::Port(0)));
+        assert_eq!(ConsoleAddr::parse("127.0.0.1:9101"), Ok(ConsoleAddr::At("127.0.0.1:9101".parse().unwrap())));
+        assert_eq!(ConsoleAddr::parse("localhost:0"), Ok(ConsoleAddr::At("127.0.0.1:0".parse().unwrap())));
+        assert_eq!(
+            ConsoleAddr::parse(":x").unwrap_err(),
+            "invalid --console-addr / S3STRICT_CONSOLE_ADDR \":x\": \"x\" is not a port number (0 to 65535)"
+        );
+        assert_eq!(
+            ConsoleAddr::parse("9001").unwrap_err(),
+            "invalid --console-addr / S3STRICT_CONSOLE_ADDR \"9001\": expected HOST:PORT, such as 127.0.0.1:9000, localhost:9000 or 0.0.0.0:0"
+        );
+        let s3: SocketAddr = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(ConsoleAddr::Port(0).target(s3), Some(("0.0.0.0:0".parse().unwrap(), true)));
+        assert_eq!(ConsoleAddr::Default.target(s3), Some((DEFAULT_CONSOLE_ADDR, false)));
+        assert_eq!(ConsoleAddr::Off.target(s3), None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "console_addr = \"off\"\n").unwrap();
+        let c = Config::from_args(ServeArgs { config: Some(path), ..Default::default() }).unwrap();
+        assert_eq!(c.console_addr, ConsoleAddr::Off);
     }
 
     #[test]

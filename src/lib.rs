@@ -20,7 +20,9 @@
 //! - [`storage`]: SQLite metadata and object files; the only code that touches disk.
 //! - [`check`]: `s3strict check-url`, the offline conformance checker for presigner authors.
 //! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, auth-log, sessions, reset).
-//! - [`console`]: the web console at `/_s3strict/console/`: its embedded page and its calls.
+//! - [`console`]: the web console on its own listener: its embedded page, its calls, and the S3
+//!   API forwarded to it with object bytes made inert. [`gate`]: console sessions and the
+//!   back-off of failed admin tokens. [`jsonapi`]: the JSON answers both give.
 //! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
 //!   full-object multipart checksums.
 //! - [`tags`]: tag sets and S3's rules for them.
@@ -36,7 +38,9 @@ pub mod checksum;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod gate;
 pub mod iam;
+pub mod jsonapi;
 pub mod pipeline;
 pub mod policy;
 pub mod presign;

@@ -71,10 +71,19 @@ async fn main() -> std::process::ExitCode {
              refuse every request; set --admin-token (S3STRICT_ADMIN_TOKEN) to use them"
         );
     }
+    let console = server.console_addr().map(|c| format!("http://{c}{}", s3strict::admin::CONSOLE_PAGE));
+    if let Some(c) = server.console_addr().filter(|c| !c.ip().is_loopback() && state.config.admin_token.is_none()) {
+        tracing::warn!(
+            console = %c,
+            "the console listens off loopback without an admin token: it refuses every request but its page; \
+             set --admin-token (S3STRICT_ADMIN_TOKEN) to sign in"
+        );
+    }
     let endpoint = format!("http://{addr}");
     if let Some(path) = ready_file {
         let doc = serde_json::json!({
             "endpoint": endpoint,
+            "console": console,
             "region": region,
             "access_key_id": access_key,
             "secret_access_key": secret_key,
@@ -86,7 +95,15 @@ async fn main() -> std::process::ExitCode {
         }
     }
     let mut out = std::io::stdout();
+    // The first line's form is a contract (scripts read the endpoint from it); the console's
+    // line follows it, and the third line says the region and key, as before the console had
+    // a listener of its own.
     let _ = writeln!(out, "listening on {endpoint}");
+    let _ = match (&console, server.console_note()) {
+        (Some(url), None) => writeln!(out, "console on {url}"),
+        (Some(url), Some(note)) => writeln!(out, "console on {url} ({note})"),
+        (None, _) => writeln!(out, "console off (--console-addr off)"),
+    };
     let _ = writeln!(out, "region {region}, access key {access_key}");
     let _ = out.flush();
     match server.run(shutdown_signal()).await {

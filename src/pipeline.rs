@@ -112,11 +112,16 @@ async fn process(
     if let (Ok(Op::CorsPreflight), Some(bucket)) = (&routed.op, routed.bucket()) {
         return cors::handle_preflight(state, &parts.headers, bucket, routed.key().is_some()).await;
     }
-    // A form upload carries its authentication in the form: read the fields before the file. The
-    // key it names is the operation's target, authorized like a PUT's.
+    // A form upload carries its authentication in the form: read the fields before the file,
+    // within the head's deadline however slowly they trickle in (a byte every few seconds would
+    // otherwise hold the connection forever). The key it names is the operation's target,
+    // authorized like a PUT's.
     let (form_fields, body) = match (&routed.op, routed.bucket()) {
         (Ok(Op::PostObject), Some(_)) => {
-            let form = post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body)).await?;
+            let reading = post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body));
+            let form = tokio::time::timeout(state.config.idle_timeout, reading)
+                .await
+                .map_err(|_| S3Error::new(ErrorCode::RequestTimeout))??;
             if let Ok(target) = &mut routed.target {
                 target.key = Some(form.key);
             }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::auth::log::AuthLog;
 use crate::auth::{AuthConfig, Clock, Credentials};
 use crate::config::Config;
+use crate::gate::Gate;
 use crate::iam::Iam;
 use crate::storage::Store;
 
@@ -18,8 +19,8 @@ pub struct AppState {
     pub auth: AuthConfig,
     pub store: Store,
     pub auth_log: AuthLog,
-    /// Drawn at startup; console session cookies are derived from it (see `console`).
-    pub console_secret: String,
+    /// Console sessions and the back-off of failed admin tokens.
+    pub gate: Gate,
     /// Request ids are this counter, started at a random point, scrambled.
     request_ids: AtomicU64,
 }
@@ -38,7 +39,7 @@ impl AppState {
             auth,
             store,
             auth_log: AuthLog::default(),
-            console_secret: crate::iam::new_secret(),
+            gate: Gate::default(),
             request_ids: AtomicU64::new(uuid::Uuid::new_v4().as_u64_pair().0),
         }
     }

@@ -6,6 +6,8 @@
 //! # async fn main() -> std::io::Result<()> {
 //! let s3 = s3strict::TestServer::start().await?;
 //! assert!(s3.endpoint().starts_with("http://127.0.0.1:"));
+//! // The console and the admin endpoints its page uses, on their own origin.
+//! assert_ne!(s3.console_addr().map(|a| a.port()), Some(s3.addr().port()));
 //! assert_eq!((s3.access_key(), s3.region()), ("AKIAIOSFODNN7EXAMPLE", "us-east-1"));
 //!
 //! // Clock control, as through `PUT /_s3strict/clock`: presigned URLs expire on this clock.
@@ -30,7 +32,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::clock::ClockSetting;
 use crate::auth::log::AuthLogEntry;
-use crate::config::Config;
+use crate::config::{Config, ConsoleAddr};
 use crate::server::Server;
 use crate::state::AppState;
 
@@ -50,12 +52,16 @@ impl TestServer {
     }
 
     /// Starts a server with settings adjusted by `adjust` (identities, region, clock, timeouts…).
-    /// It listens on `127.0.0.1:0` and keeps its data in a new temporary directory unless
-    /// `adjust` says otherwise.
+    /// It listens on `127.0.0.1:0`, its console on another free loopback port, and keeps its data
+    /// in a new temporary directory unless `adjust` says otherwise.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> std::io::Result<TestServer> {
         let dir = tempfile::Builder::new().prefix("s3strict-test-").tempdir()?;
-        let mut config =
-            Config { addr: SocketAddr::from(([127, 0, 0, 1], 0)), data: dir.path().join("data"), ..Config::default() };
+        let mut config = Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            console_addr: ConsoleAddr::At(SocketAddr::from(([127, 0, 0, 1], 0))),
+            data: dir.path().join("data"),
+            ..Config::default()
+        };
         adjust(&mut config);
         Self::start_in(config, dir).await
     }
@@ -78,6 +84,17 @@ impl TestServer {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The console's address (its own origin: the page, its calls and the admin endpoints the
+    /// page uses), `None` when `console_addr` was set to `Off`.
+    pub fn console_addr(&self) -> Option<SocketAddr> {
+        self.state.config.console_addr.bound()
+    }
+
+    /// `http://127.0.0.1:PORT` of the console's listener, when it listens.
+    pub fn console_endpoint(&self) -> Option<String> {
+        self.console_addr().map(|a| format!("http://{a}"))
     }
 
     pub fn access_key(&self) -> &str {
@@ -123,6 +140,9 @@ impl TestServer {
         self.stop_in_place().await?;
         let mut config = self.state.config.clone();
         config.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        if let ConsoleAddr::At(console) = config.console_addr {
+            config.console_addr = ConsoleAddr::At(SocketAddr::new(console.ip(), 0));
+        }
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir()?);
         drop(self);
         Self::start_in(config, dir).await

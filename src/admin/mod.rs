@@ -1,40 +1,42 @@
 //! The server's own endpoints under `/_s3strict/` (never a valid bucket name, since `_` cannot
-//! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `users` (module `users`), `reset`.
-//! Open on loopback; on any other address they require `Authorization: Bearer <admin token>`.
-//! A browser page on another site can never use them: without the token a request must name this
-//! server in `Host` (its address, `localhost`, or the configured domain), which defeats DNS
-//! rebinding; and a state-changing request must be JSON (`Content-Type: application/json`,
-//! which a page can only send after a CORS preflight that is never granted) and must not come
-//! from another `Origin` or be marked cross-site by the browser.
+//! start one): `health`, `ready`, `clock`, `auth-log`, `sessions`, `users` (module `users`), `reset`,
+//! on both listeners; and who may use them and the console ([`gatekeep`]).
+//!
+//! - Open on a loopback listener; on any other address they require `Authorization: Bearer
+//!   <admin token>` or, on the console's listener, the console's session cookie. Wrong tokens are
+//!   slowed per client ([`Backoff`](crate::gate::Backoff)): `429` with `Retry-After` while one waits.
+//! - Without a token a request must name this server in `Host` (its address, `localhost`, or the
+//!   configured domain), which defeats DNS rebinding.
+//! - A state-changing request must be JSON (`Content-Type: application/json`, which another
+//!   site's page can only send after a CORS preflight that is never granted).
+//! - On the S3 port every object is served as S3 serves it, HTML as HTML, so a page there runs on
+//!   the S3 origin: "same-origin" means nothing there. Every endpoint but `health` and `ready`
+//!   refuses any request a browser marks as made by a page (`Sec-Fetch-Site`, `Origin`); curl,
+//!   SDKs and test code send neither. Browsers use the console's own origin, where object bytes
+//!   are never a live page and requests from other origins are refused.
 
 mod users;
 
-use crate::console;
+use std::net::SocketAddr;
+use std::time::Duration;
 
-use crate::body::ReqBody;
-use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use serde::Deserialize;
 
+use crate::access::PeerAddr;
 use crate::auth::clock::{iso8601, ClockSetting};
-use crate::body::{full, Body};
+use crate::body::{Body, ReqBody};
+use crate::gate::Listener;
 use crate::iam::{Holder, MAX_SESSION_SECS};
+use crate::jsonapi::{error, json};
 use crate::state::AppState;
 
 /// The path prefix of the admin endpoints.
 pub const PREFIX: &str = "/_s3strict";
 
-pub(crate) fn json(status: StatusCode, value: serde_json::Value) -> Response<Body> {
-    let mut resp = Response::new(full(Bytes::from(value.to_string())));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-    resp
-}
-
-pub(crate) fn error(status: StatusCode, message: &str) -> Response<Body> {
-    json(status, serde_json::json!({ "error": message }))
-}
+/// Where the console's page is on its listener.
+pub const CONSOLE_PAGE: &str = "/_s3strict/console/";
 
 /// What `PUT /_s3strict/clock` takes, for its error messages.
 const CLOCK_FORMS: &str = r#"send one of {"offset_seconds": 3600}, {"frozen_at": "2026-01-01T00:00:00Z"} (RFC 3339, with a time and a zone) or {"real": true}"#;
@@ -123,47 +125,209 @@ fn clock_json(state: &AppState) -> serde_json::Value {
     serde_json::json!({ "mode": mode, "offset_seconds": offset, "frozen_at": frozen, "now": iso8601(state.auth.clock.now()) })
 }
 
-/// How a request may use the admin endpoints.
-#[derive(Debug, PartialEq, Eq)]
-enum Admission {
+/// How a request may use the admin endpoints and the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
     /// With the admin token.
     Token,
-    /// With the console's session cookie, which stands for the token.
+    /// With a console session cookie (console listener only).
     Cookie,
-    /// On loopback, without a token.
+    /// On a loopback listener, without a token.
     Loopback,
     Refused,
 }
 
-fn admission(state: &AppState, req: &Request<ReqBody>) -> Admission {
-    let given = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let token = given.and_then(|v| v.strip_prefix("Bearer "));
-    if let (Some(expected), Some(token)) = (&state.config.admin_token, token) {
-        if crate::auth::canonical::signatures_equal(token, expected) {
-            return Admission::Token;
-        }
-    }
-    if crate::console::has_session(state, req) {
-        return Admission::Cookie;
-    }
-    if state.config.addr.ip().is_loopback() {
-        Admission::Loopback
-    } else {
-        Admission::Refused
+/// The address `listener` is bound to.
+pub fn listener_addr(state: &AppState, listener: Listener) -> SocketAddr {
+    match listener {
+        Listener::S3 => state.config.addr,
+        // The console listener exists only when bound; its address then is in the config.
+        Listener::Console => state.config.console_addr.bound().unwrap_or(state.config.addr),
     }
 }
 
-/// Whether `Host` names this server: a loopback name or its bound address, or the configured
+/// The name of the console's session cookie: the port is part of it because browsers do not
+/// keep cookies apart by port, and several servers (each with a console) often run side by side.
+pub fn cookie_name(state: &AppState) -> String {
+    let port = state.config.console_addr.bound().map_or(0, |a| a.port());
+    format!("s3strict_console_{port}")
+}
+
+/// The console session id the request's cookie carries, if any.
+pub fn session_cookie(state: &AppState, req: &Request<ReqBody>) -> Option<String> {
+    let name = cookie_name(state);
+    req.headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Why a request may not use an endpoint with authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// On the S3 port, a browser marked it as sent by a page (the mark; the console's URL).
+    FromPage { mark: String, console: Option<String> },
+    /// On the console's listener, a browser sent it from another origin.
+    CrossOrigin,
+    /// No admission: no token, cookie or loopback.
+    TokenRequired,
+    /// On loopback without a token, `Host` names another server (DNS rebinding).
+    ForeignHost,
+    /// The client is backing off after wrong tokens, for this much longer.
+    BackingOff(Duration),
+}
+
+impl Refusal {
+    /// The answer: a JSON error with its status (`Retry-After` on a 429).
+    pub fn response(&self) -> Response<Body> {
+        match self {
+            Refusal::FromPage { mark, console } => {
+                let start = format!(
+                    "refused: a web page sent this request ({mark}), and any object served on this port could be \
+                     that page, so {PREFIX}/ here answers only clients that are not browsers (curl, SDKs, test code)"
+                );
+                match console {
+                    Some(url) => json(
+                        StatusCode::FORBIDDEN,
+                        serde_json::json!({
+                            "error": format!("{start}: use the console's origin, {url}, or such a client"),
+                            "console": url,
+                        }),
+                    ),
+                    None => error(
+                        StatusCode::FORBIDDEN,
+                        &format!("{start}: start the console (--console-addr; it is off) or use such a client"),
+                    ),
+                }
+            }
+            Refusal::CrossOrigin => error(StatusCode::FORBIDDEN, "cross-site request refused"),
+            Refusal::TokenRequired => error(StatusCode::UNAUTHORIZED, "admin token required"),
+            Refusal::ForeignHost => error(StatusCode::FORBIDDEN, "the Host header does not name this server"),
+            Refusal::BackingOff(wait) => {
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                let mut resp = error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &format!("too many wrong admin tokens from this address: try again in {secs} s"),
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut().insert(http::header::RETRY_AFTER, v);
+                }
+                resp
+            }
+        }
+    }
+}
+
+/// The client's address (the server puts it on every request).
+pub fn peer(req: &Request<ReqBody>) -> Option<std::net::IpAddr> {
+    req.extensions().get::<PeerAddr>().map(|p| p.0)
+}
+
+/// Checks a token or console login against the admin token, with back-off: while the client
+/// waits its guess is not even looked at (`Err` with the 429), so a right guess cannot be told
+/// from a wrong one any faster than the back-off allows.
+pub fn check_token(state: &AppState, ip: Option<std::net::IpAddr>, given: &str) -> Result<bool, Refusal> {
+    let Some(expected) = &state.config.admin_token else { return Ok(false) };
+    if let Some(wait) = ip.and_then(|ip| state.gate.backoff.wait(ip)) {
+        return Err(Refusal::BackingOff(wait));
+    }
+    if crate::auth::canonical::signatures_equal(given, expected) {
+        if let Some(ip) = ip {
+            state.gate.backoff.succeeded(ip);
+        }
+        return Ok(true);
+    }
+    let wait = ip.and_then(|ip| state.gate.backoff.failed(ip));
+    tracing::warn!(client = ?ip, backoff_seconds = wait.map(|w| w.as_secs()), "wrong admin token");
+    Ok(false)
+}
+
+/// How the request may use the admin endpoints; the 429 of a client backing off.
+fn admission(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> Result<Admission, Refusal> {
+    let given = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let token = given.and_then(|v| v.strip_prefix("Bearer "));
+    // The cookie counts on the console's origin only: on the S3 port, a page served from a
+    // bucket would carry it.
+    let cookie =
+        listener == Listener::Console && session_cookie(state, req).is_some_and(|id| state.gate.sessions.is_live(&id));
+    let loopback = listener_addr(state, listener).ip().is_loopback();
+    if let Some(token) = token {
+        if !(cookie || loopback) {
+            // The token alone decides: a wrong one counts towards the back-off.
+            return Ok(if check_token(state, peer(req), token)? { Admission::Token } else { Admission::Refused });
+        }
+        if state
+            .config
+            .admin_token
+            .as_deref()
+            .is_some_and(|expected| crate::auth::canonical::signatures_equal(token, expected))
+        {
+            return Ok(Admission::Token);
+        }
+    }
+    Ok(if cookie {
+        Admission::Cookie
+    } else if loopback {
+        Admission::Loopback
+    } else {
+        Admission::Refused
+    })
+}
+
+/// The host name in a `Host` value (brackets kept for IPv6), if it is a plain authority: names,
+/// addresses and a port only, so that it can go into a URL as it is.
+fn host_name(host: &str) -> Option<&str> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b".-_[]:".contains(&b);
+    if host.is_empty() || !host.bytes().all(plain) {
+        return None;
+    }
+    if host.starts_with('[') {
+        return host.find(']').and_then(|end| host.get(..=end));
+    }
+    Some(host.rsplit_once(':').map_or(host, |(name, _)| name)).filter(|name| !name.is_empty())
+}
+
+/// The authority (`host:port`) by which a browser that reached this server as `host` reaches
+/// the listener bound to `bound`: the bound address, unless that is 0.0.0.0 or `::` (every
+/// address), where the name the browser used is the one that reaches it.
+pub fn authority(bound: SocketAddr, host: Option<&str>) -> String {
+    match host.and_then(host_name) {
+        Some(name) if bound.ip().is_unspecified() => format!("{name}:{}", bound.port()),
+        _ if bound.ip().is_unspecified() => {
+            let local: std::net::IpAddr = if bound.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            };
+            SocketAddr::new(local, bound.port()).to_string()
+        }
+        _ => bound.to_string(),
+    }
+}
+
+/// The console's page URL as seen from a request with this `Host`, or `None` when the console
+/// is off.
+pub fn console_url(state: &AppState, req: &Request<ReqBody>) -> Option<String> {
+    let bound = state.config.console_addr.bound()?;
+    let host = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok());
+    Some(format!("http://{}{CONSOLE_PAGE}", authority(bound, host)))
+}
+
+/// Whether `Host` names this listener: a loopback name or its bound address, or the configured
 /// domain, with the bound port (or none). A page that rebinds its own name to 127.0.0.1 sends
 /// its own name here.
-fn own_host(state: &AppState, req: &Request<ReqBody>) -> bool {
+fn own_host(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> bool {
     let Some(host) = req.headers().get(http::header::HOST).and_then(|v| v.to_str().ok()) else { return false };
     let (name, port) = match host.rsplit_once(':') {
         Some((n, p)) if !n.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && !n.ends_with(':') => (n, Some(p)),
         _ => (host, None),
     };
     let name = name.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-    let addr = state.config.addr;
+    let addr = listener_addr(state, listener);
     let port_ok = port.is_none_or(|p| p == addr.port().to_string());
     let name_ok = matches!(name.as_str(), "localhost" | "127.0.0.1" | "::1")
         || name == addr.ip().to_string()
@@ -171,100 +335,118 @@ fn own_host(state: &AppState, req: &Request<ReqBody>) -> bool {
     port_ok && name_ok
 }
 
-/// Whether a browser sent this request from another site: `Sec-Fetch-Site` says so, or the
-/// `Origin` is not the host the request was sent to.
-fn cross_site(req: &Request<ReqBody>) -> bool {
-    let header = |n: http::header::HeaderName| req.headers().get(n).and_then(|v| v.to_str().ok());
-    if matches!(header(http::header::HeaderName::from_static("sec-fetch-site")), Some("cross-site" | "same-site")) {
-        return true;
-    }
-    match header(http::header::ORIGIN) {
-        None => false,
-        Some(origin) => {
-            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            header(http::header::HOST) != Some(authority)
-        }
-    }
+fn header<'a>(req: &'a Request<ReqBody>, name: &'static str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Reads a small JSON body (at most `limit` bytes); the error response when it cannot.
-pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(
-    req: Request<ReqBody>,
-    limit: usize,
-    what: &str,
-) -> Result<T, Response<Body>> {
-    let body = match Limited::new(req.into_body(), limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return Err(error(StatusCode::BAD_REQUEST, "body too large or unreadable")),
-    };
-    serde_json::from_slice(&body).map_err(|e| error(StatusCode::BAD_REQUEST, &format!("invalid {what}: {e}")))
-}
-
-/// The refusal of a state-changing request that another site's page could have sent: one marked
-/// cross-site, or one that is not JSON (which a page can only send after a CORS preflight, never
-/// granted here).
-fn refuse_forgery(req: &Request<ReqBody>) -> Option<Response<Body>> {
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if safe {
-        return None;
+/// How a browser marked the request as made by a page (its script, a form, a link, an embed),
+/// if it did: `Sec-Fetch-Site` with any value but `none` (which only the user's own navigation
+/// produces: the address bar, a bookmark), or an `Origin` (sent by scripts' requests other than
+/// same-origin GETs, and by form posts). Both are names a page cannot set or remove. curl and
+/// the SDKs send neither; Node's `fetch` (undici) sends `Sec-Fetch-Mode: cors` but neither of
+/// these (checked against Node 20; `tests/clients/js/origin.test.js` sets up with it), which is
+/// why `Sec-Fetch-Mode` is not a mark here.
+pub fn page_mark(req: &Request<ReqBody>) -> Option<String> {
+    if let Some(site) = header(req, "sec-fetch-site").filter(|s| !s.eq_ignore_ascii_case("none")) {
+        return Some(format!("Sec-Fetch-Site: {site}"));
     }
-    if cross_site(req) {
-        return Some(error(StatusCode::FORBIDDEN, "cross-site request refused"));
-    }
-    let is_json = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
-    if !is_json {
-        return Some(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "state-changing requests must be Content-Type: application/json",
-        ));
+    if req.headers().contains_key(http::header::ORIGIN) {
+        return Some(format!("Origin: {}", header(req, "origin").unwrap_or("(not text)")));
     }
     None
 }
 
-/// Serves one admin request.
-pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
+/// Whether a browser sent this request from another origin: `Sec-Fetch-Site` says so (another
+/// port of the same host is `same-site`, and the S3 port is such a one), or the `Origin` is not
+/// the host the request was sent to.
+pub fn cross_origin(req: &Request<ReqBody>) -> bool {
+    if matches!(header(req, "sec-fetch-site"), Some("cross-site" | "same-site")) {
+        return true;
+    }
+    match header(req, "origin") {
+        None => false,
+        Some(origin) => {
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            header(req, "host") != Some(authority)
+        }
+    }
+}
+
+/// Lets a request through to an endpoint with authority, or gives the answer that stops it:
+/// on the S3 port, any request a page made (403); on the console's, one from another origin
+/// (403); then admission (401 without it, 429 while backing off), and the `Host` check on
+/// loopback (403).
+pub fn gatekeep(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> Result<Admission, Refusal> {
+    match listener {
+        Listener::S3 => {
+            if let Some(mark) = page_mark(req) {
+                return Err(Refusal::FromPage { mark, console: console_url(state, req) });
+            }
+        }
+        Listener::Console => {
+            if cross_origin(req) {
+                return Err(Refusal::CrossOrigin);
+            }
+        }
+    }
+    let admission = admission(state, req, listener)?;
+    if admission == Admission::Refused {
+        return Err(Refusal::TokenRequired);
+    }
+    if admission == Admission::Loopback && !own_host(state, req, listener) {
+        return Err(Refusal::ForeignHost);
+    }
+    Ok(admission)
+}
+
+/// The refusal of a state-changing request that is not JSON (which another site's page can
+/// only send after a CORS preflight, never granted here).
+pub fn refuse_non_json(req: &Request<ReqBody>) -> Option<Response<Body>> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let is_json = header(req, "content-type")
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if is_json {
+        return None;
+    }
+    Some(error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "state-changing requests must be Content-Type: application/json"))
+}
+
+/// The answer on the S3 port to what is now on the console's origin: the page redirects there;
+/// the console's calls get a 404 that names it.
+fn console_elsewhere(state: &AppState, req: &Request<ReqBody>, path: &str) -> Response<Body> {
+    let Some(url) = console_url(state, req) else {
+        return error(StatusCode::NOT_FOUND, "the console is off (--console-addr off)");
+    };
+    let message = format!("the console and its API have their own origin, apart from the objects on this port: {url}");
+    let mut resp = json(StatusCode::NOT_FOUND, serde_json::json!({ "error": message, "console": url }));
+    if matches!(*req.method(), Method::GET | Method::HEAD) && matches!(path, "/console" | "/console/") {
+        *resp.status_mut() = StatusCode::FOUND;
+        if let Ok(v) = HeaderValue::from_str(&url) {
+            resp.headers_mut().insert(http::header::LOCATION, v);
+        }
+    }
+    resp
+}
+
+/// Serves one admin request that came in on `listener`.
+pub async fn handle(state: &AppState, req: Request<ReqBody>, listener: Listener) -> Response<Body> {
     let path = req.uri().path().strip_prefix(PREFIX).unwrap_or("").to_string();
-    // The console's page and its login form are open to all; everything else needs admission.
-    if path == "/console" {
-        return console::redirect_to_page();
-    }
-    if let Some(rest) = path.strip_prefix("/console") {
-        if let (&Method::GET | &Method::HEAD, Some((body, content_type))) = (req.method(), console::asset(rest)) {
-            return console::serve_asset(req.method(), body, content_type);
-        }
-        if rest == "/login" {
-            if *req.method() != Method::POST {
-                return error(StatusCode::METHOD_NOT_ALLOWED, "use POST with {\"token\": \"…\"}");
-            }
-            if let Some(refusal) = refuse_forgery(&req) {
-                return refusal;
-            }
-            return console::login(state, req).await;
-        }
-    }
     if let Some(resp) = probe(&req, &path) {
         return resp;
     }
-    let admission = admission(state, &req);
-    if admission == Admission::Refused {
-        return error(StatusCode::UNAUTHORIZED, "admin token required");
+    if listener == Listener::S3 && (path == "/console" || path.starts_with("/console/")) {
+        return console_elsewhere(state, &req, &path);
     }
-    if admission == Admission::Loopback && !own_host(state, &req) {
-        return error(StatusCode::FORBIDDEN, "the Host header does not name this server");
+    if let Err(refusal) = gatekeep(state, &req, listener) {
+        return refusal.response();
     }
     if let Some(resp) = method_not_allowed(&path, req.method()) {
         return resp;
     }
-    if let Some(refusal) = refuse_forgery(&req) {
+    if let Some(refusal) = refuse_non_json(&req) {
         return refusal;
-    }
-    if let Some(rest) = path.strip_prefix("/console/") {
-        let rest = format!("/{rest}");
-        return console::handle(state, req, &rest, admission == Admission::Cookie).await;
     }
     if path == "/users" || path.starts_with("/users/") {
         return users::handle(state, req, &path["/users".len()..]).await;
@@ -338,5 +520,25 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         },
         _ => error(StatusCode::NOT_FOUND, "no such admin endpoint"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_follows_the_name_the_browser_used_on_every_address() {
+        let any: SocketAddr = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(authority(any, Some("myhost.lan:9001")), "myhost.lan:9000");
+        assert_eq!(authority(any, Some("myhost.lan")), "myhost.lan:9000");
+        assert_eq!(authority(any, Some("[::1]:9001")), "[::1]:9000");
+        assert_eq!(authority(any, Some("evil\"><x:1")), "127.0.0.1:9000", "not a plain authority");
+        assert_eq!(authority(any, Some(":9001")), "127.0.0.1:9000");
+        assert_eq!(authority(any, None), "127.0.0.1:9000");
+        let v6: SocketAddr = "[::]:9000".parse().unwrap();
+        assert_eq!(authority(v6, None), "[::1]:9000");
+        let lo: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+        assert_eq!(authority(lo, Some("localhost:9001")), "127.0.0.1:9000");
     }
 }

@@ -17,9 +17,9 @@ use crate::body::ReqBody;
 use http::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 
-use super::{error, json, read_json};
 use crate::body::Body;
 use crate::iam::{self, Status, User};
+use crate::jsonapi::{error, json, read_json};
 use crate::policy::Policy;
 use crate::state::AppState;
 

@@ -1,19 +1,29 @@
 //! What keeps one client from exhausting the server: the open-file limit raised at startup, a cap
-//! on connections served at once, an accept loop that backs off (and says so once in a while)
+//! on connections served at once that makes room for a new client by closing the connection idle
+//! the longest ([`Connections`]), an accept loop that backs off (and says so once in a while)
 //! when the system refuses new sockets, and a stall timer on responses a client stops reading.
 //!
-//! The other timers sit where the bytes are read: hyper's header-read timer (which also closes
-//! idle keep-alive connections, since it starts when the server waits for the next request head)
-//! and [`ReqBody`](crate::body::ReqBody)'s stall timer for request bodies.
+//! The other timers sit where the bytes are read: hyper's header-read timer (a deadline for the
+//! whole head, which also closes idle keep-alive connections, since it starts when the server
+//! waits for the next request head), [`ReqBody`](crate::body::ReqBody)'s stall timer for request
+//! bodies, and the deadline for a POST form's fields (in the pipeline).
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
+
+use crate::body::Body;
 
 /// File descriptors kept for the database, files being read or written and the listener.
 const RESERVED_FDS: u64 = 64;
@@ -83,6 +93,202 @@ impl AcceptBackoff {
 impl Default for AcceptBackoff {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The connections being served, at most a cap of them. When the cap is reached, a new client is
+/// not left in the listen backlog behind idle ones: the connection idle the longest (between
+/// requests, or still waiting for a request head: a keep-alive socket left open, a client sending
+/// nothing) is closed to make room. A connection busy with a request (from its head to the end
+/// of its response) is never cut; at shutdown it is asked to close after its response. A head
+/// still arriving counts as idle: the slowest to send one goes first.
+pub struct Connections {
+    slots: Arc<Semaphore>,
+    cap: usize,
+    next_id: AtomicU64,
+    started: Instant,
+    open: Mutex<HashMap<u64, Arc<Track>>>,
+    full_logged: Mutex<Option<Instant>>,
+}
+
+/// How often a new client waiting at the cap looks again for an idle connection to close.
+const REAP_TICK: Duration = Duration::from_millis(50);
+
+/// One connection's activity, shared between its task, its requests and [`Connections`].
+pub struct Track {
+    id: u64,
+    /// Requests being served (request received, response not yet fully handed to hyper).
+    busy: AtomicU32,
+    /// When [`Connections`] started: `idle_since` counts from it.
+    base: Instant,
+    /// Milliseconds since `base` when the connection last became idle.
+    idle_since: AtomicU64,
+    /// Already asked to close.
+    asked: AtomicBool,
+    /// Wakes the connection's task to close (when idle) or stop after its response.
+    pub close: Notify,
+}
+
+impl Track {
+    /// Whether no request is being served on the connection.
+    pub fn is_idle(&self) -> bool {
+        self.busy.load(Ordering::Acquire) == 0
+    }
+
+    /// Marks a request as being served until the returned guard drops (with its response body).
+    pub fn begin(self: &Arc<Self>) -> Busy {
+        self.busy.fetch_add(1, Ordering::AcqRel);
+        Busy { track: self.clone() }
+    }
+}
+
+/// A connection's slot: removes it from [`Connections`] and frees its place when dropped.
+pub struct Slot {
+    connections: Arc<Connections>,
+    track: Arc<Track>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Slot {
+    /// The connection's activity.
+    pub fn track(&self) -> &Arc<Track> {
+        &self.track
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.connections.open).remove(&self.track.id);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every change under these locks is one insert or remove: a poisoned lock is still sound.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A request in progress on a connection (see [`Track::begin`]).
+pub struct Busy {
+    track: Arc<Track>,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let ms = u64::try_from(self.track.base.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.track.idle_since.store(ms, Ordering::Release);
+        self.track.busy.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Connections {
+    /// Room for `cap` connections.
+    pub fn new(cap: usize) -> Arc<Self> {
+        Arc::new(Connections {
+            slots: Arc::new(Semaphore::new(cap)),
+            cap,
+            next_id: AtomicU64::new(0),
+            started: Instant::now(),
+            open: Mutex::new(HashMap::new()),
+            full_logged: Mutex::new(None),
+        })
+    }
+
+    /// A slot for a newly accepted connection: at once when there is room, else after closing
+    /// the connection idle the longest (again every [`REAP_TICK`] while none is idle and none
+    /// has ended).
+    pub async fn slot(self: &Arc<Self>) -> Slot {
+        let permit = match self.slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                self.log_full();
+                loop {
+                    self.close_longest_idle();
+                    if let Ok(Ok(p)) = tokio::time::timeout(REAP_TICK, self.slots.clone().acquire_owned()).await {
+                        break p;
+                    }
+                }
+            }
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let track = Arc::new(Track {
+            id,
+            busy: AtomicU32::new(0),
+            base: self.started,
+            idle_since: AtomicU64::new(now),
+            asked: AtomicBool::new(false),
+            close: Notify::new(),
+        });
+        lock(&self.open).insert(id, track.clone());
+        Slot { connections: self.clone(), track, _permit: permit }
+    }
+
+    fn log_full(&self) {
+        let mut logged = lock(&self.full_logged);
+        if logged.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+            tracing::warn!(max = self.cap, "connection limit reached; closing idle connections for new clients");
+            *logged = Some(Instant::now());
+        }
+    }
+
+    /// Asks the connection idle the longest to close; whether there was one.
+    pub fn close_longest_idle(&self) -> bool {
+        let open = lock(&self.open);
+        let longest = open
+            .values()
+            .filter(|t| t.is_idle() && !t.asked.load(Ordering::Acquire))
+            .min_by_key(|t| t.idle_since.load(Ordering::Acquire));
+        match longest {
+            Some(t) => {
+                t.asked.store(true, Ordering::Release);
+                t.close.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Asks every connection to close (idle ones at once, busy ones after their response).
+    pub fn close_all(&self) {
+        for t in lock(&self.open).values() {
+            t.asked.store(true, Ordering::Release);
+            t.close.notify_one();
+        }
+    }
+
+    /// Waits until every connection has ended.
+    pub async fn ended(&self) {
+        let all = u32::try_from(self.cap).unwrap_or(u32::MAX);
+        let _ = self.slots.acquire_many(all).await;
+    }
+}
+
+/// A response body that keeps its connection marked busy until hyper is done with it.
+pub struct TrackedBody {
+    inner: Body,
+    _busy: Busy,
+}
+
+impl TrackedBody {
+    pub fn new(inner: Body, busy: Busy) -> Self {
+        TrackedBody { inner, _busy: busy }
+    }
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

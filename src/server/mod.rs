@@ -1,5 +1,7 @@
-//! The HTTP server: accept loop, hyper service, graceful shutdown. Each request gets its id and
-//! goes to the admin endpoints or to the S3 [`pipeline`](crate::pipeline).
+//! The HTTP server: two listeners (the S3 API, and the console with the admin API it uses, on
+//! its own origin), the accept loop, hyper service, graceful shutdown. Each request gets its id
+//! and goes, by listener, to the S3 [`pipeline`](crate::pipeline) or the admin endpoints (S3
+//! port), or to the [`console`](crate::console) (console port).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,15 +13,14 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
 use tracing::Instrument;
 
 use crate::access::PeerAddr;
 use crate::body::{Body, ReqBody};
-use crate::config::Config;
+use crate::config::{Config, ConsoleAddr};
 use crate::error::host_id;
+use crate::gate::Listener;
 use crate::iam::Iam;
 pub use crate::state::AppState;
 use crate::storage::Store;
@@ -30,17 +31,55 @@ pub mod conn;
 /// The most a connection buffers of a request's head.
 const MAX_BUF: usize = 64 * 1024;
 
-/// A server bound to its address, not yet serving.
+/// A server bound to its addresses, not yet serving.
 pub struct Server {
     listener: TcpListener,
+    console: Option<TcpListener>,
+    /// Why the console is not where it was asked to be (the default port was busy).
+    console_note: Option<String>,
     state: Arc<AppState>,
     max_connections: usize,
     /// Put on every response so that header names are written in S3's case.
     header_case: Extensions,
 }
 
+/// The error of a listener that cannot be bound, naming the setting and a likely fix.
+fn bind_error(addr: SocketAddr, setting: &str, e: &std::io::Error) -> std::io::Error {
+    let hint = match e.kind() {
+        std::io::ErrorKind::AddrInUse => "; another process listens there: pick another port, or 0 for a free one",
+        std::io::ErrorKind::AddrNotAvailable => "; that address is not one of this machine's",
+        std::io::ErrorKind::PermissionDenied => "; ports below 1024 need privileges",
+        _ => "",
+    };
+    std::io::Error::new(e.kind(), format!("cannot listen on {addr} ({setting}): {e}{hint}"))
+}
+
+/// Binds the console's listener as `config` asks, next to the S3 listener at `s3`: `None` when
+/// off; the default address, when it cannot be bound (busy: tests and CI jobs start several
+/// servers at once), gives way to a free port on the same host, with the reason returned.
+async fn bind_console(console: ConsoleAddr, s3: SocketAddr) -> std::io::Result<(Option<TcpListener>, Option<String>)> {
+    const SETTING: &str = "--console-addr / S3STRICT_CONSOLE_ADDR";
+    let Some((addr, chosen)) = console.target(s3) else { return Ok((None, None)) };
+    match TcpListener::bind(addr).await {
+        Ok(l) => Ok((Some(l), None)),
+        Err(e) if chosen => Err(bind_error(addr, SETTING, &e)),
+        Err(e) => {
+            let any = SocketAddr::new(addr.ip(), 0);
+            let l = TcpListener::bind(any).await.map_err(|e| bind_error(any, SETTING, &e))?;
+            let note = format!("{addr} was not free: {e}");
+            tracing::warn!(
+                wanted = %addr,
+                got = %l.local_addr()?,
+                error = %e,
+                "the console's default address is taken; it listens on a free port instead (set --console-addr to choose)"
+            );
+            Ok((Some(l), Some(note)))
+        }
+    }
+}
+
 impl Server {
-    /// Opens the data directory, loads the identities and binds the address of `config`.
+    /// Opens the data directory, loads the identities and binds the addresses of `config`.
     pub async fn bind(config: Config) -> std::io::Result<Server> {
         let open_files = conn::raise_open_file_limit();
         let max_connections = config.max_connections.unwrap_or_else(|| conn::default_max_connections(open_files));
@@ -58,25 +97,20 @@ impl Server {
             ))
         })?;
         let iam = load_identities(&config, &store).await.map_err(std::io::Error::other)?;
-        let listener = TcpListener::bind(config.addr).await.map_err(|e| {
-            let hint = match e.kind() {
-                std::io::ErrorKind::AddrInUse => {
-                    "; another process listens there: pick another port, or 0 for a free one"
-                }
-                std::io::ErrorKind::AddrNotAvailable => "; that address is not one of this machine's",
-                std::io::ErrorKind::PermissionDenied => "; ports below 1024 need privileges",
-                _ => "",
-            };
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot listen on {} (--addr / S3STRICT_ADDR): {e}{hint}", config.addr),
-            )
-        })?;
+        let listener =
+            TcpListener::bind(config.addr).await.map_err(|e| bind_error(config.addr, "--addr / S3STRICT_ADDR", &e))?;
         let mut config = config;
         config.addr = listener.local_addr()?;
+        let (console, console_note) = bind_console(config.console_addr, config.addr).await?;
+        config.console_addr = match &console {
+            Some(l) => ConsoleAddr::At(l.local_addr()?),
+            None => ConsoleAddr::Off,
+        };
         let header_case = case::s3_header_case().await;
         Ok(Server {
             listener,
+            console,
+            console_note,
             state: Arc::new(AppState::new(config, store, Arc::new(iam))),
             max_connections,
             header_case,
@@ -88,86 +122,124 @@ impl Server {
         self.state.config.addr
     }
 
+    /// The console's address, when it listens.
+    pub fn console_addr(&self) -> Option<SocketAddr> {
+        self.state.config.console_addr.bound()
+    }
+
+    /// Why the console is not on the address asked for, when it is not (the default was busy).
+    pub fn console_note(&self) -> Option<&str> {
+        self.console_note.as_deref()
+    }
+
     /// Shared state, for embedding.
     pub fn state(&self) -> Arc<AppState> {
         self.state.clone()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting and waits for in-flight requests.
-    /// At most `max_connections` are served at once; further clients wait in the listen backlog.
+    /// At most `max_connections` are served at once, on both listeners together; at the cap, a
+    /// new client gets the place of the connection idle the longest.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        let graceful = GracefulShutdown::new();
-        let slots = Arc::new(Semaphore::new(self.max_connections));
+        let connections = conn::Connections::new(self.max_connections);
         let mut backoff = conn::AcceptBackoff::new();
-        let mut full_logged: Option<tokio::time::Instant> = None;
         tokio::pin!(shutdown);
         loop {
-            if slots.available_permits() == 0 && full_logged.is_none_or(|t| t.elapsed().as_secs() >= 10) {
-                tracing::warn!(max = self.max_connections, "connection limit reached; new clients wait");
-                full_logged = Some(tokio::time::Instant::now());
-            }
-            let slot = tokio::select! {
-                slot = slots.clone().acquire_owned() => match slot {
-                    Ok(s) => s,
-                    Err(_) => break,
-                },
+            let accepted = tokio::select! {
+                a = self.listener.accept() => a.map(|(s, p)| (s, p, Listener::S3)),
+                a = accept(self.console.as_ref()) => a.map(|(s, p)| (s, p, Listener::Console)),
                 _ = &mut shutdown => break,
             };
-            let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        // Out of descriptors or memory: pause instead of spinning on the error.
-                        let pause = backoff.failed(&e);
-                        drop(slot);
-                        tokio::select! {
-                            _ = tokio::time::sleep(pause) => continue,
-                            _ = &mut shutdown => break,
-                        }
+            let (stream, peer, listener) = match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of descriptors or memory: pause instead of spinning on the error.
+                    let pause = backoff.failed(&e);
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => continue,
+                        _ = &mut shutdown => break,
                     }
-                },
-                _ = &mut shutdown => break,
+                }
             };
             backoff.succeeded();
-            // Small responses must not wait for the client's delayed ACK: with Nagle's algorithm
-            // on, a response written in two pieces (head, then body) stalls ~40 ms on loopback.
-            if let Err(e) = stream.set_nodelay(true) {
-                tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
-            }
-            let state = self.state.clone();
-            let stall = state.config.stall_timeout;
-            let header_case = self.header_case.clone();
-            let service = service_fn(move |req: Request<Incoming>| {
-                let state = state.clone();
-                let header_case = header_case.clone();
-                let mut req = req.map(|b| ReqBody::new(b, stall));
-                req.extensions_mut().insert(PeerAddr(peer.ip()));
-                async move {
-                    let mut resp = handle(state, req).await;
-                    resp.extensions_mut().extend(header_case);
-                    Ok::<_, Infallible>(resp)
-                }
-            });
-            // Headers beyond 64 KiB get hyper's bare 431; up to that, S3's own error (8 KiB). The
-            // header-read timer runs from when the server waits for a request head, so it also
-            // closes idle keep-alive connections.
-            let io = TokioIo::new(conn::WriteStall::new(stream, stall));
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(self.state.config.idle_timeout)
-                .max_buf_size(MAX_BUF)
-                .serve_connection(io, service);
-            let conn = graceful.watch(conn);
-            tokio::spawn(async move {
-                if let Err(e) = conn.await {
-                    tracing::debug!(%peer, error = %e, "connection ended with an error");
-                }
-                drop(slot);
-            });
+            let slot = tokio::select! {
+                slot = connections.slot() => slot,
+                _ = &mut shutdown => break,
+            };
+            self.serve_connection(stream, peer, listener, slot);
         }
         drop(self.listener);
-        graceful.shutdown().await;
+        drop(self.console);
+        connections.close_all();
+        connections.ended().await;
         Ok(())
+    }
+
+    /// Serves one accepted connection in a task of its own, holding `slot` until it ends.
+    fn serve_connection(&self, stream: TcpStream, peer: SocketAddr, listener: Listener, slot: conn::Slot) {
+        // Small responses must not wait for the client's delayed ACK: with Nagle's algorithm
+        // on, a response written in two pieces (head, then body) stalls ~40 ms on loopback.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
+        }
+        let state = self.state.clone();
+        let stall = state.config.stall_timeout;
+        let header_case = self.header_case.clone();
+        let track = slot.track().clone();
+        let service_track = track.clone();
+        let service = service_fn(move |req: Request<Incoming>| {
+            let busy = service_track.begin();
+            let state = state.clone();
+            let header_case = header_case.clone();
+            let mut req = req.map(|b| ReqBody::new(b, stall));
+            req.extensions_mut().insert(PeerAddr(peer.ip()));
+            async move {
+                let mut resp = handle(state, req, listener).await;
+                resp.extensions_mut().extend(header_case);
+                Ok::<_, Infallible>(resp.map(|b| conn::TrackedBody::new(b, busy)))
+            }
+        });
+        // Headers beyond 64 KiB get hyper's bare 431; up to that, S3's own error (8 KiB). The
+        // header-read timer runs from when the server waits for a request head, so it also
+        // closes idle keep-alive connections.
+        let io = TokioIo::new(conn::WriteStall::new(stream, stall));
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.state.config.idle_timeout)
+            .max_buf_size(MAX_BUF)
+            .serve_connection(io, service);
+        tokio::spawn(async move {
+            let _slot = slot;
+            tokio::pin!(conn);
+            let mut asked = false;
+            loop {
+                tokio::select! {
+                    ended = conn.as_mut() => {
+                        if let Err(e) = ended {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = track.close.notified(), if !asked => {
+                        // Asked to make room or to shut down: an idle connection closes now,
+                        // a busy one after its response.
+                        asked = true;
+                        if track.is_idle() {
+                            break;
+                        }
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// The next connection on `listener`; never, when there is none.
+async fn accept(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -185,8 +257,8 @@ async fn load_identities(config: &Config, store: &Store) -> Result<Iam, String> 
     Ok(iam)
 }
 
-/// Serves one request, and logs it in one line at info level.
-pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Body> {
+/// Serves one request that came in on `listener`, and logs it in one line at info level.
+pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>, listener: Listener) -> Response<Body> {
     let started = std::time::Instant::now();
     let request_id = state.next_request_id();
     let span =
@@ -199,11 +271,16 @@ pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>) -> Response<Bod
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .unwrap_or(0);
         let admin = req.uri().path() == crate::admin::PREFIX || req.uri().path().starts_with("/_s3strict/");
-        let admin_path = admin.then(|| req.uri().path().to_string());
-        let mut resp = if admin {
-            crate::admin::handle(&state, req).await
-        } else {
-            crate::pipeline::serve(&state, req, &request_id).await
+        let (mut resp, admin_path) = match listener {
+            Listener::S3 if admin => {
+                let path = req.uri().path().to_string();
+                (crate::admin::handle(&state, req, listener).await, Some(path))
+            }
+            Listener::S3 => (crate::pipeline::serve(&state, req, &request_id).await, None),
+            Listener::Console => {
+                let path = req.uri().path().to_string();
+                (crate::console::serve(&state, req, &request_id).await, Some(path))
+            }
         };
         log_request(&request_id, &method, admin_path.as_deref(), &resp, bytes_in, started);
         let h = resp.headers_mut();

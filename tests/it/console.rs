@@ -1,7 +1,9 @@
-//! The web console's server side: its embedded page and headers, the URLs it signs (used with
-//! the AWS SDK and a raw client), its bucket overview, its URL check, and who may use it: the
-//! token login, the session cookie, cross-site refusals. The page itself is driven in Chromium by
-//! `tests/clients/js/console.test.js`.
+//! The web console's server side on its own listener: its embedded page and headers, the URLs it
+//! signs (used with the AWS SDK and a raw client), the S3 API forwarded to its origin with object
+//! bytes made inert, its bucket overview, its URL check, and who may use it: the token login,
+//! server-side sessions ended at logout, back-off of wrong tokens, cross-origin refusals. What is
+//! left of the console on the S3 port points to it. The page itself is driven in Chromium by
+//! `tests/clients/js/console.test.js` and `origin.test.js`.
 
 use std::net::SocketAddr;
 
@@ -17,13 +19,29 @@ fn json(r: &RawResponse) -> serde_json::Value {
     serde_json::from_slice(&r.body).unwrap_or_else(|_| panic!("not JSON: {}", r.text()))
 }
 
+/// A server listening on every address with an admin token, and its two ports on loopback.
+async fn off_loopback(token: &str) -> (TestServer, SocketAddr, SocketAddr) {
+    let token = token.to_string();
+    let s = TestServer::start_with(move |c| {
+        c.addr = "0.0.0.0:0".parse().unwrap();
+        c.console_addr = s3strict::config::ConsoleAddr::At("0.0.0.0:0".parse().unwrap());
+        c.admin_token = Some(token);
+    })
+    .await;
+    let local = |a: SocketAddr| SocketAddr::from(([127, 0, 0, 1], a.port()));
+    let (s3, console) = (local(s.addr), local(s.console()));
+    (s, s3, console)
+}
+
 #[tokio::test]
 async fn page_and_assets_are_embedded_with_strict_headers() {
     let s = TestServer::start().await;
-    let r = s.raw("GET", "/_s3strict/console", &[], b"").await;
-    assert_eq!(r.status, 301);
-    assert_eq!(r.header("location"), Some("/_s3strict/console/"));
-    let page = s.raw("GET", "/_s3strict/console/", &[], b"").await;
+    let c = s.console();
+    for path in ["/", "/_s3strict/console"] {
+        let r = raw(c, "GET", path, &[], b"").await;
+        assert_eq!((r.status, r.header("location")), (302, Some("/_s3strict/console/")), "{path}");
+    }
+    let page = raw(c, "GET", "/_s3strict/console/", &[], b"").await;
     assert_eq!(page.status, 200);
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert!(page.text().contains("<script type=\"module\" src=\"app.js\"></script>"));
@@ -32,23 +50,65 @@ async fn page_and_assets_are_embedded_with_strict_headers() {
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
     for (path, kind) in [("app.js", "text/javascript; charset=utf-8"), ("style.css", "text/css; charset=utf-8")] {
-        let r = s.raw("GET", &format!("/_s3strict/console/{path}"), &[], b"").await;
+        let r = raw(c, "GET", &format!("/_s3strict/console/{path}"), &[], b"").await;
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header("content-type"), Some(kind));
         assert!(!r.body.is_empty());
     }
-    let head = s.raw("HEAD", "/_s3strict/console/app.js", &[], b"").await;
+    let head = raw(c, "HEAD", "/_s3strict/console/app.js", &[], b"").await;
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty());
-    let (status, body) = admin(&s, "GET", "/console/nothing-here", "").await;
-    assert_eq!((status, body), (404, serde_json::json!({ "error": "no such console endpoint" })));
+    let r = raw(c, "GET", "/_s3strict/console/nothing-here", &[], b"").await;
+    assert_eq!((r.status, json(&r)), (404, serde_json::json!({ "error": "no such console endpoint" })));
+    // The console's origin is not an S3 endpoint.
+    let r = raw(c, "GET", "/bucket/key", &[], b"").await;
+    assert_eq!(
+        (r.status, json(&r)),
+        (
+            404,
+            serde_json::json!({ "error": format!("this is the console's origin; the S3 API is at http://{} (the console is at /_s3strict/console/)", s.addr) })
+        )
+    );
 }
 
-/// The URLs the console signs are ordinary presigned URLs: the SDK's objects come back through
-/// them, they are signed at the server's clock, and bad requests get clear answers.
+/// On the S3 port the page redirects to the console's origin and its calls are gone, with an
+/// answer that names where they went; with the console off, that it is off.
 #[tokio::test]
-async fn presign_signs_at_the_server_clock_for_the_page_host() {
+async fn the_s3_port_points_to_the_console() {
     let s = TestServer::start().await;
+    let url = format!("http://{}/_s3strict/console/", s.console());
+    let moved = serde_json::json!({
+        "error": format!("the console and its API have their own origin, apart from the objects on this port: {url}"),
+        "console": url,
+    });
+    for path in ["/_s3strict/console", "/_s3strict/console/"] {
+        let r = s.raw("GET", path, &[], b"").await;
+        assert_eq!((r.status, r.header("location"), json(&r)), (302, Some(url.as_str()), moved.clone()), "{path}");
+    }
+    for (method, path) in [
+        ("GET", "/_s3strict/console/app.js"),
+        ("POST", "/_s3strict/console/presign"),
+        ("POST", "/_s3strict/console/login"),
+        ("GET", "/_s3strict/console/s3/"),
+    ] {
+        let r = s.raw(method, path, JSON, b"{}").await;
+        assert_eq!((r.status, json(&r)), (404, moved.clone()), "{method} {path}");
+    }
+    let off = TestServer::start_with(|c| c.console_addr = s3strict::config::ConsoleAddr::Off).await;
+    assert_eq!(off.lib().console_addr(), None);
+    let r = off.raw("GET", "/_s3strict/console/", &[], b"").await;
+    assert_eq!((r.status, json(&r)), (404, serde_json::json!({ "error": "the console is off (--console-addr off)" })));
+    // Without the console, the admin endpoints still serve scripts on the S3 port.
+    assert_eq!(off.raw("GET", "/_s3strict/clock", &[], b"").await.status, 200);
+}
+
+/// The URLs the console signs are ordinary presigned URLs for the S3 port, and the same
+/// requests on the console's origin: the SDK's objects come back through both, they are signed
+/// at the server's clock, and bad requests get clear answers.
+#[tokio::test]
+async fn presign_signs_at_the_server_clock_for_both_origins() {
+    let s = TestServer::start().await;
+    let c = s.console();
     s.create_bucket("pages").await;
     s.client()
         .put_object()
@@ -62,28 +122,32 @@ async fn presign_signs_at_the_server_clock_for_the_page_host() {
         {"method":"GET","bucket":"pages","key":"a b/c.txt","expires_seconds":60},
         {"method":"GET","bucket":"pages","query":[["list-type","2"],["prefix","a b/"]],"expires_seconds":60},
         {"method":"HEAD","bucket":"pages","key":"a b/c.txt","headers":[["x-amz-checksum-mode","ENABLED"]],"expires_seconds":60}]}"#;
-    let r = post_json(s.addr, "/console/presign", body, &[]).await;
+    let r = post_json(c, "/console/presign", body, &[]).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let v = json(&r);
-    let urls: Vec<String> =
-        v["urls"].as_array().unwrap().iter().map(|u| u["url"].as_str().unwrap().to_string()).collect();
+    let field = |i: usize, name: &str| v["urls"][i][name].as_str().unwrap().to_string();
     let prefix = format!("http://{}/pages/a%20b/c.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&", s.addr);
-    assert!(urls[0].starts_with(&prefix), "{}", urls[0]);
+    assert!(field(0, "url").starts_with(&prefix), "{}", field(0, "url"));
     let target = |u: &str| u.split_once(&s.addr.to_string()).unwrap().1.to_string();
-    let got = s.raw("GET", &target(&urls[0]), &[], b"").await;
+    for i in 0..3 {
+        assert_eq!(field(i, "console_path"), format!("/_s3strict/console/s3{}", target(&field(i, "url"))));
+    }
+    let got = s.raw("GET", &target(&field(0, "url")), &[], b"").await;
     assert_eq!((got.status, got.text().as_str()), (200, "console bytes"));
-    let list = s.raw("GET", &target(&urls[1]), &[], b"").await;
+    let here = raw(c, "GET", &field(0, "console_path"), &[], b"").await;
+    assert_eq!((here.status, here.text().as_str()), (200, "console bytes"));
+    let list = raw(c, "GET", &field(1, "console_path"), &[], b"").await;
     assert!(list.text().contains("<Key>a b/c.txt</Key>"), "{}", list.text());
     // The x-amz header is signed, so it must be sent.
-    let head = s.raw("HEAD", &target(&urls[2]), &[("x-amz-checksum-mode", "ENABLED")], b"").await;
+    let head = raw(c, "HEAD", &field(2, "console_path"), &[("x-amz-checksum-mode", "ENABLED")], b"").await;
     assert_eq!(head.status, 200);
-    let unsent = s.raw("HEAD", &target(&urls[2]), &[], b"").await;
+    let unsent = raw(c, "HEAD", &field(2, "console_path"), &[], b"").await;
     assert_eq!(unsent.status, 403);
 
-    // Signed at the server's clock: a day ahead, the URL carries that date, and the expiry follows.
+    // Signed at the server's clock: the URL carries that date, and the expiry follows.
     s.set_clock(r#"{"frozen_at":"2031-05-06T07:08:09Z"}"#).await;
     let r = post_json(
-        s.addr,
+        c,
         "/console/presign",
         r#"{"requests":[{"method":"PUT","bucket":"pages","key":"k","expires_seconds":3600}]}"#,
         &[],
@@ -106,18 +170,101 @@ async fn presign_signs_at_the_server_clock_for_the_page_host() {
         (r#"{"requests":[{"method":"get","bucket":"b","expires_seconds":60}]}"#, "not an HTTP method: \"get\""),
         (r#"{"requests":[{"method":"GET","key":"k","expires_seconds":60}]}"#, "a key needs a bucket"),
     ] {
-        let r = post_json(s.addr, "/console/presign", body, &[]).await;
+        let r = post_json(c, "/console/presign", body, &[]).await;
         assert_eq!((r.status, json(&r)), (400, serde_json::json!({ "error": message })), "{body}");
     }
     let many = format!(r#"{{"requests":[{}]}}"#, vec![r#"{"method":"GET","expires_seconds":1}"#; 1001].join(","));
-    let r = post_json(s.addr, "/console/presign", &many, &[]).await;
+    let r = post_json(c, "/console/presign", &many, &[]).await;
     assert_eq!((r.status, json(&r)), (400, serde_json::json!({ "error": "at most 1000 URLs per call" })));
-    let r = post_json(s.addr, "/console/presign", r#"{"requests":[{"method":"GET"}]}"#, &[]).await;
+    let r = post_json(c, "/console/presign", r#"{"requests":[{"method":"GET"}]}"#, &[]).await;
     assert_eq!(r.status, 400);
     assert!(json(&r)["error"]
         .as_str()
         .unwrap()
         .starts_with("invalid presign request: missing field `expires_seconds`"));
+}
+
+/// Object bytes that come back through the console's origin are a sandboxed attachment, however
+/// the object or the request asks to be shown; on the S3 port the same object is served exactly
+/// as S3 serves it, HTML as HTML.
+#[tokio::test]
+async fn object_bytes_on_the_console_origin_are_inert_attachments() {
+    let s = TestServer::start().await;
+    let c = s.console();
+    s.create_bucket("site").await;
+    let page = "<!doctype html><script>fetch('/_s3strict/reset',{method:'POST'})</script>";
+    s.client()
+        .put_object()
+        .bucket("site")
+        .key("evil.html")
+        .content_type("text/html")
+        .content_disposition("inline")
+        .body(page.as_bytes().to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let presigned = |query: &'static str| {
+        let body = format!(
+            r#"{{"requests":[{{"method":"GET","bucket":"site","key":"evil.html","query":{query},"expires_seconds":60}}]}}"#
+        );
+        async move {
+            let v = json(&post_json(c, "/console/presign", &body, &[]).await);
+            v["urls"][0]["console_path"].as_str().unwrap().to_string()
+        }
+    };
+    let check = |r: &RawResponse, disposition: &str| {
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("content-security-policy"), Some("sandbox; default-src 'none'; frame-ancestors 'none'"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("content-disposition"), Some(disposition));
+        assert_eq!(r.text(), page, "the bytes themselves are untouched");
+    };
+    check(&raw(c, "GET", &presigned("[]").await, &[], b"").await, "attachment");
+    let inline =
+        presigned(r#"[["response-content-disposition","inline"],["response-content-type","text/html"]]"#).await;
+    check(&raw(c, "GET", &inline, &[], b"").await, "attachment");
+    let named = presigned(r#"[["response-content-disposition","attachment; filename=\"evil.html\""]]"#).await;
+    check(&raw(c, "GET", &named, &[], b"").await, "attachment; filename=\"evil.html\"");
+    // A HEAD carries no bytes: it keeps the object's own headers (the page shows them).
+    let body = r#"{"requests":[{"method":"HEAD","bucket":"site","key":"evil.html","expires_seconds":60}]}"#;
+    let v = json(&post_json(c, "/console/presign", body, &[]).await);
+    let head = raw(c, "HEAD", v["urls"][0]["console_path"].as_str().unwrap(), &[], b"").await;
+    assert_eq!((head.status, head.header("content-disposition")), (200, Some("inline")));
+    assert!(head.header("content-security-policy").unwrap().starts_with("sandbox"));
+    // Errors too.
+    let r = raw(c, "GET", "/_s3strict/console/s3/site/evil.html", &[], b"").await;
+    assert_eq!((r.status, r.header("content-disposition")), (403, Some("attachment")));
+
+    // The S3 port: S3's own headers, nothing added.
+    let r =
+        s.raw("GET", &presigned_parts(&presigned_get(&s.client(), "site", "evil.html", 60).await).0, &[], b"").await;
+    assert_eq!(
+        (r.status, r.header("content-type"), r.header("content-disposition")),
+        (200, Some("text/html"), Some("inline"))
+    );
+    assert_eq!(r.header("content-security-policy"), None);
+    assert_eq!(r.header("x-content-type-options"), None);
+}
+
+/// The console's origin takes S3 requests only from its own page (or a client that is not a
+/// browser), and only with admission.
+#[tokio::test]
+async fn forwarded_s3_requests_need_admission_and_the_console_origin() {
+    let (_s, _, c) = off_loopback("sesame-forward").await;
+    let r = raw(c, "GET", "/_s3strict/console/s3/", &[], b"").await;
+    assert_eq!((r.status, json(&r)), (401, serde_json::json!({ "error": "admin token required" })));
+    let bearer = [("authorization", "Bearer sesame-forward")];
+    let r = raw(c, "GET", "/_s3strict/console/s3/", &bearer, b"").await;
+    r.assert_error(403, "AccessDenied", "Access Denied");
+    let s = TestServer::start().await;
+    for mark in [("sec-fetch-site", "same-site"), ("origin", "http://127.0.0.1:9")] {
+        let r = raw(s.console(), "PUT", "/_s3strict/console/s3/b", &[mark], b"").await;
+        assert_eq!(
+            (r.status, json(&r)),
+            (403, serde_json::json!({ "error": "cross-site request refused" })),
+            "{mark:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -128,8 +275,9 @@ async fn buckets_with_object_counts_and_sizes() {
     for (key, body) in [("one", &b"12345"[..]), ("two", &b"123"[..])] {
         s.client().put_object().bucket("alpha").key(key).body(body.to_vec().into()).send().await.unwrap();
     }
-    let (status, v) = admin(&s, "GET", "/console/buckets", "").await;
-    assert_eq!(status, 200);
+    let r = raw(s.console(), "GET", "/_s3strict/console/buckets", &[], b"").await;
+    assert_eq!(r.status, 200);
+    let v = json(&r);
     let list = v["buckets"].as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(
@@ -151,12 +299,13 @@ async fn buckets_with_object_counts_and_sizes() {
 #[tokio::test]
 async fn check_judges_with_the_server_keys_and_clock() {
     let s = TestServer::start().await;
+    let c = s.console();
     let client = s.client();
     let req = presigned_get(&client, "bkt", "k.txt", 60).await;
     let url = req.uri().to_string();
     let check = |url: String| {
         let body = serde_json::json!({ "url": url, "method": "GET" }).to_string();
-        async move { post_json(s.addr, "/console/check", &body, &[]).await }
+        async move { post_json(c, "/console/check", &body, &[]).await }
     };
     let ok = json(&check(url.clone()).await);
     assert_eq!(ok["accepted"], true, "{ok}");
@@ -176,22 +325,18 @@ async fn check_judges_with_the_server_keys_and_clock() {
     let late = json(&check(url).await);
     assert_eq!((late["code"].clone(), late["message"].clone()), ("AccessDenied".into(), "Request has expired".into()));
 
-    let r = post_json(s.addr, "/console/check", r#"{"url":"not a url"}"#, &[]).await;
+    let r = post_json(c, "/console/check", r#"{"url":"not a url"}"#, &[]).await;
     assert_eq!(r.status, 400);
     assert!(json(&r)["error"].as_str().unwrap().starts_with("not a URL"));
 }
 
 /// Off loopback: the page loads, its calls need the token; the login sets an HttpOnly,
-/// SameSite=Strict cookie that stands for the token on every admin endpoint; a wrong token, a
-/// forged cookie, a cross-site or non-JSON login are refused.
+/// SameSite=Strict cookie holding a random session id that stands for the token on every admin
+/// endpoint of the console's origin (never on the S3 port); logging out ends the session on the
+/// server. A wrong token, a forged cookie, a cross-site or non-JSON login are refused.
 #[tokio::test]
-async fn token_login_and_session_cookie_off_loopback() {
-    let s = TestServer::start_with(|c| {
-        c.addr = "0.0.0.0:0".parse().unwrap();
-        c.admin_token = Some("sesame-console".into());
-    })
-    .await;
-    let local = SocketAddr::from(([127, 0, 0, 1], s.addr.port()));
+async fn token_login_and_server_side_sessions_off_loopback() {
+    let (s, s3, local) = off_loopback("sesame-console").await;
     assert_eq!(raw(local, "GET", "/_s3strict/console/", &[], b"").await.status, 200, "the page holds no data");
     let r = raw(local, "GET", "/_s3strict/console/session", &[], b"").await;
     assert_eq!((r.status, json(&r)), (401, serde_json::json!({ "error": "admin token required" })));
@@ -208,45 +353,94 @@ async fn token_login_and_session_cookie_off_loopback() {
     )
     .await;
     assert_eq!(r.status, 415);
-    let r =
-        post_json(local, "/console/login", r#"{"token":"sesame-console"}"#, &[("origin", "http://evil.example")]).await;
-    assert_eq!((r.status, json(&r)), (403, serde_json::json!({ "error": "cross-site request refused" })));
+    for mark in [("origin", "http://evil.example"), ("sec-fetch-site", "same-site")] {
+        let r = post_json(local, "/console/login", r#"{"token":"sesame-console"}"#, &[mark]).await;
+        assert_eq!((r.status, json(&r)), (403, serde_json::json!({ "error": "cross-site request refused" })));
+    }
     let r = raw(local, "GET", "/_s3strict/console/login", &[], b"").await;
     assert_eq!(r.status, 405);
 
-    let r = post_json(local, "/console/login", r#"{"token":"sesame-console"}"#, &[]).await;
+    let login = || async { post_json(local, "/console/login", r#"{"token":"sesame-console"}"#, &[]).await };
+    let r = login().await;
     assert_eq!(r.status, 200);
     let set_cookie = r.header("set-cookie").unwrap().to_string();
     let (pair, attrs) = set_cookie.split_once("; ").unwrap();
-    assert_eq!(attrs, "Path=/_s3strict; HttpOnly; SameSite=Strict");
+    assert_eq!(attrs, "Path=/_s3strict; HttpOnly; SameSite=Strict; Max-Age=43200");
     let (name, value) = pair.split_once('=').unwrap();
-    assert_eq!(name, "s3strict_console");
+    assert_eq!(name, format!("s3strict_console_{}", s.console().port()), "one cookie per console");
     assert_eq!(value.len(), 64);
     assert!(!set_cookie.contains("sesame"), "the cookie does not carry the token");
+    let second = login().await.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    assert_ne!(second, pair, "a random id per login");
 
     let cookie = format!("other=1; {pair}");
     let r = raw(local, "GET", "/_s3strict/console/session", &[("cookie", &cookie)], b"").await;
     assert_eq!(r.status, 200);
     assert_eq!(json(&r)["via"], "cookie");
     assert_eq!(raw(local, "GET", "/_s3strict/auth-log", &[("cookie", &cookie)], b"").await.status, 200);
-    let forged = format!("s3strict_console={}", "0".repeat(64));
+    // Not on the S3 port: a page served from a bucket would carry it there.
+    let r = raw(s3, "GET", "/_s3strict/auth-log", &[("cookie", &cookie)], b"").await;
+    assert_eq!((r.status, json(&r)), (401, serde_json::json!({ "error": "admin token required" })));
+    let forged = format!("{name}={}", "0".repeat(64));
     assert_eq!(raw(local, "GET", "/_s3strict/auth-log", &[("cookie", &forged)], b"").await.status, 401);
-    // A state-changing call with the cookie still has to be same-site JSON.
-    let r = post_json(local, "/reset", "{}", &[("cookie", &cookie), ("sec-fetch-site", "cross-site")]).await;
+    // A state-changing call with the cookie still has to come from this origin, as JSON.
+    let r = post_json(local, "/reset", "{}", &[("cookie", &cookie), ("sec-fetch-site", "same-site")]).await;
     assert_eq!((r.status, json(&r)), (403, serde_json::json!({ "error": "cross-site request refused" })));
+    let r = raw(local, "POST", "/_s3strict/reset", &[("cookie", &cookie), ("content-type", "text/plain")], b"{}").await;
+    assert_eq!(r.status, 415);
 
     let r = post_json(local, "/console/logout", "{}", &[("cookie", &cookie)]).await;
+    assert_eq!(r.status, 200);
     assert_eq!(
         r.header("set-cookie"),
-        Some("s3strict_console=; Path=/_s3strict; HttpOnly; SameSite=Strict; Max-Age=0")
+        Some(format!("{name}=; Path=/_s3strict; HttpOnly; SameSite=Strict; Max-Age=0").as_str())
     );
+    // The session is over on the server: the old cookie opens nothing, the other login still does.
+    let r = raw(local, "GET", "/_s3strict/console/session", &[("cookie", &cookie)], b"").await;
+    assert_eq!((r.status, json(&r)), (401, serde_json::json!({ "error": "admin token required" })));
+    assert_eq!(raw(local, "GET", "/_s3strict/console/session", &[("cookie", &second)], b"").await.status, 200);
+}
+
+/// Wrong admin tokens and logins are slowed per client: three are free, then each makes the
+/// client wait twice as long, answered 429 with `Retry-After` (the right token too, while
+/// waiting, so guessing is no faster); after the wait, the right token works and starts over.
+#[tokio::test]
+async fn wrong_tokens_back_off_per_client() {
+    let (_s, s3, console) = off_loopback("right-token").await;
+    let with = |t: &str| format!("Bearer {t}");
+    let wrong = with("wrong-token");
+    for i in 0..4 {
+        let r = raw(s3, "GET", "/_s3strict/clock", &[("authorization", &wrong)], b"").await;
+        assert_eq!((r.status, json(&r)), (401, serde_json::json!({ "error": "admin token required" })), "try {i}");
+    }
+    let right = with("right-token");
+    let waiting = serde_json::json!({ "error": "too many wrong admin tokens from this address: try again in 1 s" });
+    for (addr, auth) in [(s3, &wrong), (s3, &right), (console, &right)] {
+        let r = raw(addr, "GET", "/_s3strict/clock", &[("authorization", auth)], b"").await;
+        assert_eq!((r.status, r.header("retry-after"), json(&r)), (429, Some("1"), waiting.clone()), "{addr} {auth}");
+    }
+    // Logins count in the same table.
+    let r = post_json(console, "/console/login", r#"{"token":"right-token"}"#, &[]).await;
+    assert_eq!((r.status, r.header("retry-after")), (429, Some("1")));
+    // Probes never ask for a token.
+    assert_eq!(raw(s3, "GET", "/_s3strict/health", &[("authorization", &wrong)], b"").await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = raw(s3, "GET", "/_s3strict/clock", &[("authorization", &right)], b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Started over: three free failures again.
+    for _ in 0..3 {
+        let r = post_json(console, "/console/login", r#"{"token":"nope"}"#, &[]).await;
+        assert_eq!(r.status, 401);
+    }
+    let r = post_json(console, "/console/login", r#"{"token":"right-token"}"#, &[]).await;
+    assert_eq!(r.status, 200);
 }
 
 /// A server without an admin token has no login: the console is for loopback.
 #[tokio::test]
 async fn login_without_an_admin_token() {
     let s = TestServer::start().await;
-    let r = post_json(s.addr, "/console/login", r#"{"token":"x"}"#, &[]).await;
+    let r = post_json(s.console(), "/console/login", r#"{"token":"x"}"#, &[]).await;
     assert_eq!(
         (r.status, json(&r)),
         (
@@ -254,24 +448,31 @@ async fn login_without_an_admin_token() {
             serde_json::json!({ "error": "this server has no admin token (--admin-token); the console is open on loopback only" })
         )
     );
-    let (status, v) = admin(&s, "GET", "/console/session", "").await;
-    assert_eq!((status, v["via"].as_str()), (200, Some("loopback")));
+    let r = raw(s.console(), "GET", "/_s3strict/console/session", &[], b"").await;
+    assert_eq!((r.status, json(&r)["via"].as_str()), (200, Some("loopback")));
+    // On loopback, the Host check still stands against DNS rebinding.
+    let r = raw(s.console(), "GET", "/_s3strict/console/session", &[("host", "attacker.example")], b"").await;
+    assert_eq!(
+        (r.status, json(&r)),
+        (403, serde_json::json!({ "error": "the Host header does not name this server" }))
+    );
 }
 
-/// The cookie is derived from a secret drawn at startup: one server's cookie does not open
-/// another with the same token (nor the same server after a restart).
+/// A session is one server's: another server with the same token does not know its id (nor the
+/// same server after a restart).
 #[tokio::test]
-async fn session_cookie_belongs_to_one_server_run() {
-    let start = || {
-        TestServer::start_with(|c| {
-            c.addr = "0.0.0.0:0".parse().unwrap();
-            c.admin_token = Some("sesame-twice".into());
-        })
-    };
-    let (a, b) = (start().await, start().await);
-    let local = |s: &TestServer| SocketAddr::from(([127, 0, 0, 1], s.addr.port()));
-    let r = post_json(local(&a), "/console/login", r#"{"token":"sesame-twice"}"#, &[]).await;
+async fn sessions_belong_to_one_server_run() {
+    let (a, _, a_console) = off_loopback("sesame-twice").await;
+    let (b, _, b_console) = off_loopback("sesame-twice").await;
+    let r = post_json(a_console, "/console/login", r#"{"token":"sesame-twice"}"#, &[]).await;
     let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
-    assert_eq!(raw(local(&a), "GET", "/_s3strict/console/buckets", &[("cookie", &cookie)], b"").await.status, 200);
-    assert_eq!(raw(local(&b), "GET", "/_s3strict/console/buckets", &[("cookie", &cookie)], b"").await.status, 401);
+    assert_eq!(raw(a_console, "GET", "/_s3strict/console/buckets", &[("cookie", &cookie)], b"").await.status, 200);
+    let id = cookie.split_once('=').unwrap().1;
+    let for_b = format!("s3strict_console_{}={id}", b.console().port());
+    assert_eq!(raw(b_console, "GET", "/_s3strict/console/buckets", &[("cookie", &for_b)], b"").await.status, 401);
+    drop(b);
+    let a = a.restart().await;
+    let after = SocketAddr::from(([127, 0, 0, 1], a.console().port()));
+    let again = format!("s3strict_console_{}={id}", a.console().port());
+    assert_eq!(raw(after, "GET", "/_s3strict/console/buckets", &[("cookie", &again)], b"").await.status, 401);
 }

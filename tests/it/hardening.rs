@@ -130,6 +130,97 @@ async fn admin_endpoints_refuse_what_a_web_page_can_send() {
     assert_eq!(s.raw("POST", "/_s3strict/reset", JSON, b"").await.status, 200);
 }
 
+/// On the S3 port a page served from a bucket is same-origin with `/_s3strict/`: every endpoint
+/// but the probes refuses what a browser marks as sent by a page, whatever the mark's value,
+/// and says where to go instead. Clients that are not browsers (this raw client, curl, SDKs,
+/// Node's fetch) send no mark and are served.
+#[tokio::test]
+async fn the_s3_port_refuses_every_request_a_page_could_make() {
+    let s = TestServer::start().await;
+    s.create_bucket("keep").await;
+    let user = r#"{"name":"mallory","policies":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}]}"#;
+    let (status, _) = admin(&s, "POST", "/users", r#"{"name":"alice"}"#).await;
+    assert_eq!(status, 201);
+    let own = format!("http://{}", s.addr);
+    let console = format!("http://{}/_s3strict/console/", s.console());
+    let marks = [
+        ("sec-fetch-site", "same-origin"),
+        ("sec-fetch-site", "same-site"),
+        ("sec-fetch-site", "cross-site"),
+        ("origin", own.as_str()),
+        ("origin", "null"),
+    ];
+    let calls = [
+        ("POST", "/users", user),
+        ("GET", "/users", ""),
+        ("GET", "/users/alice", ""),
+        ("PATCH", "/users/alice", r#"{"status":"Inactive"}"#),
+        ("DELETE", "/users/alice", ""),
+        ("PUT", "/clock", r#"{"offset_seconds":86400}"#),
+        ("GET", "/clock", ""),
+        ("POST", "/reset", "{}"),
+        ("POST", "/sessions", "{}"),
+        ("GET", "/auth-log", ""),
+        ("DELETE", "/auth-log", ""),
+    ];
+    let before = s.lib().auth_log().len();
+    assert!(before > 0);
+    for (name, value) in marks {
+        for (method, path, body) in calls {
+            let headers = [("content-type", "application/json"), (name, value)];
+            let r = s.raw(method, &format!("/_s3strict{path}"), &headers, body.as_bytes()).await;
+            let expected = serde_json::json!({
+                "error": format!(
+                    "refused: a web page sent this request ({}: {value}), and any object served on this port could be \
+                     that page, so /_s3strict/ here answers only clients that are not browsers (curl, SDKs, test code): \
+                     use the console's origin, {console}, or such a client",
+                    if name == "origin" { "Origin" } else { "Sec-Fetch-Site" }
+                ),
+                "console": console,
+            });
+            let got: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!((r.status, got), (403, expected), "{method} {path} with {name}: {value}");
+        }
+        // Even with the admin token: a page never has it, and the mark alone decides.
+        let headers = [("authorization", "Bearer x"), (name, value)];
+        assert_eq!(s.raw("GET", "/_s3strict/clock", &headers, b"").await.status, 403);
+        // The probes tell nothing and stay open to all.
+        for probe in ["/_s3strict/health", "/_s3strict/ready"] {
+            assert_eq!(s.raw("GET", probe, &[(name, value)], b"").await.status, 200, "{probe}");
+        }
+    }
+    // Nothing changed: the clock, the users, the bucket, the log.
+    assert!((s.lib().clock().now() - chrono::Utc::now()).num_seconds().abs() < 60);
+    let (status, users) = admin(&s, "GET", "/users", "").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = users["users"].as_array().unwrap().iter().filter_map(|u| u["name"].as_str()).collect();
+    assert_eq!(names, ["alice"]);
+    assert_eq!(users["users"][0]["status"], "Active");
+    s.client().head_bucket().bucket("keep").send().await.unwrap();
+    assert!(s.lib().auth_log().len() >= before, "not cleared");
+    // A navigation the user typed (`Sec-Fetch-Site: none`, no Origin) is no page's doing.
+    let r = s.raw("GET", "/_s3strict/clock", &[("sec-fetch-site", "none")], b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // With the console off, the refusal says how to start it.
+    let off = TestServer::start_with(|c| c.console_addr = s3strict::config::ConsoleAddr::Off).await;
+    let r = off
+        .raw(
+            "POST",
+            "/_s3strict/reset",
+            &[("content-type", "application/json"), ("sec-fetch-site", "same-origin")],
+            b"{}",
+        )
+        .await;
+    let got: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        (r.status, got),
+        (
+            403,
+            serde_json::json!({ "error": "refused: a web page sent this request (Sec-Fetch-Site: same-origin), and any object served on this port could be that page, so /_s3strict/ here answers only clients that are not browsers (curl, SDKs, test code): start the console (--console-addr; it is off) or use such a client" })
+        )
+    );
+}
+
 #[tokio::test]
 async fn s3_size_limits() {
     let s = TestServer::start().await;
@@ -314,4 +405,107 @@ async fn a_client_that_stops_reading_is_dropped() {
     assert!(closed.is_some(), "the server closed the connection");
     assert!(got.starts_with(b"HTTP/1.1 200"));
     assert!(got.len() < size, "the response was cut off: {} bytes", got.len());
+}
+
+/// A POST form whose fields trickle in, a byte at a time but never slower than the stall timer,
+/// still gets `RequestTimeout` once the head's deadline has passed for the fields before the
+/// file: it cannot hold its connection forever.
+#[tokio::test]
+async fn a_form_trickling_its_fields_gets_request_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let s = impatient_server().await;
+    s.create_bucket("hard").await;
+    let mut conn = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "POST /hard HTTP/1.1\r\nhost: {}\r\ncontent-type: multipart/form-data; boundary=B\r\ncontent-length: 1000\r\n\r\n\
+         --B\r\ncontent-disposition: form-data; name=\"key\"\r\n\r\n",
+        s.addr
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    for _ in 0..20 {
+        // 400 ms apart: the stall timer (1 s) never fires.
+        if conn.write_all(b"k").await.is_err() {
+            break;
+        }
+        let (bytes, closed) = read_until_closed(&mut conn, std::time::Duration::from_millis(400)).await;
+        got.extend_from_slice(&bytes);
+        if !got.is_empty() || closed.is_some() {
+            break;
+        }
+    }
+    let (rest, _) = read_until_closed(&mut conn, std::time::Duration::from_secs(2)).await;
+    got.extend_from_slice(&rest);
+    assert!(!got.is_empty(), "answered after {:?}", start.elapsed());
+    parse_response_bytes(&got).assert_error(
+        400,
+        "RequestTimeout",
+        "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.",
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(3), "{:?}", start.elapsed());
+}
+
+/// A health check on a new connection kept open afterwards (keep-alive), answered within two
+/// seconds or the test fails; the connection and how long the answer took.
+async fn health_kept_open(addr: std::net::SocketAddr) -> (tokio::net::TcpStream, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let start = std::time::Instant::now();
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(format!("GET /_s3strict/health HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(2), conn.read(&mut buf))
+        .await
+        .expect("left waiting at the cap")
+        .unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&buf[..n]));
+    (conn, start.elapsed())
+}
+
+/// At the connection cap a new client is served at once: the connection idle the longest (a
+/// socket that never sent a byte, a keep-alive one after its request) makes room. A connection
+/// in the middle of a request is never cut.
+#[tokio::test]
+async fn at_the_connection_cap_idle_connections_make_room() {
+    use tokio::io::AsyncWriteExt;
+    let s = TestServer::start_with(|c| c.max_connections = Some(3)).await;
+    s.create_bucket("hard").await;
+    // One busy: a PUT that has sent half its body.
+    let mut req = SignedRequest::new("PUT", "/hard/busy");
+    req.content_sha256 = Some("UNSIGNED-PAYLOAD".into());
+    let (target, headers) = req.sign(s.addr);
+    let mut head = format!("PUT {target} HTTP/1.1\r\n");
+    for (n, v) in &headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("content-length: 10\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n");
+    let mut busy = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    busy.write_all(head.as_bytes()).await.unwrap();
+    // `100 Continue` comes once the handler reads the body: the request is being served.
+    let mut buf = [0u8; 64];
+    let n = tokio::io::AsyncReadExt::read(&mut busy, &mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 100 Continue"), "{}", String::from_utf8_lossy(&buf[..n]));
+    busy.write_all(b"01234").await.unwrap();
+    // One silent, then one kept alive after its request: the cap is reached.
+    let mut silent = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (mut kept, _) = health_kept_open(s.addr).await;
+    // A new client is served at once, in the silent one's place (idle the longest).
+    let (mut first, took) = health_kept_open(s.addr).await;
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    let (_, closed) = read_until_closed(&mut silent, std::time::Duration::from_millis(500)).await;
+    assert!(closed.is_some(), "the silent connection was closed");
+    // The next, in the place of the keep-alive one idle longer than the first new one.
+    let (_second, took) = health_kept_open(s.addr).await;
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    let (_, closed) = read_until_closed(&mut kept, std::time::Duration::from_millis(500)).await;
+    assert!(closed.is_some(), "the older idle keep-alive connection was closed");
+    let (_, closed) = read_until_closed(&mut first, std::time::Duration::from_millis(200)).await;
+    assert!(closed.is_none(), "the younger one stays");
+    // The busy one finishes its request.
+    busy.write_all(b"56789").await.unwrap();
+    let (got, _) = read_until_closed(&mut busy, std::time::Duration::from_secs(5)).await;
+    assert!(got.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+    drop(first);
+    assert_eq!(s.signed(SignedRequest::new("HEAD", "/hard/busy")).await.status, 200);
 }

@@ -1,7 +1,10 @@
 // The s3strict console. Plain JavaScript, no framework and no build step: the server embeds this
 // file as it is. S3 work goes through the S3 API with presigned URLs the server signs for the
 // page (POST /_s3strict/console/presign), so the console exercises the same paths as any SDK.
-// Everything a user or an object supplies is put into the page as text, never as HTML.
+// The page lives on its own origin, apart from the objects: it sends each signed request to
+// that origin (`console_path`, which the server hands to the S3 API in-process) and shares the
+// S3 port's URL (`url`). Everything a user or an object supplies is put into the page as text,
+// never as HTML.
 
 const PREFIX = "/_s3strict";
 const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
@@ -166,7 +169,11 @@ function errorFromXml(status, text, headers) {
   return new S3Error(status, code, xmlText(doc, "Message") ?? "", xmlText(doc, "S3strictCause") ?? cause);
 }
 
-/** Presigned URLs for S3 requests: [{method, bucket, key, query: [[n, v]], headers: [[n, v]]}]. */
+/**
+ * Presigned URLs for S3 requests: [{method, bucket, key, query: [[n, v]], headers: [[n, v]]}].
+ * Each answer has `url` (on the S3 port, to share) and `console_path` (the same request on this
+ * origin, to send from the page).
+ */
 async function presign(requests) {
   const out = [];
   for (let i = 0; i < requests.length; i += 1000) {
@@ -187,7 +194,7 @@ async function presign(requests) {
 /** Sends one S3 request through a presigned URL; the response, or an S3Error. */
 async function s3(request, { body, headers } = {}) {
   const [signed] = await presign([request]);
-  const r = await fetch(signed.url, {
+  const r = await fetch(signed.console_path, {
     method: request.method,
     headers: { ...Object.fromEntries(request.headers ?? []), ...(headers ?? {}) },
     body,
@@ -273,7 +280,7 @@ function showLogin(message) {
   const input = h("input", { id: "token", name: "token", type: "password", required: true, autocomplete: "current-password" });
   const form = h("form", { class: "card narrow", id: "login-form" },
     h("h1", {}, "Sign in"),
-    h("p", {}, "This server listens beyond loopback, so the console needs its admin token (",
+    h("p", {}, "The console listens beyond loopback, so it needs the server's admin token (",
       h("code", {}, "--admin-token"), " or ", h("code", {}, "S3STRICT_ADMIN_TOKEN"), ")."),
     h("label", { for: "token" }, "Admin token"),
     input,
@@ -557,7 +564,7 @@ async function objectsView(main, bucket, params) {
   async function download(key) {
     const name = key.split("/").pop() || "download";
     const [signed] = await presign([{ method: "GET", bucket, key, query: [["response-content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(name)}`]] }]);
-    const a = h("a", { href: signed.url, download: name, hidden: true });
+    const a = h("a", { href: signed.console_path, download: name, hidden: true });
     document.body.append(a);
     a.click();
     a.remove();
@@ -574,7 +581,7 @@ async function objectsView(main, bucket, params) {
     async function worker() {
       while (next < keys.length) {
         const i = next++;
-        const r = await fetch(signed[i].url, { method: "DELETE" });
+        const r = await fetch(signed[i].console_path, { method: "DELETE" });
         if (!r.ok) failures.push([keys[i], errorFromXml(r.status, await r.text(), r.headers)]);
       }
     }
@@ -619,7 +626,7 @@ async function objectsView(main, bucket, params) {
 
 async function uploadSingle(bucket, key, file, progress) {
   const [signed] = await presign([{ method: "PUT", bucket, key }]);
-  await xhrPut(signed.url, file, { "Content-Type": file.type || "application/octet-stream" }, progress);
+  await xhrPut(signed.console_path, file, { "Content-Type": file.type || "application/octet-stream" }, progress);
 }
 
 /** A multipart upload: create, the parts in order with progress, complete; abort on failure. */
@@ -636,7 +643,7 @@ async function uploadMultipart(bucket, key, file, progress) {
     for (let i = 0; i < count; i += 1) {
       const start = i * PART_SIZE;
       const part = file.slice(start, Math.min(file.size, start + PART_SIZE));
-      const r = await xhrPut(urls[i].url, part, {}, (done) => progress(start + done));
+      const r = await xhrPut(urls[i].console_path, part, {}, (done) => progress(start + done));
       etags.push(r.etag);
     }
     const body = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join("")}</CompleteMultipartUpload>`;

@@ -1,7 +1,8 @@
-// The web console in headless Chromium, on a real server: buckets, uploads (single and
-// multipart), folders and pages, details, download, delete, "Share with a presigned URL" fetched
-// by a plain HTTP client, the server clock moved past the expiry, the refusal found in the
-// Requests view with its canonical request, "Check a URL", the token login off loopback,
+// The web console in headless Chromium, on a real server, on the console's own origin
+// (--console-addr): buckets, uploads (single and multipart), folders and pages, details,
+// download, delete, "Share with a presigned URL" (for the S3 port) fetched by a plain HTTP
+// client, the server clock moved past the expiry, the refusal found in the Requests view with its
+// canonical request, "Check a URL", the token login off loopback with its server-side session,
 // cross-site posts refused, and the layout at a phone and a desktop width.
 //
 // With S3STRICT_SCREENSHOTS=DIR the main views are saved there as PNG (the README shows them).
@@ -24,17 +25,22 @@ const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 const shots = process.env.S3STRICT_SCREENSHOTS;
 const dirs = [];
 const servers = [];
-let browser, endpoint, s3, context, page;
+let browser, endpoint, consoleOrigin, consolePage, s3, context, page;
 
+/** A server: its S3 endpoint and its console's origin, on loopback, from the startup lines. */
 async function startServer(args) {
   const bin = process.env.S3STRICT_BIN ?? "../../../target/debug/s3strict";
   const data = mkdtempSync(join(tmpdir(), "s3strict-console-"));
   dirs.push(data);
   const server = spawn(bin, ["serve", "--data", join(data, "d"), ...args], { stdio: ["ignore", "pipe", "ignore"] });
   servers.push(server);
-  const line = await new Promise((resolve) => createInterface({ input: server.stdout }).once("line", resolve));
-  const port = line.split(":").pop();
-  return `http://127.0.0.1:${port}`;
+  const lines = createInterface({ input: server.stdout })[Symbol.asyncIterator]();
+  const first = (await lines.next()).value;
+  const second = (await lines.next()).value;
+  const local = (url) => url.replace("0.0.0.0", "127.0.0.1");
+  const found = second.match(/^console on (http:\/\/[^/]+)\/_s3strict\/console\/( |$)/);
+  assert.ok(found, second);
+  return { endpoint: local(first.replace("listening on ", "")), console: local(found[1]) };
 }
 
 /** A GET by Node's own HTTP client: status and body bytes. */
@@ -52,7 +58,8 @@ async function shot(name, on = page) {
 }
 
 before(async () => {
-  endpoint = await startServer(["--addr", "127.0.0.1:0"]);
+  ({ endpoint, console: consoleOrigin } = await startServer(["--addr", "127.0.0.1:0", "--console-addr", ":0"]));
+  consolePage = `${consoleOrigin}/_s3strict/console/`;
   s3 = new S3Client({
     endpoint,
     region: "us-east-1",
@@ -71,7 +78,7 @@ before(async () => {
     locale: "en-GB",
     acceptDownloads: true,
   });
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: endpoint });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: consoleOrigin });
   page = await context.newPage();
   page.on("dialog", (d) => d.accept());
 });
@@ -83,7 +90,7 @@ after(async () => {
 });
 
 test("create a bucket, upload through the page, share for 1 hour, watch the URL expire, find the refusal", async () => {
-  await page.goto(`${endpoint}/_s3strict/console/`);
+  await page.goto(consolePage);
   await page.getByRole("heading", { name: "Buckets" }).waitFor();
 
   // A name S3 refuses: S3's error and the rules.
@@ -218,7 +225,7 @@ test("objects: folders, pages, search, details, download, multipart upload, dele
     Metadata: { color: "blue" }, ChecksumAlgorithm: "CRC32",
   }));
 
-  await page.goto(`${endpoint}/_s3strict/console/#/b/console-demo`);
+  await page.goto(`${consolePage}#/b/console-demo`);
   // The page shows exactly `names` (first and last given), in order.
   const shows = async (first, last, count) => {
     await page.waitForFunction(([f, l, n]) => {
@@ -257,7 +264,7 @@ test("objects: folders, pages, search, details, download, multipart upload, dele
   assert.equal(await page.getByRole("button", { name: "Next page" }).isDisabled(), true, "20 left after deleting 5");
 
   // Details: size, ETag, Content-Type, metadata, checksum.
-  await page.goto(`${endpoint}/_s3strict/console/#/b/console-demo?prefix=docs%2F`);
+  await page.goto(`${consolePage}#/b/console-demo?prefix=docs%2F`);
   await page.getByRole("button", { name: "meta.json", exact: true }).click();
   const details = page.locator("#details");
   await details.getByText("application/json").waitFor();
@@ -296,7 +303,7 @@ test("objects: folders, pages, search, details, download, multipart upload, dele
 
 test("share an upload URL with a signed Content-Type, and drop a file on the list", async () => {
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(`${endpoint}/_s3strict/console/#/b/console-demo?prefix=inbox%2F`);
+  await page.goto(`${consolePage}#/b/console-demo?prefix=inbox%2F`);
   await page.getByText("This folder is empty.").waitFor();
 
   // "Let someone upload here": a PUT URL for a key in this folder, with its Content-Type signed.
@@ -342,14 +349,14 @@ test("the layout fits a phone and a desktop without sideways scrolling", async (
   for (const width of [375, 1280]) {
     await page.setViewportSize({ width, height: 800 });
     for (const view of views) {
-      await page.goto(`${endpoint}/_s3strict/console/${view}`);
+      await page.goto(`${consolePage}${view}`);
       await page.locator("main h1").waitFor();
       await page.waitForLoadState("networkidle");
       const { scroll, client } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
       assert.ok(scroll <= client, `${view} at ${width}px: content ${scroll}px wide in ${client}px`);
     }
     if (width === 375) {
-      await page.goto(`${endpoint}/_s3strict/console/#/b/console-demo?prefix=many%2F`);
+      await page.goto(`${consolePage}#/b/console-demo?prefix=many%2F`);
       await page.getByRole("button", { name: "obj-00.txt", exact: true }).waitFor();
       await shot("phone");
     }
@@ -357,9 +364,10 @@ test("the layout fits a phone and a desktop without sideways scrolling", async (
 });
 
 test("cross-site form posts to the admin and console endpoints are refused", async () => {
-  const target = endpoint;
   const attacker = createServer((req, res) => {
-    const path = req.url === "/presign" ? "/_s3strict/console/presign" : "/_s3strict/reset";
+    const [, where, what] = req.url.split("/");
+    const target = where === "console" ? consoleOrigin : endpoint;
+    const path = what === "presign" ? "/_s3strict/console/presign" : "/_s3strict/reset";
     res.setHeader("Content-Type", "text/html");
     res.end(`<!doctype html><form id=f method=POST action="${target}${path}" enctype="text/plain">
       <input name='{"requests":[{"method":"GET","expires_seconds":60,"x":"' value='"}]}'></form>
@@ -369,10 +377,14 @@ test("cross-site form posts to the admin and console endpoints are refused", asy
   try {
     const evil = await context.newPage();
     for (const path of ["/reset", "/presign"]) {
-      await evil.goto(`http://localhost:${attacker.address().port}${path}`);
-      await evil.waitForURL(`${target}/_s3strict/**`);
+      await evil.goto(`http://localhost:${attacker.address().port}/console${path}`);
+      await evil.waitForURL(`${consoleOrigin}/_s3strict/**`);
       assert.match(await evil.locator("body").textContent(), /cross-site request refused/);
     }
+    // On the S3 port the form is refused as a page's request, pointing to the console.
+    await evil.goto(`http://localhost:${attacker.address().port}/s3/reset`);
+    await evil.waitForURL(`${endpoint}/_s3strict/**`);
+    assert.match(await evil.locator("body").textContent(), /refused: a web page sent this request \(Sec-Fetch-Site: cross-site\)/);
     await evil.close();
   } finally {
     attacker.close();
@@ -381,8 +393,9 @@ test("cross-site form posts to the admin and console endpoints are refused", asy
   await s3.send(new HeadBucketCommand({ Bucket: "console-demo" }));
 });
 
-test("off loopback the console asks for the admin token and keeps an HttpOnly SameSite=Strict cookie", async () => {
-  const other = await startServer(["--addr", "0.0.0.0:0", "--admin-token", "open-sesame-console"]);
+test("off loopback the console asks for the admin token and keeps an HttpOnly SameSite=Strict session cookie", async () => {
+  const { console: other } = await startServer(["--addr", "0.0.0.0:0", "--console-addr", "0.0.0.0:0", "--admin-token", "open-sesame-console"]);
+  const cookieName = `s3strict_console_${new URL(other).port}`;
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const p = await ctx.newPage();
   try {
@@ -397,7 +410,8 @@ test("off loopback the console asks for the admin token and keeps an HttpOnly Sa
     await p.getByRole("heading", { name: "Buckets" }).waitFor();
 
     const [cookie] = await ctx.cookies(`${other}/_s3strict/console/`);
-    assert.equal(cookie.name, "s3strict_console");
+    assert.equal(cookie.name, cookieName);
+    assert.match(cookie.value, /^[0-9a-f]{64}$/);
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, "Strict");
     assert.equal(cookie.path, "/_s3strict");
@@ -412,14 +426,17 @@ test("off loopback the console asks for the admin token and keeps an HttpOnly Sa
     const r = await fetch(`${other}/_s3strict/console/buckets`);
     assert.equal(r.status, 401);
     assert.deepEqual(await r.json(), { error: "admin token required" });
-    const withCookie = await fetch(`${other}/_s3strict/console/buckets`, { headers: { Cookie: `s3strict_console=${cookie.value}` } });
+    const withCookie = await fetch(`${other}/_s3strict/console/buckets`, { headers: { Cookie: `${cookieName}=${cookie.value}` } });
     assert.equal(withCookie.status, 200);
-    const forged = await fetch(`${other}/_s3strict/console/buckets`, { headers: { Cookie: "s3strict_console=00" } });
+    const forged = await fetch(`${other}/_s3strict/console/buckets`, { headers: { Cookie: `${cookieName}=00` } });
     assert.equal(forged.status, 401);
 
     await p.getByRole("button", { name: "Log out" }).click();
     await p.getByRole("heading", { name: "Sign in" }).waitFor();
     assert.deepEqual(await ctx.cookies(`${other}/_s3strict/console/`), []);
+    // Logging out ended the session on the server: the old cookie opens nothing.
+    const after = await fetch(`${other}/_s3strict/console/buckets`, { headers: { Cookie: `${cookieName}=${cookie.value}` } });
+    assert.equal(after.status, 401);
   } finally {
     await ctx.close();
   }

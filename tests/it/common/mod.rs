@@ -42,6 +42,11 @@ impl TestServer {
         self.inner.endpoint()
     }
 
+    /// The console's listener (its own origin).
+    pub fn console(&self) -> SocketAddr {
+        self.inner.console_addr().expect("the console listens")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.inner.data_dir().to_path_buf()
     }
@@ -548,6 +553,7 @@ pub async fn admin(s: &TestServer, method: &str, path: &str, body: &str) -> (u16
 pub struct Proc {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The startup lines: `listening on …`, `console on …` (or `console off …`), the region and key.
     pub first_lines: Vec<String>,
 }
 
@@ -593,7 +599,7 @@ impl Proc {
         let mut child = cmd.spawn().expect("spawn s3strict");
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut first_lines = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..3 {
             let mut line = String::new();
             out.read_line(&mut line).unwrap();
             first_lines.push(line.trim_end().to_string());
