@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         rt.block_on(async {
             let Ok(mut form) = read_form(&headers, futures_util::stream::iter(pieces)).await else { return };
             let mut file = 0usize;
-            while let Ok(Some(chunk)) = form.file_chunk().await {
+            while let Ok(Some(chunk)) = form.file.chunk().await {
                 file += chunk.len();
             }
             let _ = file;

@@ -15,6 +15,7 @@ use s3strict::auth::clock::{Clock, ClockSetting};
 use s3strict::auth::credentials::Credentials;
 use s3strict::auth::log::AuthTrace;
 use s3strict::auth::{authenticate, parse_query, AuthConfig, AuthRequest, Presented};
+use s3strict::request::RequestView;
 use s3strict::router::route_request;
 
 const AK: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -100,8 +101,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let query = parse_query(&raw_query);
     let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut view = RequestView::from_headers(&headers, &query);
     for domain in [None, Some("s3.example.com")] {
-        let routed = route_request(&method, host.as_deref(), &path, &query, &headers, domain);
+        let routed = route_request(&method, host.as_deref(), &path, &view, domain);
         if let Ok(op) = &routed.op {
             let _ = op.action();
         }
@@ -112,5 +114,11 @@ fuzz_target!(|data: &[u8]| {
         let req = AuthRequest::s3(&method, &path, &raw_query, &query, &headers, vhost);
         let mut trace = AuthTrace::default();
         let _ = authenticate(&CONFIG, &Presented::Request(req), &mut trace);
+    }
+    // What authorization and the handlers read: every value, hoisted as for a presigned URL.
+    view.hoist_query();
+    for (name, _) in view.fields() {
+        assert_eq!(name, name.to_ascii_lowercase(), "view names are lowercase");
+        assert!(view.header(name).is_some(), "every field is found by its name");
     }
 });
