@@ -193,7 +193,7 @@ async fn process(
     };
     let target = routed.target?;
     let op = routed.op?;
-    let ctx = Ctx { state, parts, query, verified: &verified, view: &view, access: &access };
+    let ctx = Ctx { state, method: &parts.method, verified: &verified, view: &view, access: &access };
     dispatch(&ctx, op, &target, body).await
 }
 

@@ -1,5 +1,5 @@
 //! What every handler gets besides its own arguments: the request context ([`Ctx`]) — the shared
-//! state, the request's parts and its parsed view, how it was authenticated and what
+//! state, the request's method and its parsed view, how it was authenticated and what
 //! authorization decided.
 
 use crate::access::Authorization;
@@ -7,12 +7,12 @@ use crate::auth::Verified;
 use crate::request::RequestView;
 use crate::state::AppState;
 
-/// What every handler gets besides its own arguments.
+/// What every handler gets besides its own arguments. A handler reads the request only through
+/// `view` (and the method): the headers, query and form fields it acts on are the ones
+/// authorization judged.
 pub struct Ctx<'a> {
     pub state: &'a AppState,
-    pub parts: &'a http::request::Parts,
-    /// The query, each name and value decoded once.
-    pub query: &'a [(String, String)],
+    pub method: &'a http::Method,
     pub verified: &'a Verified,
     /// The request's values (headers, hoisted query parameters, form fields), parsed once.
     pub view: &'a RequestView<'a>,
@@ -71,7 +71,7 @@ impl Ctx<'_> {
 
     /// A query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.view.query(name)
     }
 
     /// The server's now, in milliseconds since the epoch.

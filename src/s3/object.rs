@@ -137,7 +137,7 @@ pub(super) async fn object_meta(
 /// 405 for a request that names a delete marker's version: only DELETE applies to it.
 fn delete_marker_refusal(ctx: &Ctx<'_>, marker: &Version) -> S3Error {
     let mut e = S3Error::new(ErrorCode::MethodNotAllowed)
-        .extra("Method", ctx.parts.method.as_str())
+        .extra("Method", ctx.method.as_str())
         .extra("ResourceType", "DeleteMarker");
     e.headers.push(("x-amz-delete-marker", "true".into()));
     e.headers.push(("x-amz-version-id", marker.version_id().unwrap_or("null").to_string()));

@@ -34,3 +34,4 @@ mod sts;
 mod tagging;
 mod vectors;
 mod versioning;
+mod walk;
