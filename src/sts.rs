@@ -246,15 +246,13 @@ async fn process(
     // presigned or not: its SignatureDoesNotMatch for a presigned GetCallerIdentity shows the
     // empty body's hash where S3 would have UNSIGNED-PAYLOAD (boto/boto3#756), and a presigner
     // signing UNSIGNED-PAYLOAD for STS is refused until it signs the body's hash
-    // (rusoto/rusoto#1439); STS knows no `X-Amz-Content-Sha256` parameter. The verifier takes
-    // that parameter as the payload hash for any service, so it is not shown to it here: it stays
-    // in the canonical query string (signed like any parameter), and the signature must cover the
-    // body's hash, or the answer is STS's SignatureDoesNotMatch. Without this, a URL presigned
-    // for GetCallerIdentity with UNSIGNED-PAYLOAD would take `Action=GetSessionToken` from an
-    // unsigned POST body (the body's parameters come after the query's).
-    let signing_query: Vec<(String, String)> =
-        query.iter().filter(|(name, _)| name != "X-Amz-Content-Sha256").cloned().collect();
-    let mut req = AuthRequest::s3(&parts.method, parts.uri.path(), raw_query, &signing_query, &parts.headers, None);
+    // (rusoto/rusoto#1439); STS knows no `X-Amz-Content-Sha256` parameter. The verifier takes the
+    // body's hash for every service but S3 (an `X-Amz-Content-Sha256` parameter stays in the
+    // canonical query string, signed like any other, and names no payload), so the signature
+    // must cover the body, or the answer is STS's SignatureDoesNotMatch. Otherwise a URL
+    // presigned for GetCallerIdentity with UNSIGNED-PAYLOAD would take `Action=GetSessionToken`
+    // from an unsigned POST body (the body's parameters come after the query's).
+    let mut req = AuthRequest::s3(&parts.method, parts.uri.path(), raw_query, &query, &parts.headers, None);
     req.service = STS_SERVICE;
     req.body_sha256 = Some(&body_sha256);
     let verified = match auth::authenticate(&state.auth, &Presented::Request(req), trace) {

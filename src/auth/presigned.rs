@@ -97,10 +97,12 @@ pub(super) fn verify(
     check_session(cfg, &scope.access_key, get("X-Amz-Security-Token"))?;
     let signed: Vec<&str> = if signed_headers.is_empty() { Vec::new() } else { signed_headers.split(';').collect() };
     check_signed_headers(req, &signed)?;
-    // S3 presigns with an unsigned payload; other services sign the body's hash.
-    let payload_hash = match (get("X-Amz-Content-Sha256"), req.body_sha256) {
-        (Some(h), _) => h,
-        (None, Some(body)) if !req.is_s3() => body,
+    // S3 presigns with an unsigned payload (or the hash the URL names); other services (STS)
+    // sign the body's hash, whatever the query says: an `X-Amz-Content-Sha256` parameter is
+    // S3's alone (see `crate::sts`).
+    let payload_hash = match (req.is_s3(), get("X-Amz-Content-Sha256"), req.body_sha256) {
+        (true, Some(h), _) => h,
+        (false, _, Some(body)) => body,
         _ => "UNSIGNED-PAYLOAD",
     };
     check_signature(
