@@ -76,15 +76,18 @@ impl<'a> RequestView<'a> {
     /// request's headers. The canned ACL is the `acl` field, which is `x-amz-acl` here; the
     /// request's own HTTP headers (its `multipart/form-data` type among them) are not the
     /// object's and are not read as fields (`aws:UserAgent` and `aws:Referer` come from them).
+    /// A field named twice counts once, with its first value: the one the signed policy was
+    /// checked against (`crate::auth::post_policy`), so nothing is stored that the policy did not
+    /// allow.
     pub fn from_form(fields: &'a [(String, String)], query: &'a [(String, String)]) -> Self {
-        let fields = fields
-            .iter()
-            .map(|(n, v)| {
-                let name = if n == "acl" { Cow::Borrowed("x-amz-acl") } else { Cow::Borrowed(n.as_str()) };
-                (name, Cow::Borrowed(v.as_str()))
-            })
-            .collect();
-        RequestView { fields, query, form: true }
+        let mut view = RequestView { fields: Vec::with_capacity(fields.len()), query, form: true };
+        for (n, v) in fields {
+            let name = if n == "acl" { Cow::Borrowed("x-amz-acl") } else { Cow::Borrowed(n.as_str()) };
+            if view.header(&name).is_none() {
+                view.fields.push((name, Cow::Borrowed(v.as_str())));
+            }
+        }
+        view
     }
 
     /// For a presigned URL: the signed query parameters named like `x-amz-*` or `If-*` headers

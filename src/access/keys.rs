@@ -47,6 +47,9 @@ pub fn request_keys(
     put("aws:currenttime", crate::auth::clock::iso8601(now));
     put("aws:epochtime", now.timestamp().to_string());
     put("aws:securetransport", "false".into());
+    // Present in every request on AWS: the region it is sent to, and that no AWS service sends it
+    // on the principal's behalf.
+    put("aws:requestedregion", state.auth.region.clone());
     if let Some(peer) = parts.extensions.get::<PeerAddr>() {
         let ip = match peer.0 {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
@@ -64,9 +67,13 @@ pub fn request_keys(
     }
     if principal.kind != PrincipalKind::Anonymous {
         put("aws:principaltype", principal.type_name().into());
+        put("aws:principalisawsservice", "false".into());
+        put("aws:viaawsservice", "false".into());
+        // "For IAM roles, the request context returns the ARN of the role, not the ARN of the
+        // user that assumed the role" (IAM global condition keys, aws:PrincipalArn).
         for (k, v) in [
             ("aws:principalaccount", &principal.account_id),
-            ("aws:principalarn", &principal.arn),
+            ("aws:principalarn", if principal.role_arn.is_some() { &principal.role_arn } else { &principal.arn }),
             ("aws:userid", &principal.user_id),
             ("aws:username", &principal.username),
         ] {
@@ -112,6 +119,13 @@ pub fn add_request_tags(keys: &mut ConditionKeys, tags: &[(String, String)]) {
     for (k, v) in tags {
         keys.entry("s3:requestobjecttagkeys".into()).or_default().push(k.clone());
         keys.entry(format!("s3:requestobjecttag/{}", k.to_ascii_lowercase())).or_default().push(v.clone());
+    }
+}
+
+/// Adds the keys of the tags the addressed object already has: `s3:ExistingObjectTag/<key>`.
+pub fn add_existing_tags(keys: &mut ConditionKeys, tags: &[(String, String)]) {
+    for (k, v) in tags {
+        keys.entry(format!("s3:existingobjecttag/{}", k.to_ascii_lowercase())).or_default().push(v.clone());
     }
 }
 

@@ -52,6 +52,10 @@ pub struct Authorization {
     write_acl: Option<WriteAcl>,
     /// For writes that name a tag set: the tag set, as judged.
     request_tags: Option<Tags>,
+    /// For PutObjectTagging: S3 judges it with the `s3:RequestObjectTag` keys of the tag set its
+    /// body names, which only the handler reads; set until [`Authorization::judge_tag_set`] has
+    /// judged it, which the handler must call before acting.
+    tag_set_pending: Option<(&'static str, String)>,
     /// Set when the request was let through only because the object it names does not exist
     /// and the principal may list the bucket (S3 then tells `NoSuchKey`): the refusal to answer
     /// if the object turns out to exist after all.
@@ -68,6 +72,7 @@ impl Authorization {
             decided_by: String::new(),
             write_acl: None,
             request_tags: None,
+            tag_set_pending: None,
             missing_only: None,
         }
     }
@@ -115,6 +120,24 @@ impl Authorization {
     /// The tag set a write names, as authorization judged it; empty when it names none.
     pub fn request_tags(&self) -> Tags {
         self.request_tags.clone().unwrap_or_default()
+    }
+
+    /// Whether the principal may perform `action` on `resource` in the request's bucket (for what
+    /// a response may show: S3 gives `x-amz-tagging-count` only to whoever may read the tags).
+    pub fn may(&self, action: &str, resource: &str) -> bool {
+        self.check(action, resource, self.bucket.as_ref(), self.object.as_ref()).is_ok()
+    }
+
+    /// Judges a PutObjectTagging with the tag set its body names (`s3:RequestObjectTagKeys`,
+    /// `s3:RequestObjectTag/<key>`), as S3 does; the handler calls this before storing the tags.
+    pub fn judge_tag_set(&self, tags: &[(String, String)]) -> S3Result<()> {
+        let Some((action, resource)) = &self.tag_set_pending else { return Ok(()) };
+        let mut judged = self.clone();
+        keys::add_request_tags(&mut judged.keys, tags);
+        judged
+            .check(action, resource, self.bucket.as_ref(), self.object.as_ref())
+            .map(|_| ())
+            .map_err(|d| access_denied(&self.principal, action, resource, d.reason))
     }
 
     /// S3 tells a missing key as `NoSuchKey` only to whoever may list the bucket, by any route
@@ -299,8 +322,11 @@ pub async fn authorize(
         return fail(e, "malformed expected bucket owner");
     }
     let resource = routed.target.as_ref().map(|t| t.resource_arn()).unwrap_or_else(|_| "*".into());
-    if let (Some(name), false) = (routed.bucket(), matches!(op, Op::CreateBucket)) {
-        match BucketAccess::load(state, name).await {
+    // Re-creating a bucket one's own account owns resets its ACL (us-east-1): the ACL and
+    // ownership headers are then judged against that bucket, its policy included.
+    let mut existing: Option<BucketAccess> = None;
+    match (routed.bucket(), matches!(op, Op::CreateBucket)) {
+        (Some(name), false) => match BucketAccess::load(state, name).await {
             Ok(Some(b)) => auth.bucket = Some(b),
             // A missing bucket is told as NoSuchBucket to anyone, as S3 does.
             Ok(None) => {
@@ -308,7 +334,12 @@ pub async fn authorize(
                 return Ok(auth);
             }
             Err(e) => return fail(e, "bucket lookup failed"),
-        }
+        },
+        (Some(name), true) => match BucketAccess::load(state, name).await {
+            Ok(b) => existing = b.filter(|b| Some(&b.owner) == auth.principal.account_id.as_ref()),
+            Err(e) => return fail(e, "bucket lookup failed"),
+        },
+        (None, _) => {}
     }
     if let Some(b) = &auth.bucket {
         // Buckets created after 24 June 2020 refuse SigV2 with the answer of SigV4-only regions.
@@ -373,9 +404,26 @@ pub async fn authorize(
             Err(e) => return fail(e, "object lookup failed"),
         }
     }
+    if let (Some(b), Some(key)) = (&auth.bucket, routed.key()) {
+        if policies_name_existing_tags(&auth, b) {
+            match object_tags(state, &b.name, key, op.version_id()).await {
+                Ok(tags) => keys::add_existing_tags(&mut auth.keys, &tags),
+                Err(e) => return fail(e, "object lookup failed"),
+            }
+        }
+    }
+    if let (Op::PutObjectTagging { .. }, Some(_)) = (op, &auth.bucket) {
+        // Judged with the body's tag set, by the handler (`judge_tag_set`).
+        auth.tag_set_pending = Some((action, resource.clone()));
+        auth.decided_by = "judged with the tag set its body names".into();
+        return Ok(auth);
+    }
     let extra = extra_actions(op, view, auth.request_tags.as_ref());
     for action in std::iter::once(action).chain(extra) {
-        match auth.check(action, &resource, auth.bucket.as_ref(), auth.object.as_ref()) {
+        // Beyond the operation's own action, a re-created bucket's settings are the existing
+        // bucket's to allow.
+        let bucket = if action != op.action() && existing.is_some() { existing.as_ref() } else { auth.bucket.as_ref() };
+        match auth.check(action, &resource, bucket, auth.object.as_ref()) {
             Ok(why) => auth.decided_by = why,
             Err(d) => {
                 if action == op.action() && tells_missing_key(op) {
@@ -443,9 +491,55 @@ pub async fn authorize(
                 let e = access_denied(&auth.principal, read, &source_arn, d.reason);
                 return fail(e, &format!("copy source: {}", d.decided_by));
             }
+            // A missing source is told as NoSuchKey only to whoever may list its bucket.
+            let list_arn = format!("arn:aws:s3:::{}", b.name);
+            if let Err(d) = auth.check("s3:ListBucket", &list_arn, Some(b), None) {
+                match object_exists(state, &b.name, &source.key, source.version_id.as_ref()).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let e = access_denied(&auth.principal, "s3:ListBucket", &list_arn, d.reason);
+                        return fail(e, "copy source does not exist, and the principal may not list its bucket");
+                    }
+                    Err(e) => return fail(e, "object lookup failed"),
+                }
+            }
         }
     }
     Ok(auth)
+}
+
+/// Whether any policy that applies to the principal or the bucket compares an
+/// `s3:ExistingObjectTag/<key>` (only then are the object's tags read).
+fn policies_name_existing_tags(auth: &Authorization, bucket: &BucketAccess) -> bool {
+    let names = |p: &Policy| {
+        p.statements
+            .iter()
+            .any(|s| s.conditions.iter().any(|c| c.key.to_ascii_lowercase().starts_with("s3:existingobjecttag/")))
+    };
+    auth.principal.identity_policies.iter().any(|p| names(p))
+        || auth.principal.session_policy.as_deref().is_some_and(names)
+        || bucket.policy.as_deref().is_some_and(names)
+}
+
+/// The tags of the object (or the version) a request names; none when it does not exist.
+async fn object_tags(
+    state: &AppState,
+    bucket: &str,
+    key: &str,
+    version: Option<&crate::router::VersionId>,
+) -> S3Result<Tags> {
+    let found = match version {
+        None => state.store.head_object(bucket, key).await.map(Some),
+        Some(v) => state.store.version(bucket, key, v.stored()).await.map(|v| match v {
+            crate::storage::Version::Object(meta) => Some(*meta),
+            crate::storage::Version::Marker { .. } => None,
+        }),
+    };
+    match found {
+        Ok(meta) => Ok(meta.map(|m| m.tags).unwrap_or_default()),
+        Err(e) if matches!(e.code, ErrorCode::NoSuchKey | ErrorCode::NoSuchVersion) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether the object `routed` names does not exist and the principal may list its bucket.

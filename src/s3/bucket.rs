@@ -102,7 +102,7 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) ->
         policy: None,
         ownership,
         public_access_block,
-        acl: acl.filter(|a| !a.is_private(&owner)).map(|a| a.to_stored()),
+        acl: acl.as_ref().filter(|a| !a.is_private(&owner)).map(|a| a.to_stored()),
         // Buckets S3 creates since 24 June 2020 refuse SigV2 (the S3 SigV2 deprecation plan,
         // reaffirmed in August 2024).
         accepts_sigv2: legacy,
@@ -114,8 +114,13 @@ pub async fn handle_create_bucket(ctx: &Ctx<'_>, bucket: &str, body: ReqBody) ->
             // "For legacy compatibility, if you re-create an existing bucket that you already own in
             // the North Virginia Region, Amazon S3 returns 200 OK and resets the bucket access
             // control lists (ACLs)" (S3's error documentation, BucketAlreadyOwnedByYou); every
-            // other region answers 409.
+            // other region answers 409. The ACL is the existing bucket's, so its Object
+            // Ownership and Block Public Access judge it (authorization judged the headers
+            // against its policy).
             if existing.region == "us-east-1" && region == "us-east-1" {
+                if let Some(acl) = &acl {
+                    check_new_bucket_acl(acl, &owner, existing.ownership.as_deref(), existing.public_access_block)?;
+                }
                 let settings = BucketSettings { acl: Some(stored_acl), ..BucketSettings::default() };
                 ctx.state.store.update_bucket_settings(bucket, settings).await?;
                 let mut resp = empty_response(StatusCode::OK);

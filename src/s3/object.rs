@@ -103,11 +103,14 @@ fn metadata_header_value(value: &str) -> String {
     }
 }
 
-/// Headers every GET/HEAD (and 304) response of an object carries.
-fn object_headers(resp: &mut Response<Body>, meta: &ObjectMeta) {
+/// Headers every GET/HEAD (and 304) response of an object carries. `x-amz-tagging-count` only
+/// to whoever may read the tags: "Amazon S3 returns this header only if the requester has
+/// permissions to read tags" (S3 User Guide, object tagging).
+fn object_headers(ctx: &Ctx<'_>, resp: &mut Response<Body>, meta: &ObjectMeta, bucket: &str, versioned: bool) {
     set_header(resp, "etag", &meta.etag);
     set_header(resp, "last-modified", &http_date(meta.last_modified_ms));
-    if !meta.tags.is_empty() {
+    let read_tags = if versioned { "s3:GetObjectVersionTagging" } else { "s3:GetObjectTagging" };
+    if !meta.tags.is_empty() && ctx.access.may(read_tags, &format!("arn:aws:s3:::{bucket}/{}", meta.key)) {
         set_header(resp, "x-amz-tagging-count", &meta.tags.len().to_string());
     }
 }
@@ -229,7 +232,7 @@ pub async fn handle_get_object(
     match request_conditions(ctx).check(&meta) {
         Err(e) if e.code == ErrorCode::NotModified => {
             let mut resp = empty_response(StatusCode::NOT_MODIFIED);
-            object_headers(&mut resp, &meta);
+            object_headers(ctx, &mut resp, &meta, bucket, version.is_some());
             return Ok(resp);
         }
         other => other?,
@@ -261,7 +264,7 @@ pub async fn handle_get_object(
         ObjectBody::None => return Err(S3Error::internal("no body read for a GET")),
     };
     let mut resp = Response::new(body);
-    object_headers(&mut resp, &meta);
+    object_headers(ctx, &mut resp, &meta, bucket, version.is_some());
     if let Some(id) = &version_id {
         set_header(&mut resp, "x-amz-version-id", id);
     }

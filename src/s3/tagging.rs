@@ -59,6 +59,8 @@ pub async fn handle_put_object_tagging(
     body: ReqBody,
 ) -> S3Result<Response<Body>> {
     let tags = read_document(ctx, body, MAX_OBJECT_TAGS).await?;
+    // Authorization judges PutObjectTagging with the tag set the body names.
+    ctx.access.judge_tag_set(&tags)?;
     set_tags(ctx, bucket, key, version, tags).await
 }
 

@@ -321,3 +321,216 @@ async fn a_bucket_policy_naming_the_role_is_limited_by_the_session_policy() {
     let (status, _, _) = sdk_error(wide.get_object().bucket("data").key("k").send().await.unwrap_err());
     assert_eq!(status, 403);
 }
+
+const EVERYTHING: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+#[tokio::test]
+async fn recreating_a_bucket_is_judged_against_that_bucket() {
+    let s = TestServer::start_with(|c| c.users = vec![user("alice", &[EVERYTHING])]).await;
+    open_bucket(&s, "locked").await;
+    let root = s.client();
+    let only_root = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":["s3:PutBucketAcl","s3:PutBucketOwnershipControls"],"Resource":"arn:aws:s3:::locked","Condition":{{"ArnNotEquals":{{"aws:PrincipalArn":"arn:aws:iam::{ACCOUNT}:root"}}}}}}]}}"#
+    );
+    root.put_bucket_policy().bucket("locked").policy(only_root).send().await.unwrap();
+    // Re-creating one's own bucket (us-east-1) resets its ACL: the ACL and ownership headers are
+    // judged against the existing bucket's policy, which denies alice the ACL.
+    let alice = as_user(&s, "alice");
+    let grant = format!("id=\"{}\"", s3strict::iam::canonical_id("444455556666"));
+    let err = alice
+        .create_bucket()
+        .bucket("locked")
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .grant_write(grant)
+        .send()
+        .await
+        .unwrap_err();
+    let (status, code, message) = sdk_error(err);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(
+        message,
+        denied(
+            &user_arn("alice"),
+            "s3:PutBucketAcl",
+            "arn:aws:s3:::locked",
+            "with an explicit deny in a resource-based policy"
+        )
+    );
+    let acl = root.get_bucket_acl().bucket("locked").send().await.unwrap();
+    assert_eq!(acl.grants().len(), 1, "the ACL is unchanged: {acl:?}");
+    // Whoever may set it meets the existing bucket's Block Public Access, not a new bucket's.
+    let legacy = TestServer::start_with(|c| c.legacy_bucket_defaults = true).await;
+    legacy.create_bucket("kept").await;
+    let pab = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder().block_public_acls(true).build();
+    let c = legacy.client();
+    c.put_public_access_block().bucket("kept").public_access_block_configuration(pab).send().await.unwrap();
+    let err = c.create_bucket().bucket("kept").acl(BucketCannedAcl::PublicReadWrite).send().await.unwrap_err();
+    let (status, code, message) = sdk_error(err);
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (
+            400,
+            "InvalidBucketAclWithBlockPublicAccessError",
+            "Bucket cannot have public ACLs set with BlockPublicAccess enabled"
+        )
+    );
+    legacy.raw("PUT", "/kept/x", &[], b"x").await.assert_error(403, "AccessDenied", "Access Denied");
+}
+
+#[tokio::test]
+async fn a_sessions_principal_arn_is_its_roles() {
+    let may_assume = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{ROLE}"}}]}}"#
+    );
+    let s = TestServer::start_with(|c| {
+        c.users = vec![user("alice", &[&may_assume])];
+        c.roles = vec![RoleSettings {
+            name: "r".into(),
+            account: None,
+            trust_policy: PolicyText::Json(format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+            )),
+            policies: vec![PolicyText::Json(EVERYTHING.into())],
+            max_session_duration: None,
+        }];
+    })
+    .await;
+    s.create_bucket("data").await;
+    put(&s.client(), "data", "k", b"hello", None).await;
+    // "For IAM roles, the request context returns the ARN of the role, not the ARN of the user
+    // that assumed the role" (IAM global condition keys, aws:PrincipalArn).
+    let deny_role = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::data/*","Condition":{{"ArnEquals":{{"aws:PrincipalArn":"{ROLE}"}}}}}}]}}"#
+    );
+    s.client().put_bucket_policy().bucket("data").policy(deny_role).send().await.unwrap();
+    let sts = sts_client(&s, &key_of("alice"), "alice-secret");
+    let out = sts.assume_role().role_arn(ROLE).role_session_name("s1").send().await.unwrap();
+    let session = s3_for(&s, out.credentials().unwrap());
+    let (status, code, message) = sdk_error(session.get_object().bucket("data").key("k").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(
+        message,
+        denied(
+            &format!("arn:aws:sts::{ACCOUNT}:assumed-role/r/s1"),
+            "s3:GetObject",
+            "arn:aws:s3:::data/k",
+            "with an explicit deny in a resource-based policy"
+        )
+    );
+}
+
+#[tokio::test]
+async fn tag_condition_keys_are_the_requests_and_the_objects() {
+    let public_tags_only = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::data/*","Condition":{"StringEquals":{"s3:RequestObjectTag/class":"public"}}}]}"#;
+    let s =
+        TestServer::start_with(|c| c.users = vec![user("tagger", &[public_tags_only]), user("reader", &[EVERYTHING])])
+            .await;
+    s.create_bucket("data").await;
+    let root = s.client();
+    put(&root, "data", "k", b"hello", None).await;
+    put(&root, "data", "secret", b"classified", None).await;
+    let tagging = |class: &str| {
+        let tag = aws_sdk_s3::types::Tag::builder().key("class").value(class).build().unwrap();
+        aws_sdk_s3::types::Tagging::builder().tag_set(tag).build().unwrap()
+    };
+    // PutObjectTagging is judged with the tag set its body names.
+    let tagger = as_user(&s, "tagger");
+    tagger.put_object_tagging().bucket("data").key("k").tagging(tagging("public")).send().await.unwrap();
+    let err = tagger.put_object_tagging().bucket("data").key("k").tagging(tagging("secret")).send().await.unwrap_err();
+    let (status, code, message) = sdk_error(err);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(
+        message,
+        denied(
+            &user_arn("tagger"),
+            "s3:PutObjectTagging",
+            "arn:aws:s3:::data/k",
+            "because no identity-based policy allows the s3:PutObjectTagging action"
+        )
+    );
+    let tags = root.get_object_tagging().bucket("data").key("k").send().await.unwrap();
+    assert_eq!(tags.tag_set()[0].value(), "public");
+    // Reads see the object's own tags.
+    root.put_object_tagging().bucket("data").key("secret").tagging(tagging("secret")).send().await.unwrap();
+    let no_secrets = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/class":"secret"}}}]}"#;
+    root.put_bucket_policy().bucket("data").policy(no_secrets).send().await.unwrap();
+    let reader = as_user(&s, "reader");
+    reader.get_object().bucket("data").key("k").send().await.unwrap();
+    let (status, code, message) = sdk_error(reader.get_object().bucket("data").key("secret").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+    assert_eq!(
+        message,
+        denied(
+            &user_arn("reader"),
+            "s3:GetObject",
+            "arn:aws:s3:::data/secret",
+            "with an explicit deny in a resource-based policy"
+        )
+    );
+}
+
+#[tokio::test]
+async fn tag_counts_are_shown_to_whoever_may_read_tags() {
+    let no_tags = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":"s3:GetObjectTagging","Resource":"*"}]}"#;
+    let s = TestServer::start_with(|c| c.users = vec![user("blind", &[no_tags])]).await;
+    s.create_bucket("data").await;
+    let root = s.client();
+    root.put_object()
+        .bucket("data")
+        .key("k")
+        .tagging("a=1&b=2")
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap();
+    let got = root.get_object().bucket("data").key("k").send().await.unwrap();
+    assert_eq!(got.tag_count(), Some(2));
+    let got = as_user(&s, "blind").get_object().bucket("data").key("k").send().await.unwrap();
+    assert_eq!(got.tag_count(), None, "S3 gives x-amz-tagging-count only to whoever may read the tags");
+    let head = as_user(&s, "blind").head_object().bucket("data").key("k").send().await.unwrap();
+    assert_eq!(head.tag_count(), None);
+}
+
+#[tokio::test]
+async fn keys_present_in_every_aws_request_are_present() {
+    let deny_region = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+        {"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}},
+        {"Effect":"Deny","Action":"s3:DeleteObject","Resource":"*","Condition":{"Bool":{"aws:PrincipalIsAWSService":"false","aws:ViaAWSService":"false"}}}]}"#;
+    let s = TestServer::start_with(|c| c.users = vec![user("regional", &[deny_region])]).await;
+    s.create_bucket("data").await;
+    put(&s.client(), "data", "k", b"x", None).await;
+    let c = as_user(&s, "regional");
+    let arn = "arn:aws:s3:::data/k";
+    let why = "with an explicit deny in an identity-based policy";
+    let (_, _, message) = sdk_error(c.get_object().bucket("data").key("k").send().await.unwrap_err());
+    assert_eq!(message, denied(&user_arn("regional"), "s3:GetObject", arn, why));
+    let (_, _, message) = sdk_error(c.delete_object().bucket("data").key("k").send().await.unwrap_err());
+    assert_eq!(message, denied(&user_arn("regional"), "s3:DeleteObject", arn, why));
+}
+
+#[tokio::test]
+async fn a_missing_copy_source_is_told_only_to_whoever_may_list_it() {
+    let other = "444455556666";
+    let s = TestServer::start_with(|c| {
+        c.accounts = vec![s3strict::config::AccountSettings { id: other.into(), access_key: None, secret_key: None }];
+        c.users = vec![UserSettings { account: Some(other.into()), ..user("carol", &[EVERYTHING]) }];
+    })
+    .await;
+    s.create_bucket("srcb").await;
+    put(&s.client(), "srcb", "there", b"x", None).await;
+    let read_only = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{other}:user/carol"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::srcb/*"}}]}}"#
+    );
+    s.client().put_bucket_policy().bucket("srcb").policy(read_only).send().await.unwrap();
+    let carol = as_user(&s, "carol");
+    carol.create_bucket().bucket("carols").send().await.unwrap();
+    carol.copy_object().bucket("carols").key("c").copy_source("srcb/there").send().await.unwrap();
+    // carol may read srcb's objects, not list them: a missing one is Access Denied, as a GET is.
+    let (status, code, message) =
+        sdk_error(carol.copy_object().bucket("carols").key("c").copy_source("srcb/missing").send().await.unwrap_err());
+    assert_eq!((status, code.as_str(), message.as_str()), (403, "AccessDenied", "Access Denied"));
+    let (status, code, _) = sdk_error(carol.get_object().bucket("srcb").key("missing").send().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"));
+}

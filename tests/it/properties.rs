@@ -185,7 +185,7 @@ fn keys(p: &Principal, from_private_net: bool, acl_header: bool) -> ConditionKey
     let mut put = |n: &str, v: &str| k.entry(n.into()).or_default().push(v.to_string());
     put("aws:sourceip", if from_private_net { "10.1.2.3" } else { "203.0.113.9" });
     put("aws:securetransport", "false");
-    if let (Some(account), Some(arn)) = (&p.account_id, &p.arn) {
+    if let (Some(account), Some(arn)) = (&p.account_id, p.role_arn.as_ref().or(p.arn.as_ref())) {
         put("aws:principalaccount", account);
         put("aws:principalarn", arn);
     }

@@ -152,3 +152,17 @@ def test_a_tagging_field_needs_put_object_tagging(srv):
         403, "AccessDenied", denied("writer", "s3:PutObjectTagging", "t.txt", no_identity_allows("s3:PutObjectTagging"))
     )
     assert stored(srv) == []
+
+
+def test_a_field_sent_twice_counts_once(srv):
+    """The signed policy is checked against a field's first value; what is stored is that value,
+    never one the policy did not allow."""
+    fields = list(presign(srv, "writer", "meta.txt", {"x-amz-meta-a": "1"}).items())
+    # A second x-amz-meta-a before the file, which the policy never saw.
+    fields.append(("x-amz-meta-a", "2"))
+    body = b"".join(f'--B\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields)
+    body += b'--B\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nbody\r\n--B--\r\n'
+    r = srv.request("POST", "/forms", {"Content-Type": "multipart/form-data; boundary=B"}, body)
+    assert r.status == 204, r.body
+    head = srv.client().head_object(Bucket="forms", Key="meta.txt")
+    assert head["Metadata"] == {"a": "1"}
