@@ -329,7 +329,8 @@ async fn a_schema_10_data_directory_is_migrated() {
     let db = rusqlite::Connection::open(data.join("s3strict.db")).unwrap();
     db.execute_batch(
         "DROP INDEX objects_file; CREATE INDEX objects_blob ON objects(blob_id);
-         ALTER TABLE objects DROP COLUMN body; PRAGMA user_version = 10;",
+         ALTER TABLE objects DROP COLUMN body; ALTER TABLE buckets DROP COLUMN policy_principals;
+         PRAGMA user_version = 10;",
     )
     .unwrap();
     drop(db);
