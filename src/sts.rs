@@ -17,13 +17,13 @@ use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use sha2::{Digest, Sha256};
 
-use crate::access::{decide, request_keys};
+use crate::access::{decide, request_keys, ResourceSide};
 use crate::auth::log::{AuthLogEntry, Decision};
 use crate::auth::{self, AuthRequest, AuthTrace, Presented, STS_SERVICE};
 use crate::body::{full, Body};
 use crate::error::{ErrorCode, S3Error};
 use crate::iam::{Holder, Principal, PrincipalKind, Role, Session, SessionRefused, MAX_SESSIONS, MAX_SESSION_SECS};
-use crate::policy::{Policy, PolicyKind, PrincipalRef, RequestContext};
+use crate::policy::{Policy, PolicyKind, RequestContext};
 use crate::request::RequestView;
 use crate::state::AppState;
 use crate::xml::XmlWriter;
@@ -446,34 +446,36 @@ fn check_session_name(name: &str) -> Result<(), StsError> {
     Ok(())
 }
 
-/// Whether `p` may assume `role`: its trust policy must allow `p` and, unless it names `p`
-/// itself in the role's own account, `p`'s identity policies must allow `sts:AssumeRole` too.
+/// Whether `p` may assume `role`, decided as any request on a resource with a resource-based
+/// policy is ([`decide`], with the trust policy as the resource's policy): an explicit `Deny` in
+/// the caller's identity policies, in its session policy or in the trust policy refuses, whoever
+/// the trust policy names ("Policy evaluation logic", IAM User Guide). Within the role's account,
+/// a trust statement naming the caller itself suffices; one naming the caller's role (role
+/// chaining) is limited by the caller's session policy, as only a statement naming the session
+/// ARN is not ("Session policies", IAM User Guide); one naming the account needs the caller's
+/// own policies to allow `sts:AssumeRole`. Across accounts both sides must allow. And, unlike
+/// other resources, a role is assumed only through its trust policy: some statement of it must
+/// allow the caller, whatever the caller's own policies say.
+///
+/// Every refusal gets the same answer from STS (see [`assume_role`]): its AccessDenied for
+/// AssumeRole names the caller, the action and the role, and no policy type (every report we
+/// found — trust policy missing, identity policy missing — has that one form).
 fn may_assume(p: &Principal, keys: &crate::policy::ConditionKeys, role: &Role) -> Result<String, String> {
     let role_arn = role.arn();
+    let side = ResourceSide::with_policy(&role.account_id, &role.trust, "trust");
+    let verdict = decide(p, keys, "sts:AssumeRole", &role_arn, Some(side)).map_err(|d| d.decided_by)?;
     let canonical = p.canonical_id();
     let req = RequestContext {
         action: "sts:AssumeRole",
         resource: &role_arn,
-        principal: PrincipalRef {
-            account: p.account_id.as_deref(),
-            canonical_id: canonical.as_deref(),
-            arn: p.arn.as_deref(),
-            role_arn: p.role_arn.as_deref(),
-        },
+        principal: p.policy_ref(canonical.as_deref()),
         keys,
         resource_account: Some(&role.account_id),
     };
-    let trust = role.trust.evaluate(&req);
-    if let Some(i) = trust.denied_by {
-        return Err(format!("explicit deny in trust policy, {}", role.trust.statement_name(i)));
+    if role.trust.evaluate(&req).allowed_by.is_none() {
+        return Err("no trust policy statement allows".into());
     }
-    let Some((i, how)) = trust.allowed_by else { return Err("no trust policy statement allows".into()) };
-    let same_account = p.account_id.as_deref() == Some(role.account_id.as_str());
-    // A trust policy naming the caller's role (role chaining) trusts its sessions.
-    if same_account && how >= crate::policy::PrincipalMatch::Role {
-        return Ok(format!("trust policy, {}", role.trust.statement_name(i)));
-    }
-    decide(p, keys, "sts:AssumeRole", &role_arn, None).map_err(|d| d.decided_by)
+    Ok(verdict)
 }
 
 async fn assume_role(

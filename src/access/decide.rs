@@ -150,6 +150,7 @@ pub fn decide(
             canonical_id: canonical.as_deref(),
             arn: p.arn.as_deref(),
             role_arn: p.role_arn.as_deref(),
+            user_id: p.user_id.as_deref(),
         },
         keys,
         resource_account: side.map(|s| s.owner),

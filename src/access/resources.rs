@@ -39,9 +39,12 @@ impl BucketAccess {
     pub async fn load(state: &AppState, name: &str) -> S3Result<Option<BucketAccess>> {
         let Some(row) = state.store.bucket(name).await? else { return Ok(None) };
         let policy = match &row.policy {
-            // A stored policy was valid when it was put; principals deleted since still parse.
-            Some(text) => Some(Arc::new(
-                Policy::parse(text, &PolicyKind::Bucket(row.name.clone()), &|_| true).map_err(S3Error::internal)?,
+            // A stored policy was valid when it was put; principals deleted since still parse, and
+            // name only the identities they were bound to then.
+            Some(stored) => Some(Arc::new(
+                Policy::parse(&stored.text, &PolicyKind::Bucket(row.name.clone()), &|_| true)
+                    .map_err(S3Error::internal)?
+                    .with_principal_ids(stored.principal_ids.clone()),
             )),
             None => None,
         };

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::policy::{Policy, PolicyKind};
+use crate::policy::{Policy, PolicyKind, PrincipalRef};
 use crate::storage::{SessionRow, UserRow};
 
 /// The SHA-256 of `data` in lowercase hex.
@@ -255,6 +255,17 @@ impl Principal {
     /// The canonical id of the principal's account.
     pub fn canonical_id(&self) -> Option<String> {
         self.account_id.as_deref().map(canonical_id)
+    }
+
+    /// The principal as policy statements name it; `canonical_id` is [`Principal::canonical_id`]'s.
+    pub fn policy_ref<'a>(&'a self, canonical_id: Option<&'a str>) -> PrincipalRef<'a> {
+        PrincipalRef {
+            account: self.account_id.as_deref(),
+            canonical_id,
+            arn: self.arn.as_deref(),
+            role_arn: self.role_arn.as_deref(),
+            user_id: self.user_id.as_deref(),
+        }
     }
 
     /// The value of `aws:PrincipalType`.

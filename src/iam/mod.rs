@@ -11,6 +11,18 @@
 //! `AROA…` id), never to a name: deleting a user ends its sessions, in memory and in the store,
 //! and a user made again with the same name is another identity. Sessions are bounded per
 //! identity and purged on the server's clock ([`sessions`]).
+//!
+//! Policies that name a user or role are bound to its unique id when they are put, as IAM binds
+//! them ([`Iam::principal_id`]; the evidence is in `policy/principals.rs`): a bucket policy at
+//! PutBucketPolicy (the binding is stored with it), a declared role's trust policy at each start
+//! (the configuration is its put). What "made again" means follows from how ids are given:
+//! - a user made at run time (`/_s3strict/users`) gets a random id, so deleting it and making one
+//!   of the same name makes another identity, which policies naming the first do not name;
+//! - a declared identity is its declaration: a user is known by its access key and name, a role by
+//!   its account and name ([`stable_id`]). Declared again — at the next start, or after a run-time
+//!   deletion brought it back by a restart — it is the same identity, and policies bound to it
+//!   name it again; a declared user given another access key is another user. A role cannot be
+//!   deleted at run time: roles change only with the configuration.
 
 mod identity;
 pub mod sessions;
@@ -231,8 +243,10 @@ impl Iam {
         let what = format!("role {}", r.name);
         validate_name(&r.name).map_err(|e| format!("{what}: {e}"))?;
         let account_id = self.account_of(r.account.as_deref(), &what)?;
-        let trust = Policy::parse(&r.trust_policy.text(), &PolicyKind::Trust, &|arn| self.principal_exists(arn))
+        let mut trust = Policy::parse(&r.trust_policy.text(), &PolicyKind::Trust, &|arn| self.principal_exists(arn))
             .map_err(|e| format!("{what}: trust policy: {e}"))?;
+        // The configuration is the trust policy's put: its principals are bound at each start.
+        trust.bind_principals(&|arn| self.principal_id(arn));
         let texts: Vec<String> = r.policies.iter().map(|p| p.text()).collect();
         let policies = parse_identity_policies(&what, &texts)?;
         let max = r.max_session_duration.unwrap_or(3600);
@@ -384,6 +398,18 @@ impl Iam {
             return rest.split_once('/').is_some_and(|(role, _)| self.role(account, role).is_some());
         }
         false
+    }
+
+    /// The unique id of the IAM user or role `arn` names, if it exists: what a policy naming it
+    /// is bound to when it is put (see [`crate::policy::Policy::principal_ids`]). `None` for any
+    /// other ARN (root, assumed-role session), which policies match by its text.
+    pub fn principal_id(&self, arn: &str) -> Option<String> {
+        let (account, resource) = arn.strip_prefix("arn:aws:iam::")?.split_once(':')?;
+        if let Some(name) = resource.strip_prefix("user/") {
+            return self.user(account, name).map(|u| u.user_id);
+        }
+        let name = resource.strip_prefix("role/")?;
+        self.role(account, name).map(|r| r.role_id.clone())
     }
 
     /// The principal an access key that authenticated belongs to; `None` when it no longer

@@ -1,6 +1,9 @@
 //! The parsed shape of a policy document: statements with their effect, principals, actions,
-//! resources and conditions, and what a document is for. Parsing is [`super::parse`]'s,
-//! evaluation [`super`]'s, the public-or-not question [`super::public`]'s.
+//! resources and conditions, what a document is for, and the unique ids its principals were bound
+//! to. Parsing is [`super::parse`]'s, evaluation [`super`]'s, the public-or-not question
+//! [`super::public`]'s, binding principals [`super::principals`]'.
+
+use std::collections::BTreeMap;
 
 use super::condition::Operator;
 
@@ -74,8 +77,14 @@ pub struct Statement {
 /// A parsed, validated policy document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    /// The document as it was given (GetBucketPolicy returns it unchanged).
+    /// The document as it was given (GetBucketPolicy returns it unchanged while the principals
+    /// it names exist).
     pub text: String,
     pub version: String,
     pub statements: Vec<Statement>,
+    /// The unique id (`AIDA…`, `AROA…`) of each IAM user and role a `Principal` or `NotPrincipal`
+    /// names, by ARN, as it was when the policy was put: such an entry names only the identity
+    /// with that id, never a later one of the same name. Entries without one (account ids, root
+    /// and session ARNs, policies put before principals were bound) are matched by their text.
+    pub principal_ids: BTreeMap<String, String>,
 }

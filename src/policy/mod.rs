@@ -10,18 +10,23 @@
 //!
 //! Files: `document.rs` the parsed shape, `parse.rs` parsing and validation, `condition.rs` the
 //! condition operators, `actions.rs` S3's actions and keys, `wildcard.rs` wildcard matching,
-//! `public.rs` S3's meaning of a public policy; this file evaluates a document for a request.
+//! `public.rs` S3's meaning of a public policy, `principals.rs` principals bound to unique ids;
+//! this file evaluates a document for a request.
 //! Children never import this file: what they share lives in the files below it.
 
 pub mod actions;
 pub mod condition;
 mod document;
 mod parse;
+mod principals;
 mod public;
 mod wildcard;
 
+use std::collections::BTreeMap;
+
 pub use condition::ConditionKeys;
 pub use document::{Condition, Effect, Policy, PolicyError, PolicyKind, Principals, Statement};
+pub use principals::shown_with_ids;
 pub use wildcard::wildcard_match;
 
 /// How a request's principal relates to the principals a statement names.
@@ -49,6 +54,17 @@ pub struct PrincipalRef<'a> {
     pub arn: Option<&'a str>,
     /// For an assumed-role session, the role's ARN (a statement naming the role names its sessions).
     pub role_arn: Option<&'a str>,
+    /// `aws:userid`: a user's unique id (`AIDA…`), a session's role id and session name
+    /// (`AROA…:name`), the account id of a root user. A statement entry bound to a unique id
+    /// (see [`Policy::principal_ids`]) names only the identity that has it.
+    pub user_id: Option<&'a str>,
+}
+
+impl PrincipalRef<'_> {
+    /// The unique id of the role an assumed-role session belongs to.
+    fn role_id(&self) -> Option<&str> {
+        self.role_arn.and(self.user_id).and_then(|u| u.split(':').next())
+    }
 }
 
 /// One request as a policy sees it.
@@ -97,7 +113,7 @@ impl Policy {
     pub fn evaluate(&self, req: &RequestContext<'_>) -> Evaluation {
         let mut out = Evaluation::default();
         for (i, s) in self.statements.iter().enumerate() {
-            let principal = s.principal_match(&req.principal);
+            let principal = s.principal_match(&req.principal, &self.principal_ids);
             if principal == PrincipalMatch::None
                 || !s.action_matches(req.action)
                 || !self.resource_matches(s, req)
@@ -182,19 +198,40 @@ impl Statement {
     }
 
     /// How the statement names `p` (identity policies name nobody: they apply to their holder).
-    fn principal_match(&self, p: &PrincipalRef<'_>) -> PrincipalMatch {
+    ///
+    /// `NotPrincipal` applies the statement to every principal it does not exempt, and it exempts
+    /// a request only when each identity the request acts as is listed: a user's ARN and its
+    /// account; a session's ARN, its role's ARN and its account; a root user's account (its id,
+    /// root ARN or canonical id). IAM User Guide, "NotPrincipal" (with `Deny`): "If an
+    /// assumed-role user … is being evaluated, AWS might validate the account first, then the
+    /// role, and then the assumed-role user"; "If the NotPrincipal element was missing the ARN of
+    /// the role, the effect of the policy might be to explicitly deny access to the role.
+    /// Similarly, if the NotPrincipal element was missing the ARN of the AWS account that the role
+    /// belongs to, the effect of the policy might be to explicitly deny access to the AWS account
+    /// and all entities in that account"; and its examples list the user with its account, and
+    /// the session with its role and account. So naming an account does not exempt its users or
+    /// sessions, and naming a role does not exempt its sessions. The same set is exempt from an
+    /// `Allow` (which "allows all principals except the one named", the same page): the
+    /// statement applies to everyone else, anonymous requests included, as to `*` — which is why
+    /// S3 calls such a statement public ([`Statement::is_public`]).
+    fn principal_match(&self, p: &PrincipalRef<'_>, ids: &BTreeMap<String, String>) -> PrincipalMatch {
         let Some(principals) = &self.principals else { return PrincipalMatch::Direct };
-        let named = principals.matches(p);
-        match (self.not_principal, named) {
-            (false, m) => m,
-            (true, PrincipalMatch::None) => PrincipalMatch::Direct,
-            (true, _) => PrincipalMatch::None,
+        match (self.not_principal, principals.exempts(p, ids)) {
+            (false, _) => principals.matches(p, ids),
+            (true, true) => PrincipalMatch::None,
+            (true, false) => PrincipalMatch::Direct,
         }
     }
 }
 
+/// Whether `entry` names the identity with ARN `arn` and unique id `id`: the same ARN and, when
+/// the entry was bound to a unique id when the policy was put, the same id.
+fn names(entry: &str, ids: &BTreeMap<String, String>, arn: Option<&str>, id: Option<&str>) -> bool {
+    Some(entry) == arn && ids.get(entry).is_none_or(|bound| Some(bound.as_str()) == id)
+}
+
 impl Principals {
-    fn matches(&self, p: &PrincipalRef<'_>) -> PrincipalMatch {
+    fn matches(&self, p: &PrincipalRef<'_>, ids: &BTreeMap<String, String>) -> PrincipalMatch {
         if self.everyone {
             return PrincipalMatch::Direct;
         }
@@ -202,9 +239,9 @@ impl Principals {
         let root = format!("arn:aws:iam::{account}:root");
         let mut best = PrincipalMatch::None;
         for entry in &self.aws {
-            let m = if Some(entry.as_str()) == p.arn {
+            let m = if names(entry, ids, p.arn, p.user_id) {
                 PrincipalMatch::Direct
-            } else if Some(entry.as_str()) == p.role_arn {
+            } else if names(entry, ids, p.role_arn, p.role_id()) {
                 PrincipalMatch::Role
             } else if entry == account || *entry == root {
                 PrincipalMatch::Account
@@ -221,6 +258,25 @@ impl Principals {
             best = PrincipalMatch::Direct;
         }
         best
+    }
+
+    /// Whether a `NotPrincipal` of these principals exempts `p`: every identity `p` acts as is
+    /// listed (see [`Statement::principal_match`]). Only `*` lists anonymous requesters.
+    fn exempts(&self, p: &PrincipalRef<'_>, ids: &BTreeMap<String, String>) -> bool {
+        if self.everyone {
+            return true;
+        }
+        let Some(account) = p.account else { return false };
+        let root = format!("arn:aws:iam::{account}:root");
+        let account_listed = self.aws.iter().any(|e| e == account || *e == root)
+            || p.canonical_id.is_some_and(|c| self.canonical.iter().any(|e| e == c));
+        let listed = |arn: Option<&str>, id: Option<&str>| self.aws.iter().any(|e| names(e, ids, arn, id));
+        account_listed
+            && (p.arn == Some(root.as_str())
+                || match p.role_arn {
+                    Some(role) => listed(p.arn, p.user_id) && listed(Some(role), p.role_id()),
+                    None => listed(p.arn, p.user_id),
+                })
     }
 }
 
@@ -287,5 +343,129 @@ mod tests {
         assert_eq!(own.evaluate(&RequestContext { resource_account: Some("111122223333"), ..req }).denied_by, None);
         assert_eq!(own.evaluate(&RequestContext { resource_account: Some("444455556666"), ..req }).denied_by, Some(0));
         assert!(!p.is_public());
+    }
+
+    const ACCOUNT: &str = "111122223333";
+    const ROLE: &str = "arn:aws:iam::111122223333:role/auditor";
+    const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/auditor/s";
+    const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+
+    fn alice() -> PrincipalRef<'static> {
+        PrincipalRef { account: Some(ACCOUNT), arn: Some(ALICE), user_id: Some("AIDAALICE"), ..Default::default() }
+    }
+
+    fn session() -> PrincipalRef<'static> {
+        PrincipalRef {
+            account: Some(ACCOUNT),
+            arn: Some(SESSION),
+            role_arn: Some(ROLE),
+            user_id: Some("AROAAUDITOR:s"),
+            ..Default::default()
+        }
+    }
+
+    fn root() -> PrincipalRef<'static> {
+        PrincipalRef {
+            account: Some(ACCOUNT),
+            arn: Some("arn:aws:iam::111122223333:root"),
+            user_id: Some(ACCOUNT),
+            ..Default::default()
+        }
+    }
+
+    /// Whether a `Deny` with `NotPrincipal` of `entries` applies to `p`.
+    fn denied(entries: &[&str], p: PrincipalRef<'_>) -> bool {
+        let list: Vec<String> = entries.iter().map(|e| format!("{e:?}")).collect();
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","NotPrincipal":{{"AWS":[{}]}},"Action":"s3:*","Resource":"arn:aws:s3:::b/*"}}]}}"#,
+            list.join(",")
+        );
+        let policy = Policy::parse(&text, &PolicyKind::Bucket("b".into()), &|_| true).unwrap();
+        let k = keys(&[]);
+        let req = RequestContext {
+            action: "s3:GetObject",
+            resource: "arn:aws:s3:::b/k",
+            principal: p,
+            keys: &k,
+            resource_account: None,
+        };
+        policy.evaluate(&req).denied_by.is_some()
+    }
+
+    /// NotPrincipal exempts a request only when each identity it acts as is listed.
+    #[test]
+    fn not_principal_exempts_only_what_it_lists_in_full() {
+        let root_arn = "arn:aws:iam::111122223333:root";
+        // The account alone exempts its root user, not its users or sessions.
+        for account in [root_arn, ACCOUNT] {
+            assert!(!denied(&[account], root()));
+            assert!(denied(&[account], alice()));
+            assert!(denied(&[account, ROLE], session()));
+        }
+        // A user: its ARN and its account.
+        assert!(denied(&[ALICE], alice()));
+        assert!(!denied(&[ALICE, root_arn], alice()));
+        // A session: its ARN, its role's and its account.
+        assert!(denied(&[SESSION, ROLE], session()));
+        assert!(denied(&[SESSION, root_arn], session()));
+        assert!(denied(&[ROLE, root_arn], session()));
+        assert!(!denied(&[SESSION, ROLE, root_arn], session()));
+        // Anonymous requests are listed by nothing.
+        assert!(denied(&[root_arn, ALICE], PrincipalRef::default()));
+
+        // With Allow, the same set is left out: everyone else is allowed, as by `*`.
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","NotPrincipal":{{"AWS":["{root_arn}","{ALICE}"]}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}]}}"#
+        );
+        let policy = Policy::parse(&text, &PolicyKind::Bucket("b".into()), &|_| true).unwrap();
+        assert!(policy.is_public());
+        let k = keys(&[]);
+        let allowed = |p| {
+            let req = RequestContext {
+                action: "s3:GetObject",
+                resource: "arn:aws:s3:::b/k",
+                principal: p,
+                keys: &k,
+                resource_account: None,
+            };
+            policy.evaluate(&req).allowed_by.map(|(_, m)| m)
+        };
+        assert_eq!(allowed(alice()), None);
+        assert_eq!(allowed(root()), None);
+        assert_eq!(allowed(session()), Some(PrincipalMatch::Direct));
+        assert_eq!(allowed(PrincipalRef::default()), Some(PrincipalMatch::Direct));
+    }
+
+    /// An entry bound to a unique id names only the identity with that id.
+    #[test]
+    fn bound_principals_name_only_their_identity() {
+        let text = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["{ALICE}","{ROLE}"]}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}]}}"#
+        );
+        let mut policy = Policy::parse(&text, &PolicyKind::Bucket("b".into()), &|_| true).unwrap();
+        let k = keys(&[]);
+        let how = |policy: &Policy, p| {
+            let req = RequestContext {
+                action: "s3:GetObject",
+                resource: "arn:aws:s3:::b/k",
+                principal: p,
+                keys: &k,
+                resource_account: None,
+            };
+            policy.evaluate(&req).allowed_by.map(|(_, m)| m)
+        };
+        // Unbound (policies put before binding): by ARN.
+        assert_eq!(how(&policy, alice()), Some(PrincipalMatch::Direct));
+        policy.bind_principals(&|arn| match arn {
+            ALICE => Some("AIDAALICE".into()),
+            ROLE => Some("AROAAUDITOR".into()),
+            _ => None,
+        });
+        assert_eq!(how(&policy, alice()), Some(PrincipalMatch::Direct));
+        assert_eq!(how(&policy, session()), Some(PrincipalMatch::Role));
+        let other_alice = PrincipalRef { user_id: Some("AIDANEWALICE"), ..alice() };
+        assert_eq!(how(&policy, other_alice), None);
+        let other_role = PrincipalRef { user_id: Some("AROANEWROLE:s"), ..session() };
+        assert_eq!(how(&policy, other_role), None);
     }
 }

@@ -46,7 +46,7 @@ pub(super) fn document(
     for s in &raw {
         statements.push(parse_statement(s, kind, principal_exists)?);
     }
-    Ok(Policy { text: text.to_string(), version, statements })
+    Ok(Policy { text: text.to_string(), version, statements, principal_ids: Default::default() })
 }
 
 /// The values of a JSON element that may be a string or an array of strings.

@@ -5,6 +5,8 @@
 //! Keys are stored as BLOBs so that SQLite compares them byte by byte, which is S3's listing
 //! order (UTF-8 binary), and so that range bounds may be any byte string.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -56,8 +58,8 @@ pub struct BucketRow {
     pub created_ms: i64,
     /// The owning account's id.
     pub owner_account: String,
-    /// The bucket policy document, as it was put.
-    pub policy: Option<String>,
+    /// The bucket policy, as it was put.
+    pub policy: Option<StoredPolicy>,
     /// The Object Ownership setting (`BucketOwnerEnforced`, …); `None`: no ownership controls.
     pub ownership: Option<String>,
     /// Block Public Access; `None`: no configuration.
@@ -70,24 +72,43 @@ pub struct BucketRow {
     pub versioning: Option<String>,
 }
 
-const BUCKET_COLUMNS: &str =
-    "name, region, created_ms, COALESCE(owner_account, ''), policy, ownership, public_access_block, acl, sigv2, versioning";
+/// A bucket policy as stored: the document as it was put, and the unique id of each IAM user and
+/// role its principals named then, by ARN (see [`crate::policy::Policy::principal_ids`]; empty
+/// for policies put before schema 13, whose principals are matched by their ARN).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredPolicy {
+    pub text: String,
+    pub principal_ids: BTreeMap<String, String>,
+}
+
+const BUCKET_COLUMNS: &str = "name, region, created_ms, COALESCE(owner_account, ''), policy, ownership, \
+     public_access_block, acl, sigv2, versioning, policy_principals";
+
+/// A JSON column's value, or the conversion error that names column `index`.
+fn json_column<T: serde::de::DeserializeOwned>(index: usize, text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e)))
+}
 
 fn bucket_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BucketRow> {
     let pab: Option<String> = r.get(6)?;
     let public_access_block = match pab {
-        Some(text) => Some(
-            serde_json::from_str(&text)
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e)))?,
-        ),
+        Some(text) => Some(json_column(6, &text)?),
         None => None,
+    };
+    let policy: Option<String> = r.get(4)?;
+    let principals: Option<String> = r.get(10)?;
+    let policy = match (policy, principals) {
+        (None, _) => None,
+        (Some(text), None) => Some(StoredPolicy { text, principal_ids: BTreeMap::new() }),
+        (Some(text), Some(ids)) => Some(StoredPolicy { text, principal_ids: json_column(10, &ids)? }),
     };
     Ok(BucketRow {
         name: r.get(0)?,
         region: r.get(1)?,
         created_ms: r.get(2)?,
         owner_account: r.get(3)?,
-        policy: r.get(4)?,
+        policy,
         ownership: r.get(5)?,
         public_access_block,
         acl: r.get(7)?,
@@ -267,8 +288,14 @@ pub fn adopt_buckets(conn: &Connection, owner: &str) -> rusqlite::Result<usize> 
 }
 
 /// Sets or clears a bucket's policy; false when there is no such bucket.
-pub fn set_bucket_policy(conn: &Connection, bucket: &str, policy: Option<&str>) -> rusqlite::Result<bool> {
-    Ok(conn.execute("UPDATE buckets SET policy = ?2 WHERE name = ?1", params![bucket, policy])? == 1)
+pub fn set_bucket_policy(conn: &Connection, bucket: &str, policy: Option<&StoredPolicy>) -> rusqlite::Result<bool> {
+    let ids = policy
+        .map(|p| serde_json::to_string(&p.principal_ids))
+        .transpose()
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let text = policy.map(|p| p.text.as_str());
+    let sql = "UPDATE buckets SET policy = ?2, policy_principals = ?3 WHERE name = ?1";
+    Ok(conn.execute(sql, params![bucket, text, ids])? == 1)
 }
 
 /// Outcome of deleting a bucket.

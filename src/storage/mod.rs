@@ -33,7 +33,9 @@ use crate::error::{ErrorCode, S3Error, S3Result};
 pub use blobs::{BlobWriter, FinishedBlob, Staged};
 pub use identities::{SessionRow, StoredSessions, UserRow, ENDED_SESSION_RETENTION_MS};
 pub use listing::{prefix_successor, rolled_prefix, ListPage, ListQuery};
-pub use meta::{BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, UploadRow};
+pub use meta::{
+    BucketRow, BucketSettings, DeleteBucket, ObjectMeta, PartRow, PublicAccessBlock, StoredPolicy, UploadRow,
+};
 use store::{cache_write, ensure_bucket, publish_and_commit, refresh_bucket};
 pub use store::{no_such_bucket, Store};
 pub use uploads::{UploadsPage, UploadsQuery};
@@ -147,12 +149,12 @@ impl Store {
         .await
     }
 
-    /// Stores (or with `None` removes) the bucket's policy document.
-    pub async fn set_bucket_policy(&self, name: &str, policy: Option<String>) -> S3Result<()> {
+    /// Stores (or with `None` removes) the bucket's policy.
+    pub async fn set_bucket_policy(&self, name: &str, policy: Option<StoredPolicy>) -> S3Result<()> {
         let name = name.to_string();
         let cache = self.buckets.clone();
         self.with_db(move |c, _| {
-            if !meta::set_bucket_policy(c, &name, policy.as_deref())? {
+            if !meta::set_bucket_policy(c, &name, policy.as_ref())? {
                 return Err(no_such_bucket(&name));
             }
             refresh_bucket(&cache, c, &name)

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// The schema version this build writes.
-const SCHEMA_VERSION: i64 = 12;
+const SCHEMA_VERSION: i64 = 13;
 
 /// Opens (creating or migrating) the database at `path`. With `fsync`, every commit reaches the
 /// disk (`synchronous = FULL`); otherwise commits survive a killed process but not a power loss.
@@ -189,6 +189,11 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              COMMIT;",
         )?;
     }
+    if version < 13 {
+        // The unique ids a bucket policy's principals were bound to when it was put (JSON: ARN to
+        // id). Policies put before have none (NULL): their principals are matched by ARN.
+        conn.execute_batch("BEGIN; ALTER TABLE buckets ADD COLUMN policy_principals TEXT; COMMIT;")?;
+    }
     conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     Ok(())
 }
@@ -201,4 +206,43 @@ pub fn open_reader(path: &std::path::Path) -> rusqlite::Result<Connection> {
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Schema 12 to 13: a bucket policy put before keeps its text and gets no principal ids
+    /// (NULL: matched by ARN, see `meta::StoredPolicy`); the new column takes them.
+    #[test]
+    fn schema_12_bucket_policies_get_a_principal_ids_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let conn = open(&path, false).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE buckets DROP COLUMN policy_principals; PRAGMA user_version = 12;
+             INSERT INTO buckets (name, region, created_ms, owner_account, policy) VALUES ('b', 'us-east-1', 0, '1', '{}');",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path, false).unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let row: (String, Option<String>) = conn
+            .query_row("SELECT policy, policy_principals FROM buckets", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(row, ("{}".to_string(), None));
+        let bucket = crate::storage::meta::get_bucket(&conn, "b").unwrap().unwrap();
+        assert_eq!(
+            bucket.policy,
+            Some(crate::storage::StoredPolicy { text: "{}".into(), principal_ids: Default::default() })
+        );
+        let mut ids = std::collections::BTreeMap::new();
+        ids.insert("arn:aws:iam::1:user/u".to_string(), "AIDAX".to_string());
+        let stored = crate::storage::StoredPolicy { text: "{}".into(), principal_ids: ids };
+        assert!(crate::storage::meta::set_bucket_policy(&conn, "b", Some(&stored)).unwrap());
+        assert_eq!(crate::storage::meta::get_bucket(&conn, "b").unwrap().unwrap().policy, Some(stored));
+        assert!(crate::storage::meta::set_bucket_policy(&conn, "b", None).unwrap());
+        assert_eq!(crate::storage::meta::get_bucket(&conn, "b").unwrap().unwrap().policy, None);
+    }
 }

@@ -313,7 +313,8 @@ async fn embedded_test_server() {
 }
 
 /// A data directory from before small bodies moved into rows (schema 10: no `body` column) opens,
-/// is migrated (to 12), and serves its objects; new small objects then live in their rows.
+/// is migrated (to the current schema, 13), and serves its objects; new small objects then live
+/// in their rows.
 #[tokio::test]
 async fn a_schema_10_data_directory_is_migrated() {
     let dir = tempfile::tempdir().unwrap();
@@ -328,7 +329,8 @@ async fn a_schema_10_data_directory_is_migrated() {
     let db = rusqlite::Connection::open(data.join("s3strict.db")).unwrap();
     db.execute_batch(
         "DROP INDEX objects_file; CREATE INDEX objects_blob ON objects(blob_id);
-         ALTER TABLE objects DROP COLUMN body; PRAGMA user_version = 10;",
+         ALTER TABLE objects DROP COLUMN body; ALTER TABLE buckets DROP COLUMN policy_principals;
+         PRAGMA user_version = 10;",
     )
     .unwrap();
     drop(db);
@@ -342,7 +344,7 @@ async fn a_schema_10_data_directory_is_migrated() {
     assert!(p.stop().success());
     let db = rusqlite::Connection::open(data.join("s3strict.db")).unwrap();
     let version: i64 = db.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, 12);
+    assert_eq!(version, 13);
     // Schema 12: only rows whose body is a file are indexed by blob id.
     let index: String = db
         .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'objects'", [], |r| r.get(0))

@@ -25,6 +25,7 @@ mod listing;
 mod multipart;
 mod objects;
 mod presigned;
+mod principals;
 mod process;
 mod properties;
 mod public;

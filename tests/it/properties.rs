@@ -303,6 +303,7 @@ fn names_itself(policy: &Policy, case: &Case, p: &Principal) -> bool {
             canonical_id: None,
             arn: p.arn.as_deref(),
             role_arn: None,
+            user_id: None,
         },
         keys: &k,
         resource_account: Some(OWNER),
@@ -416,7 +417,7 @@ proptest! {
         let req = RequestContext {
             action,
             resource,
-            principal: PrincipalRef { account: p.account_id.as_deref(), canonical_id: None, arn: p.arn.as_deref(), role_arn: p.role_arn.as_deref() },
+            principal: PrincipalRef { account: p.account_id.as_deref(), canonical_id: None, arn: p.arn.as_deref(), role_arn: p.role_arn.as_deref(), user_id: None },
             keys: &k,
             resource_account: Some(OWNER),
         };

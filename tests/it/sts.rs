@@ -542,3 +542,122 @@ async fn a_presigned_sts_request_is_what_was_signed() {
     // No session was made on the way.
     assert_eq!(s.lib().state().iam().session_count(), 0);
 }
+
+const ASSUME_ANY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+fn role(name: &str, trusted: &str, policies: &[&str]) -> RoleSettings {
+    RoleSettings {
+        name: name.into(),
+        account: None,
+        trust_policy: PolicyText::Json(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{trusted}"}},"Action":"sts:AssumeRole"}}]}}"#
+        )),
+        policies: policies.iter().map(|p| PolicyText::Json(p.to_string())).collect(),
+        max_session_duration: None,
+    }
+}
+
+/// alice's own policy denies sts:AssumeRole though `target` trusts her by name; bob may assume
+/// `r1` (which may do everything); `r2` trusts role `r1`; `r3` trusts r1's session `named`.
+async fn chain_server() -> TestServer {
+    let alice_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:AssumeRole","Resource":"*"},{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    TestServer::start_with(|c| {
+        c.users = vec![user("alice", &[alice_policy]), user("bob", &[ASSUME_ANY])];
+        c.roles = vec![
+            role("target", &format!("arn:aws:iam::{ACCOUNT}:user/alice"), &[EVERYTHING]),
+            role("r1", &format!("arn:aws:iam::{ACCOUNT}:user/bob"), &[ALLOW_ALL]),
+            role("r2", &format!("arn:aws:iam::{ACCOUNT}:role/r1"), &[EVERYTHING]),
+            role("r3", &format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/named"), &[EVERYTHING]),
+        ];
+    })
+    .await
+}
+
+/// STS's refusal of AssumeRole: the caller, the action and the role, whatever the reason.
+fn assert_refused(err: (u16, String, String), caller: &str, role: &str) {
+    assert_eq!(
+        (err.0, err.1.as_str(), err.2),
+        (
+            403,
+            "AccessDenied",
+            format!("User: {caller} is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::{ACCOUNT}:role/{role}")
+        )
+    );
+}
+
+/// bob's session of `r1` named `name`, with `policy` as its session policy.
+async fn r1_session(s: &TestServer, name: &str, policy: Option<&str>) -> aws_sdk_sts::Client {
+    let out = sts_as(s, "bob")
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/r1"))
+        .role_session_name(name)
+        .set_policy(policy.map(str::to_string))
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    sts(s, c.access_key_id(), c.secret_access_key(), Some(c.session_token()))
+}
+
+/// An explicit Deny in the caller's identity or session policy refuses AssumeRole even when the
+/// trust policy names the caller or its role; a trust policy naming the caller's role is limited
+/// by the session policy; only one naming the session itself is not (but its Deny still wins).
+#[tokio::test]
+async fn assume_role_honours_denies_and_session_policies_whoever_is_trusted() {
+    let s = chain_server().await;
+    let assume = |c: &aws_sdk_sts::Client, role: &str, name: &str| {
+        c.assume_role().role_arn(format!("arn:aws:iam::{ACCOUNT}:role/{role}")).role_session_name(name).send()
+    };
+    let alice = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+    assert_refused(sts_error(assume(&sts_as(&s, "alice"), "target", "xx").await.unwrap_err()), &alice, "target");
+
+    // Chaining from r1 to r2, which trusts role r1: allowed without a session policy…
+    let plain = r1_session(&s, "plain", None).await;
+    assume(&plain, "r2", "s2").await.unwrap();
+    // …refused when the session policy does not allow sts:AssumeRole…
+    let only_get =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let narrow = r1_session(&s, "narrow", Some(only_get)).await;
+    let caller = |name: &str| format!("arn:aws:sts::{ACCOUNT}:assumed-role/r1/{name}");
+    assert_refused(sts_error(assume(&narrow, "r2", "s2").await.unwrap_err()), &caller("narrow"), "r2");
+    // …or explicitly denies it.
+    let deny_assume = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    let denying = r1_session(&s, "denying", Some(deny_assume)).await;
+    assert_refused(sts_error(assume(&denying, "r2", "s2").await.unwrap_err()), &caller("denying"), "r2");
+
+    // A trust policy naming the session itself is not limited by its session policy…
+    let named = r1_session(&s, "named", Some(only_get)).await;
+    let out = assume(&named, "r3", "s3").await.unwrap();
+    assert_eq!(out.assumed_role_user().unwrap().arn(), format!("arn:aws:sts::{ACCOUNT}:assumed-role/r3/s3"));
+    // …but an explicit Deny in it still wins; and other sessions are not the named one.
+    let named_denying = r1_session(&s, "named", Some(deny_assume)).await;
+    assert_refused(sts_error(assume(&named_denying, "r3", "s3").await.unwrap_err()), &caller("named"), "r3");
+    assert_refused(sts_error(assume(&plain, "r3", "s3").await.unwrap_err()), &caller("plain"), "r3");
+}
+
+/// A trust policy names the user it was written for by unique id, as IAM binds it: deleting bob
+/// and making a user of the same name and keys at run time does not make the new one trusted. The
+/// configuration is the trust policy's put, and a declared user is its declaration: at the next
+/// start bob is declared (and trusted) again.
+#[tokio::test]
+async fn a_trust_policy_does_not_trust_a_user_made_again() {
+    let s = chain_server().await;
+    let assume = |s: &TestServer| {
+        sts_as(s, "bob")
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/r1"))
+            .role_session_name("bb")
+            .send()
+    };
+    assume(&s).await.unwrap();
+    let (status, _) = admin(&s, "DELETE", "/users/bob", "").await;
+    assert_eq!(status, 200);
+    let (status, _) = admin(&s, "POST", "/users", &user_json("bob", ASSUME_ANY)).await;
+    assert_eq!(status, 201);
+    let bob = format!("arn:aws:iam::{ACCOUNT}:user/bob");
+    assert_refused(sts_error(assume(&s).await.unwrap_err()), &bob, "r1");
+    let s = s.restart().await;
+    assume(&s).await.unwrap();
+}

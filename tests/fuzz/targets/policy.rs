@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let account = arn.split(':').nth(4).filter(|a| !a.is_empty());
-    let principal = PrincipalRef { account, canonical_id: None, arn: Some(arn), role_arn: None };
+    let principal = PrincipalRef { account, arn: Some(arn), ..Default::default() };
     let req = RequestContext { action, resource, principal, keys: &keys, resource_account: Some("123456789012") };
     for kind in [PolicyKind::Identity, PolicyKind::Bucket("examplebucket".into()), PolicyKind::Trust] {
         if let Ok(policy) = Policy::parse(document, &kind, &|a| a.contains("123456789012")) {
