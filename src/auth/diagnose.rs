@@ -569,6 +569,9 @@ pub(super) fn header_candidates(name: &str, sent: &str) -> Vec<String> {
 }
 
 fn payload(c: &Signing, r: &Request<'_>, matches: &dyn Fn(&Signing) -> bool) -> Option<String> {
+    if r.presigned {
+        return presigned_payload(c, r, matches);
+    }
     let candidates = ["UNSIGNED-PAYLOAD", EMPTY_SHA256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"];
     candidates.into_iter().filter(|p| *p != c.payload).find_map(|p| {
         // Header auth signs the value as a header too.
@@ -577,14 +580,37 @@ fn payload(c: &Signing, r: &Request<'_>, matches: &dyn Fn(&Signing) -> bool) -> 
         } else {
             c.clone()
         };
-        matches(&Signing { payload: p.to_string(), ..base }).then(|| {
-            if r.presigned {
-                format!("the signature covers the payload hash {p}, but the URL says {}", c.payload)
-            } else {
-                format!("the signature covers x-amz-content-sha256 {p}, but the header says {}", c.payload)
-            }
-        })
+        matches(&Signing { payload: p.to_string(), ..base })
+            .then(|| format!("the signature covers x-amz-content-sha256 {p}, but the header says {}", c.payload))
     })
+}
+
+/// A presigned URL is signed over its `x-amz-content-sha256` header, or `UNSIGNED-PAYLOAD` without
+/// one (see `presigned::payload_hash`); presigners that signed the hash of an
+/// `X-Amz-Content-Sha256` query parameter, or `UNSIGNED-PAYLOAD` beside a header, do not match.
+fn presigned_payload(c: &Signing, r: &Request<'_>, matches: &dyn Fn(&Signing) -> bool) -> Option<String> {
+    let in_query = pieces(r.raw_query).into_iter().find_map(|p| {
+        let (name, value) = p.split_once('=')?;
+        (percent_decode(name) == b"X-Amz-Content-Sha256")
+            .then(|| String::from_utf8_lossy(&percent_decode(value)).into_owned())
+    });
+    let said = if c.payload == "UNSIGNED-PAYLOAD" {
+        "a presigned URL sent without an x-amz-content-sha256 header is signed over UNSIGNED-PAYLOAD".to_string()
+    } else {
+        format!("the x-amz-content-sha256 header says {}", c.payload)
+    };
+    if let Some(p) = in_query.filter(|p| *p != c.payload) {
+        if matches(&Signing { payload: p.clone(), ..c.clone() }) {
+            return Some(format!("the signature covers the payload hash {p} of the X-Amz-Content-Sha256 query parameter, but S3 takes a presigned URL's payload hash from an x-amz-content-sha256 header only, and {said}: send the hash in that header"));
+        }
+    }
+    ["UNSIGNED-PAYLOAD", EMPTY_SHA256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"]
+        .into_iter()
+        .filter(|p| *p != c.payload)
+        .find_map(|p| {
+            matches(&Signing { payload: p.to_string(), ..c.clone() })
+                .then(|| format!("the signature covers the payload hash {p}, but {said}"))
+        })
 }
 
 fn time(c: &Signing, matches: &dyn Fn(&Signing) -> bool) -> Option<String> {
