@@ -34,7 +34,8 @@ pub struct CheckInput {
 pub struct Report {
     pub accepted: bool,
     pub text: String,
-    /// `accepted`, `mechanism`, `access_key`, `expires`; when refused also `status`, `code`,
+    /// `accepted`, `mechanism`, `access_key`, `expires`; when accepted also `payload_sha256` if the
+    /// signature binds the body to a SHA-256; when refused also `status`, `code`,
     /// `message`, `elements` (S3's extra elements by name), `cause` and `first_difference`
     /// (`line`, `column`, `expected`, `given`).
     pub json: serde_json::Value,
@@ -105,11 +106,12 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
     let judged = format!("judged as: {method} (-X/--method to change)\n");
     // A URL without any signature is anonymous: S3 refuses it unless the bucket is public.
     let mut unsigned = false;
-    let verdict = auth::verify(cfg, &req, &mut trace).and_then(|v| {
-        v.access_key.ok_or_else(|| {
+    let verdict = auth::verify(cfg, &req, &mut trace).and_then(|v| match v.access_key {
+        Some(key) => Ok((key, v.payload)),
+        None => {
             unsigned = true;
-            crate::error::S3Error::new(crate::error::ErrorCode::AccessDenied)
-        })
+            Err(crate::error::S3Error::new(crate::error::ErrorCode::AccessDenied))
+        }
     });
     let mut json = serde_json::json!({
         "method": method.as_str(),
@@ -118,11 +120,16 @@ pub fn check_with(cfg: &AuthConfig, input: &CheckInput) -> Result<Report, String
         "expires": trace.expires,
     });
     match verdict {
-        Ok(access_key) => {
+        Ok((access_key, payload)) => {
             let _ = writeln!(out, "verdict: accepted (as {} by {access_key})", trace.mechanism.unwrap_or("?"));
             out.push_str(&judged);
             if let Some(exp) = &trace.expires {
                 let _ = writeln!(out, "expires: {exp}");
+            }
+            // The signature binds the body: S3 refuses any other with XAmzContentSHA256Mismatch.
+            if let auth::Payload::Sha256(hash) = payload {
+                let _ = writeln!(out, "payload: the body must have the SHA-256 {hash} (x-amz-content-sha256)");
+                json["payload_sha256"] = hash.into();
             }
             json["accepted"] = true.into();
             Ok(Report { accepted: true, text: out, json })
@@ -272,6 +279,49 @@ mod tests {
             "{}",
             report.text
         );
+    }
+
+    /// A URL presigned with a payload hash in its x-amz-content-sha256 header (by s3strict's own
+    /// presigner): accepted with the header, whose value it names as the body's hash, and refused
+    /// without it.
+    #[test]
+    fn payload_hash_url() {
+        let hash = crate::auth::canonical::sha256_hex(b"body");
+        let at = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let url = crate::presign::presign_url(&crate::presign::PresignInput {
+            method: "PUT".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+            expires: 60,
+            headers: vec![("x-amz-content-sha256".into(), hash.clone())],
+            query: vec![],
+            virtual_hosted: false,
+            sigv2: false,
+            endpoint: "http://127.0.0.1:9000".into(),
+            access_key: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            session_token: None,
+            region: "us-east-1".into(),
+            at,
+        })
+        .unwrap();
+        let input = CheckInput {
+            url,
+            method: "PUT".into(),
+            headers: vec![("x-amz-content-sha256".into(), hash.clone())],
+            access_key: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            region: "us-east-1".into(),
+            domain: None,
+            at: Some(at),
+            canonical_request: None,
+        };
+        let report = check(&input).unwrap();
+        assert!(report.accepted, "{}", report.text);
+        assert!(report.text.contains(&format!("payload: the body must have the SHA-256 {hash}")), "{}", report.text);
+        assert_eq!(report.json["payload_sha256"], hash.as_str());
+        let report = check(&CheckInput { headers: vec![], ..input }).unwrap();
+        assert!(!report.accepted, "{}", report.text);
     }
 
     /// A Tencent COS presigned URL (cos-python-sdk-v5, vector py-get-unicode), and the same URL

@@ -132,13 +132,20 @@ pub fn presign_url(input: &PresignInput) -> Result<String, String> {
             input.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str()).collect()
         }
     });
+    // Signed over the x-amz-content-sha256 header when one is given, as S3 reads a presigned
+    // URL (`auth::presigned`); the body must then hash to it.
+    let payload = input
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"))
+        .map_or("UNSIGNED-PAYLOAD", |(_, v)| v.trim());
     let creq = canonical::canonical_request(
         &input.method,
         &canonical::canonical_uri(&path),
         &canonical::canonical_query(&raw_query),
         &block,
         &signed,
-        "UNSIGNED-PAYLOAD",
+        payload,
     );
     let sts = canonical::string_to_sign(&date, &scope, &creq);
     let key = canonical::signing_key(&input.secret_key, &date[..8], &input.region, "s3");

@@ -1,6 +1,7 @@
 //! The request as authorization and the handlers both read it, parsed once: the values S3 acts
 //! on, by lowercase name. For a REST request they are its headers, and for a presigned URL also
-//! the signed query parameters that stand in for absent `x-amz-*` and `If-*` headers; for a POST
+//! the signed query parameters that stand in for absent `x-amz-*` and `If-*` headers (but those
+//! S3 reads from headers only: [`RequestView::hoist_query`]); for a POST
 //! form upload they are the form's fields. The condition keys a policy compares
 //! ([`crate::access`]) and the handlers ([`crate::s3`]) read the same values through
 //! [`RequestView::header`], so no header can be acted on without being seen by authorization.
@@ -44,6 +45,21 @@ pub fn header_text(bytes: &[u8]) -> Cow<'_, str> {
 /// shows otherwise. The values are still signed: changing one breaks the signature.
 fn is_query_checksum(name: &str) -> bool {
     name.starts_with("x-amz-checksum-") || name == "x-amz-sdk-checksum-algorithm"
+}
+
+/// Query parameters S3 does not read as the headers they are named like, though signed:
+/// - `x-amz-copy-source`: S3 decides whether a PUT is a copy from the header alone. A presigned
+///   PUT with the copy source only in its query (the AWS SDK for PHP's presigned CopyObject, the
+///   JS SDK v3's hoisting) is a plain PutObject of the request's body on S3: a 0-byte object
+///   where the caller meant a copy (aws-sdk-php#1275, with the ETag of an empty body; minio#4167,
+///   reproduced against S3 by a MinIO maintainer: "AWS S3 is interpreting the request a simple
+///   PUT object and not as a PUT object copy"). Routing reads the header only
+///   ([`crate::router`]); so do authorization (`s3:x-amz-copy-source`, the source's read) and the
+///   handlers, which is why it is not hoisted here.
+/// - `x-amz-content-sha256`: a presigned request's payload hash comes from the header alone (see
+///   `auth::presigned::payload_hash`), so `s3:x-amz-content-sha256` does too.
+fn is_never_hoisted(name: &str) -> bool {
+    name == "x-amz-copy-source" || name == "x-amz-content-sha256"
 }
 
 /// The request's values by lowercase name, and its decoded query.
@@ -92,12 +108,14 @@ impl<'a> RequestView<'a> {
 
     /// For a presigned URL: the signed query parameters named like `x-amz-*` or `If-*` headers
     /// stand in for absent headers, as on S3 (SDK presigners move metadata, ACLs, storage class,
-    /// tagging and conditionals into the query). Checksums are the exception (see
-    /// [`is_query_checksum`]).
+    /// tagging and conditionals into the query). Checksums, the copy source and the payload hash
+    /// are the exceptions (see [`is_query_checksum`], [`is_never_hoisted`]).
     pub fn hoist_query(&mut self) {
         for (name, value) in self.query {
             let lower = name.to_ascii_lowercase();
-            let hoistable = (lower.starts_with("x-amz-") || lower.starts_with("if-")) && !is_query_checksum(&lower);
+            let hoistable = (lower.starts_with("x-amz-") || lower.starts_with("if-"))
+                && !is_query_checksum(&lower)
+                && !is_never_hoisted(&lower);
             if hoistable && self.header(&lower).is_none() {
                 self.fields.push((Cow::Owned(lower), Cow::Borrowed(value.as_str())));
             }
@@ -146,6 +164,8 @@ mod tests {
             ("X-Amz-Acl".to_string(), "public-read".to_string()),
             ("x-amz-tagging".to_string(), "a=b".to_string()),
             ("x-amz-checksum-crc32".to_string(), "AAAAAA==".to_string()),
+            ("x-amz-copy-source".to_string(), "b/k".to_string()),
+            ("X-Amz-Content-Sha256".to_string(), "UNSIGNED-PAYLOAD".to_string()),
         ];
         let mut v = RequestView::from_headers(&h, &q);
         assert_eq!(v.header("x-amz-grant-read"), Some("uri=\"a\"\u{a0}"));
@@ -153,10 +173,12 @@ mod tests {
         assert_eq!(v.header("if-match"), Some("\"a\",\"b\""));
         assert_eq!(v.header("x-amz-tagging"), None);
         v.hoist_query();
-        // A header wins over the query; checksums are never hoisted.
+        // A header wins over the query; checksums, the copy source and the payload hash are never
+        // hoisted.
         assert_eq!(v.header("x-amz-acl"), Some("private"));
         assert_eq!(v.header("x-amz-tagging"), Some("a=b"));
         assert_eq!(v.header("x-amz-checksum-crc32"), None);
+        assert_eq!((v.header("x-amz-copy-source"), v.header("x-amz-content-sha256")), (None, None));
         let form = vec![("acl".to_string(), "public-read".to_string()), ("key".to_string(), "k".to_string())];
         let v = RequestView::from_form(&form, &q);
         assert_eq!((v.header("x-amz-acl"), v.header("acl"), v.header("key")), (Some("public-read"), None, Some("k")));

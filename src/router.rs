@@ -453,7 +453,10 @@ pub fn route(method: &Method, target: &Target, view: &RequestView<'_>) -> S3Resu
     let query = view.query_pairs();
     let has = |name: &str| query.iter().any(|(n, _)| n == name);
     let value = |name: &str| query.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    // The copy source is read from the same view authorization reads `s3:x-amz-copy-source` from.
+    // The copy source is the header's, as S3 routes (a presigned URL's `x-amz-copy-source` query
+    // parameter makes no copy there). The view never takes it from the query, so authorization
+    // (`s3:x-amz-copy-source`, the read of the source) and the handler see this same value
+    // (`crate::request`, `is_never_hoisted`).
     let copy_source = || view.header("x-amz-copy-source").map(parse_copy_source).transpose();
     let part_number = value("partNumber").map(|v| parse_part_number(&v)).transpose();
     let version_id = value("versionId").map(|v| parse_version_id(&v)).transpose();

@@ -170,6 +170,30 @@ pub(super) fn header_values<'a>(headers: &'a HeaderMap, name: &str) -> Vec<&'a s
     headers.get_all(name).iter().map(|v| std::str::from_utf8(v.as_bytes()).unwrap_or("")).collect()
 }
 
+/// Every `x-amz-content-sha256` value S3 names in its error.
+const CONTENT_SHA256_ERROR: &str = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
+
+/// What an `x-amz-content-sha256` value announces, before the signing key is known.
+pub(super) enum Announced {
+    Unsigned,
+    Sha256(String),
+    Streaming { trailer: bool },
+    UnsignedTrailer,
+}
+
+/// Reads an `x-amz-content-sha256` value (header auth, and a presigned request that sends one):
+/// S3's `InvalidArgument` for anything it does not name.
+pub(super) fn announced_payload(value: &str) -> S3Result<Announced> {
+    Ok(match value {
+        "UNSIGNED-PAYLOAD" => Announced::Unsigned,
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Announced::Streaming { trailer: false },
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => Announced::Streaming { trailer: true },
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => Announced::UnsignedTrailer,
+        v if canonical::is_sha256_hex(v) => Announced::Sha256(v.to_ascii_lowercase()),
+        v => return Err(S3Error::invalid_argument(CONTENT_SHA256_ERROR, "x-amz-content-sha256", v)),
+    })
+}
+
 /// Everything that goes into one signature check.
 pub(super) struct SignatureInput<'a> {
     pub(super) req: &'a AuthRequest<'a>,

@@ -1,8 +1,9 @@
 //! Why a signature did not match: the known presigner mistakes, tried on the server's side only
 //! to explain a refusal, never to accept a request. A mismatch stays S3's `SignatureDoesNotMatch`
 //! with S3's own elements; the cause found here goes into one extra element, a response header,
-//! the auth log and `check-url`. Whose secret signed a request is told only where an administrator
-//! looks (auth log, console, `check-url`), never in the response: see [`Cause`].
+//! the auth log and `check-url`. That a request was signed with another identity's secret is told
+//! only where an administrator looks (auth log, console, `check-url`); the caller gets the answer
+//! of an unexplained mismatch: see [`Cause`].
 //!
 //! Each candidate redoes the signature as the mistaken presigner would have computed it (another
 //! host, another key encoding, a parameter it did not see, another secret…) and compares it with
@@ -23,10 +24,12 @@ use super::types::AuthConfig;
 use crate::error::S3Error;
 
 /// Why a signature did not match, as the client is told it and, when that must say less, as an
-/// administrator reads it. Which identity's secret signed a request is for the administrator only
-/// (auth log, console, `check-url`): told to the client, a mismatch would be an oracle mapping any
-/// secret it holds to its access key. That the secret is another one of this server's, or a
-/// well-known default (named), may be told.
+/// administrator reads it. That a request was signed with another identity's secret is for the
+/// administrator only (auth log, console, `check-url`): the client is told exactly what it is told
+/// when nothing explains the mismatch ([`UNEXPLAINED`]). Told anything else — even only "a secret
+/// of this server" — a mismatch would be an oracle: sign with a guessed secret under any known key
+/// and read whether the guess is some identity's real secret. A well-known published default
+/// (the AWS documentation's example, `minioadmin`) is no one's secret, and is named to the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cause {
     pub told: String,
@@ -63,12 +66,9 @@ fn another_secret(access_key: &str, whose: &Whose) -> Cause {
         format!("the request is what was signed, but with another secret key than {access_key}'s: {whose}")
     };
     match whose {
-        Whose::Identity(other) => Cause {
-            told: said(
-                "the secret of another identity of this server (which one is in the auth log, for an administrator)",
-            ),
-            admin: Some(said(&format!("the secret of access key {other}"))),
-        },
+        Whose::Identity(other) => {
+            Cause { told: UNEXPLAINED.to_string(), admin: Some(said(&format!("the secret of access key {other}"))) }
+        }
         Whose::WellKnown(what) => said(what).into(),
     }
 }
@@ -223,10 +223,17 @@ pub fn sigv4(cfg: &AuthConfig, computed: &Signing, r: &Request<'_>) -> Option<Ca
     if found.is_some() {
         return found.map(Cause::from);
     }
-    other_secrets(cfg, r.access_key)
-        .into_iter()
-        .find(|(other, _)| signatures_equal(&computed.signature(other), &provided))
-        .map(|(_, whose)| another_secret(r.access_key, &whose))
+    signed_with(other_secrets(cfg, r.access_key), |other| signatures_equal(&computed.signature(other), &provided))
+        .map(|whose| another_secret(r.access_key, &whose))
+}
+
+/// Whose of `secrets` `signed` recognises, trying every one: the search costs the same whether a
+/// guessed secret is some identity's or no one's, so its time tells a caller nothing either.
+fn signed_with(secrets: Vec<(String, Whose)>, signed: impl Fn(&str) -> bool) -> Option<Whose> {
+    secrets.into_iter().fold(None, |found, (secret, whose)| {
+        let hit = signed(&secret);
+        found.or(hit.then_some(whose))
+    })
 }
 
 /// Other identities' secrets and the well-known example ones.
@@ -562,6 +569,9 @@ pub(super) fn header_candidates(name: &str, sent: &str) -> Vec<String> {
 }
 
 fn payload(c: &Signing, r: &Request<'_>, matches: &dyn Fn(&Signing) -> bool) -> Option<String> {
+    if r.presigned {
+        return presigned_payload(c, r, matches);
+    }
     let candidates = ["UNSIGNED-PAYLOAD", EMPTY_SHA256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"];
     candidates.into_iter().filter(|p| *p != c.payload).find_map(|p| {
         // Header auth signs the value as a header too.
@@ -570,14 +580,37 @@ fn payload(c: &Signing, r: &Request<'_>, matches: &dyn Fn(&Signing) -> bool) -> 
         } else {
             c.clone()
         };
-        matches(&Signing { payload: p.to_string(), ..base }).then(|| {
-            if r.presigned {
-                format!("the signature covers the payload hash {p}, but the URL says {}", c.payload)
-            } else {
-                format!("the signature covers x-amz-content-sha256 {p}, but the header says {}", c.payload)
-            }
-        })
+        matches(&Signing { payload: p.to_string(), ..base })
+            .then(|| format!("the signature covers x-amz-content-sha256 {p}, but the header says {}", c.payload))
     })
+}
+
+/// A presigned URL is signed over its `x-amz-content-sha256` header, or `UNSIGNED-PAYLOAD` without
+/// one (see `presigned::payload_hash`); presigners that signed the hash of an
+/// `X-Amz-Content-Sha256` query parameter, or `UNSIGNED-PAYLOAD` beside a header, do not match.
+fn presigned_payload(c: &Signing, r: &Request<'_>, matches: &dyn Fn(&Signing) -> bool) -> Option<String> {
+    let in_query = pieces(r.raw_query).into_iter().find_map(|p| {
+        let (name, value) = p.split_once('=')?;
+        (percent_decode(name) == b"X-Amz-Content-Sha256")
+            .then(|| String::from_utf8_lossy(&percent_decode(value)).into_owned())
+    });
+    let said = if c.payload == "UNSIGNED-PAYLOAD" {
+        "a presigned URL sent without an x-amz-content-sha256 header is signed over UNSIGNED-PAYLOAD".to_string()
+    } else {
+        format!("the x-amz-content-sha256 header says {}", c.payload)
+    };
+    if let Some(p) = in_query.filter(|p| *p != c.payload) {
+        if matches(&Signing { payload: p.clone(), ..c.clone() }) {
+            return Some(format!("the signature covers the payload hash {p} of the X-Amz-Content-Sha256 query parameter, but S3 takes a presigned URL's payload hash from an x-amz-content-sha256 header only, and {said}: send the hash in that header"));
+        }
+    }
+    ["UNSIGNED-PAYLOAD", EMPTY_SHA256, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"]
+        .into_iter()
+        .filter(|p| *p != c.payload)
+        .find_map(|p| {
+            matches(&Signing { payload: p.to_string(), ..c.clone() })
+                .then(|| format!("the signature covers the payload hash {p}, but {said}"))
+        })
 }
 
 fn time(c: &Signing, matches: &dyn Fn(&Signing) -> bool) -> Option<String> {
@@ -663,10 +696,9 @@ pub fn sigv2(cfg: &AuthConfig, computed: &V2Signing, access_key: &str, provided:
     if let Some(found) = sigv2_mistake(computed, &secret, provided, host) {
         return Some(found.into());
     }
-    other_secrets(cfg, access_key)
-        .into_iter()
-        .find(|(other, _)| signatures_equal(&canonical_v2::sign(other, &computed.string_to_sign()), provided))
-        .map(|(_, whose)| another_secret(access_key, &whose))
+    let sts = computed.string_to_sign();
+    signed_with(other_secrets(cfg, access_key), |other| signatures_equal(&canonical_v2::sign(other, &sts), provided))
+        .map(|whose| another_secret(access_key, &whose))
 }
 
 /// The SigV2 mistakes made with the signer's own secret.

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::canonical::{is_sha256_hex, ALGORITHM};
+use super::canonical::ALGORITHM;
 use super::checks::{
-    check_session, check_signature, check_signed_headers, check_skew, header_values, invalid_access_key, missing_date,
-    parse_credential, unsupported_mechanism, SignatureInput, Source,
+    announced_payload, check_session, check_signature, check_signed_headers, check_skew, header_values,
+    invalid_access_key, missing_date, parse_credential, unsupported_mechanism, Announced, SignatureInput, Source,
 };
 use super::chunked::ChunkSigner;
 use super::clock::{amz_date, parse_amz_date};
@@ -66,33 +66,15 @@ fn request_time(req: &AuthRequest<'_>) -> S3Result<(DateTime<Utc>, String)> {
     Err(missing_date())
 }
 
-/// Every `x-amz-content-sha256` value S3 names in its error.
-const CONTENT_SHA256_ERROR: &str = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.";
-
-/// What the `x-amz-content-sha256` value announces, before the signing key is known.
-enum Announced {
-    Unsigned,
-    Sha256(String),
-    Streaming { trailer: bool },
-    UnsignedTrailer,
-}
-
-fn announced_payload(req: &AuthRequest<'_>) -> S3Result<(Announced, String)> {
+/// The `x-amz-content-sha256` header, which header auth requires, and what it announces.
+fn announced(req: &AuthRequest<'_>) -> S3Result<(Announced, String)> {
     let Some(value) = header_values(req.headers, "x-amz-content-sha256").first().map(|v| v.to_string()) else {
         return Err(S3Error::with_message(
             ErrorCode::InvalidRequest,
             "Missing required header for this request: x-amz-content-sha256",
         ));
     };
-    let announced = match value.as_str() {
-        "UNSIGNED-PAYLOAD" => Announced::Unsigned,
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Announced::Streaming { trailer: false },
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" => Announced::Streaming { trailer: true },
-        "STREAMING-UNSIGNED-PAYLOAD-TRAILER" => Announced::UnsignedTrailer,
-        v if is_sha256_hex(v) => Announced::Sha256(v.to_ascii_lowercase()),
-        v => return Err(S3Error::invalid_argument(CONTENT_SHA256_ERROR, "x-amz-content-sha256", v)),
-    };
-    Ok((announced, value))
+    Ok((announced_payload(&value)?, value))
 }
 
 /// Verifies a request signed in the `Authorization` header.
@@ -117,7 +99,7 @@ pub(super) fn verify(
     }
     check_skew(cfg, time, &raw_time)?;
     let (announced, payload_hash) = match (req.is_s3(), req.body_sha256) {
-        (true, _) => announced_payload(req)?,
+        (true, _) => announced(req)?,
         // Other services sign the body's hash and announce nothing.
         (false, Some(hash)) => (Announced::Unsigned, hash.to_string()),
         (false, None) => return Err(S3Error::internal("a non-S3 request without its body hash")),

@@ -8,7 +8,8 @@ use chrono::{Duration, Utc};
 
 use super::canonical::ALGORITHM;
 use super::checks::{
-    check_session, check_signature, check_signed_headers, invalid_access_key, parse_credential, SignatureInput, Source,
+    announced_payload, check_session, check_signature, check_signed_headers, header_values, invalid_access_key,
+    parse_credential, Announced, SignatureInput, Source,
 };
 use super::clock::{iso8601, parse_amz_date};
 use super::log::AuthTrace;
@@ -18,6 +19,9 @@ use crate::error::{ErrorCode, S3Error, S3Result};
 /// The six parameters every SigV4 presigned URL carries.
 const REQUIRED: [&str; 6] =
     ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Expires"];
+
+/// The payload hash of a presigned request that sends no `x-amz-content-sha256` header.
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// The longest validity S3 accepts: seven days.
 pub const MAX_EXPIRES_SECS: i64 = 604_800;
@@ -97,14 +101,7 @@ pub(super) fn verify(
     check_session(cfg, &scope.access_key, get("X-Amz-Security-Token"))?;
     let signed: Vec<&str> = if signed_headers.is_empty() { Vec::new() } else { signed_headers.split(';').collect() };
     check_signed_headers(req, &signed)?;
-    // S3 presigns with an unsigned payload (or the hash the URL names); other services (STS)
-    // sign the body's hash, whatever the query says: an `X-Amz-Content-Sha256` parameter is
-    // S3's alone (see `crate::sts`).
-    let payload_hash = match (req.is_s3(), get("X-Amz-Content-Sha256"), req.body_sha256) {
-        (true, Some(h), _) => h,
-        (false, _, Some(body)) => body,
-        _ => "UNSIGNED-PAYLOAD",
-    };
+    let (announced, payload_hash) = payload_hash(req)?;
     check_signature(
         cfg,
         &SignatureInput {
@@ -112,18 +109,55 @@ pub(super) fn verify(
             scope: &scope,
             amz_date: date,
             signed_headers,
-            payload_hash,
+            payload_hash: &payload_hash,
             provided: signature,
             hoisted: Some(params),
         },
         trace,
     )?;
     check_time(cfg, time, expires, expires_secs)?;
-    let payload = match req.headers.get("x-amz-content-sha256").map(|v| v.as_bytes()) {
-        Some(b"STREAMING-UNSIGNED-PAYLOAD-TRAILER") => Payload::StreamingUnsignedTrailer,
-        _ => Payload::Unsigned,
+    let payload = match announced {
+        Announced::Unsigned => Payload::Unsigned,
+        Announced::Sha256(hash) => Payload::Sha256(hash),
+        Announced::UnsignedTrailer => Payload::StreamingUnsignedTrailer,
+        // Chunk signatures chain from the request's seed signature, which SigV4 defines for the
+        // Authorization header only; MinIO and s3s (s3s#622) refuse signed streaming in a
+        // presigned URL as not implemented, and no presigner makes one. The body is never taken
+        // as sent without its chunk signatures checked.
+        Announced::Streaming { .. } => {
+            return Err(S3Error::new(ErrorCode::NotImplemented).extra("Header", "x-amz-content-sha256"))
+        }
     };
     Ok(Verified::signed(scope.access_key, AuthType::Query, SignatureVersion::V4, Some(time), payload))
+}
+
+/// The payload hash a presigned request is signed over, and how its body must be read.
+///
+/// For S3 it is the `x-amz-content-sha256` **header** when one is sent, read and enforced as header
+/// auth reads it (a SHA-256 the body must hash to, `UNSIGNED-PAYLOAD`, an aws-chunked body with
+/// unsigned trailers), and `UNSIGNED-PAYLOAD` otherwise. An `X-Amz-Content-Sha256` query
+/// parameter is only a signed query parameter: it names no payload hash and binds no body.
+/// Evidence: botocore's query signer and the Go SDK put a set `X-Amz-Content-Sha256` header's
+/// value in the canonical request of a presigned URL; the Go SDK once moved that header into the
+/// query, and such URLs "would of always failed with invalid signature" on S3 (aws-sdk-go#1976;
+/// its maintainer in #1974: "S3 requires the X-Amz-Content-Sha256 value to be a header if its
+/// value is not UNSIGNED-PAYLOAD"); and a presigned PUT whose query says
+/// `X-Amz-Content-Sha256=invalid-sha256`, signed with `UNSIGNED-PAYLOAD` (the AWS SDK for PHP's
+/// `ContentSHA256`), was accepted by S3 with any body (minio/mint#216). So a URL that signed the
+/// parameter's hash as its payload does not match, and one that signed `UNSIGNED-PAYLOAD` beside
+/// it stores whatever is sent; a hash the caller wants enforced goes in the header, and then a
+/// body that does not hash to it is S3's `XAmzContentSHA256Mismatch`, as for header auth.
+///
+/// Other services (STS) sign the body's hash, whatever the request says (see `crate::sts`).
+fn payload_hash(req: &AuthRequest<'_>) -> S3Result<(Announced, String)> {
+    if !req.is_s3() {
+        let hash = req.body_sha256.unwrap_or(UNSIGNED_PAYLOAD);
+        return Ok((Announced::Unsigned, hash.to_string()));
+    }
+    match header_values(req.headers, "x-amz-content-sha256").first() {
+        Some(value) => Ok((announced_payload(value)?, value.to_string())),
+        None => Ok((Announced::Unsigned, UNSIGNED_PAYLOAD.to_string())),
+    }
 }
 
 /// Expired, or not yet valid; presigned URLs are never subject to the 15-minute skew rule.

@@ -308,40 +308,68 @@ async fn logged_cause(s: &TestServer) -> String {
     log[0]["cause"].as_str().unwrap().to_string()
 }
 
-/// Signed with another identity's secret: the caller is told so, never whose; the auth log, where
-/// an administrator looks, names the key. A well-known default secret is named to the caller.
+/// What a caller can compare between two refusals: the status, the error document's element
+/// names, the cause (element and header) and the response's header names. Everything else differs
+/// with the signature sent or the request's id.
+fn answer_shape(r: &RawResponse) -> (u16, Vec<String>, Option<String>, Option<String>, Vec<String>) {
+    let doc = if r.body.is_empty() { None } else { Some(r.error()) };
+    let names = doc.as_ref().map(|d| d.names().iter().map(|n| n.to_string()).collect()).unwrap_or_default();
+    let element = doc.as_ref().and_then(|d| d.get("S3strictCause")).map(str::to_string);
+    let mut headers: Vec<String> = r.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
+    headers.sort();
+    (r.status, names, element, r.header("x-s3strict-cause").map(str::to_string), headers)
+}
+
+/// Signed with another identity's secret: the caller gets exactly the answer of a secret that is
+/// no one's (the unexplained cause), so guessing secrets under a known access key learns nothing;
+/// the auth log, where an administrator looks, names the key whose secret it was. A well-known
+/// default secret is named to the caller.
 #[tokio::test]
 async fn another_secret_is_named_only_to_an_administrator() {
     let s = TestServer::start_with(move |c| c.users = alice_and_bob()).await;
     s.create_bucket("bkt").await;
-    let public = "the request is what was signed, but with another secret key than AKIAALICE's: the secret of another identity of this server (which one is in the auth log, for an administrator)";
     let admin = "the request is what was signed, but with another secret key than AKIAALICE's: the secret of access key AKIABOBTHEBUILDER";
-    // Alice's access key with bob's secret: a presigned URL, and a header-signed request.
+    let unexplained = s3strict::auth::diagnose::UNEXPLAINED;
+    // Alice's access key with bob's secret, and with a secret that is no one's: a presigned URL.
     let mixed = client_for(&s.endpoint(), "AKIAALICE", "bob-secret-key", REGION);
+    let guessed = client_for(&s.endpoint(), "AKIAALICE", "not-anyones-secret", REGION);
     let r = send_presigned(&s, &presigned_get(&mixed, "bkt", "k", 600).await, &[], b"").await;
-    assert_eq!(cause_of(&r), public);
-    assert_eq!(r.header("x-s3strict-cause"), Some(public));
+    assert_eq!(cause_of(&r), unexplained);
+    assert_eq!(r.header("x-s3strict-cause"), Some(unexplained));
     says_nothing_of_bob(&r);
     assert_eq!(logged_cause(&s).await, admin);
+    let wrong = send_presigned(&s, &presigned_get(&guessed, "bkt", "k", 600).await, &[], b"").await;
+    assert_eq!(answer_shape(&r), answer_shape(&wrong));
+    assert_eq!(logged_cause(&s).await, unexplained);
     // Through the SDK, header-signed: a HEAD, whose answer has only the header.
     let e = mixed.head_bucket().bucket("bkt").send().await.unwrap_err();
     let raw = e.raw_response().unwrap();
-    assert_eq!((raw.status().as_u16(), raw.headers().get("x-s3strict-cause")), (403, Some(public)));
+    assert_eq!((raw.status().as_u16(), raw.headers().get("x-s3strict-cause")), (403, Some(unexplained)));
     assert_eq!(logged_cause(&s).await, admin);
-    let mut req = SignedRequest::new("GET", "/bkt/k");
-    req.access_key = "AKIAALICE";
-    req.secret_key = "bob-secret-key";
-    let r = s.signed(req).await;
-    assert_eq!(cause_of(&r), public);
+    let e = guessed.head_bucket().bucket("bkt").send().await.unwrap_err();
+    assert_eq!(e.raw_response().unwrap().headers().get("x-s3strict-cause"), Some(unexplained));
+    let signed = |secret: &'static str| {
+        let mut req = SignedRequest::new("GET", "/bkt/k");
+        req.access_key = "AKIAALICE";
+        req.secret_key = secret;
+        req
+    };
+    let r = s.signed(signed("bob-secret-key")).await;
+    assert_eq!(cause_of(&r), unexplained);
     says_nothing_of_bob(&r);
+    assert_eq!(answer_shape(&r), answer_shape(&s.signed(signed("not-anyones-secret")).await));
     // SigV2: the same.
     let expires = (chrono::Utc::now().timestamp() + 600).to_string();
     let sts = s3strict::auth::sigv2::string_to_sign("GET", "", "", &expires, &[], "/bkt/k");
-    let sig = canonical::uri_encode(s3strict::auth::sigv2::sign("bob-secret-key", &sts).as_bytes(), true);
-    let r = send(&s, "GET", &format!("/bkt/k?AWSAccessKeyId=AKIAALICE&Expires={expires}&Signature={sig}"), &[]).await;
-    assert_eq!(cause_of(&r), public);
+    let v2 = |secret: &str| {
+        let sig = canonical::uri_encode(s3strict::auth::sigv2::sign(secret, &sts).as_bytes(), true);
+        format!("/bkt/k?AWSAccessKeyId=AKIAALICE&Expires={expires}&Signature={sig}")
+    };
+    let r = send(&s, "GET", &v2("bob-secret-key"), &[]).await;
+    assert_eq!(cause_of(&r), unexplained);
     says_nothing_of_bob(&r);
     assert_eq!(logged_cause(&s).await, admin);
+    assert_eq!(answer_shape(&r), answer_shape(&send(&s, "GET", &v2("not-anyones-secret"), &[]).await));
     // A well-known default secret is no one's here: the caller may hear which it is.
     let minio = client_for(&s.endpoint(), AK, "minioadmin", REGION);
     let r = send_presigned(&s, &presigned_get(&minio, "bkt", "k", 600).await, &[], b"").await;
@@ -359,6 +387,7 @@ async fn another_secret_is_named_only_to_an_administrator() {
     let mixed = client_for(&quiet.endpoint(), "AKIAALICE", "bob-secret-key", REGION);
     let r = send_presigned(&quiet, &presigned_get(&mixed, "bkt", "k", 600).await, &[], b"").await;
     r.assert_error(403, "SignatureDoesNotMatch", MISMATCH);
+    assert_eq!(r.header("x-s3strict-cause"), Some(unexplained));
     says_nothing_of_bob(&r);
     assert_eq!(logged_cause(&quiet).await, admin);
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+use s3strict::auth::canonical;
 
 use crate::common::*;
 
@@ -447,7 +448,6 @@ async fn presigner_gotchas() {
 /// apply to the keys s3strict issues.
 #[tokio::test]
 async fn lowercase_escapes_signed_verbatim_fail() {
-    use s3strict::auth::canonical;
     let s = TestServer::start().await;
     s.create_bucket("pre").await;
     s.client().put_object().bucket("pre").key("é").body(b"accent".to_vec().into()).send().await.unwrap();
@@ -478,4 +478,196 @@ async fn lowercase_escapes_signed_verbatim_fail() {
         "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
     );
     assert!(doc.get("CanonicalRequest").unwrap().starts_with("GET\n/pre/%C3%A9\n"));
+}
+
+/// A presigned URL target made by the `aws-sigv4` crate (a signer independent of the server's)
+/// with `key`'s credentials: `params` (decoded) are signed into the query, `headers` are signed
+/// (the client must send them), and the payload hash signed is `payload`, `UNSIGNED-PAYLOAD` when
+/// `None`.
+fn sigv4_presign(
+    s: &TestServer,
+    (access_key, secret_key): (&str, &str),
+    method: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    payload: Option<&str>,
+) -> String {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings};
+    let identity = aws_sdk_s3::config::Credentials::new(access_key, secret_key, None, None, "test").into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(Duration::from_secs(300));
+    let signing = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let enc = |v: &str| canonical::uri_encode(v.as_bytes(), true);
+    let query: Vec<String> = params.iter().map(|(n, v)| format!("{}={}", enc(n), enc(v))).collect();
+    let url = format!("{}{path}?{}", s.endpoint(), query.join("&"));
+    let body = match payload {
+        Some(hash) => SignableBody::Precomputed(hash.to_string()),
+        None => SignableBody::UnsignedPayload,
+    };
+    let signable = SignableRequest::new(method, &url, headers.iter().copied(), body).unwrap();
+    let (instructions, _) = sign(signable, &signing).unwrap().into_parts();
+    let mut req = http::Request::builder().uri(&url).body(()).unwrap();
+    instructions.apply_to_request_http1x(&mut req);
+    req.uri().path_and_query().unwrap().to_string()
+}
+
+const MISMATCH: &str =
+    "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+const SHA256_MISMATCH: &str = "The provided 'x-amz-content-sha256' header does not match what was computed.";
+
+/// A payload hash signed into a presigned URL binds the body, as on S3, where a presigned URL is
+/// signed over its `x-amz-content-sha256` header (botocore and the Go SDK sign that header's value
+/// as the payload hash) or `UNSIGNED-PAYLOAD` without one. A body that does not hash to the signed
+/// value is S3's `XAmzContentSHA256Mismatch`, stored nowhere. An `X-Amz-Content-Sha256` query
+/// parameter names no payload hash on S3: a URL that signed its hash as the payload does not
+/// match, and one signed with `UNSIGNED-PAYLOAD` beside it (the AWS SDK for PHP's
+/// `ContentSHA256`) takes any body and is `UNSIGNED-PAYLOAD` to a policy.
+#[tokio::test]
+async fn a_signed_payload_hash_binds_the_body() {
+    let s = TestServer::start().await;
+    s.create_bucket("hashed").await;
+    let root = (AK, SK);
+    let good = canonical::sha256_hex(b"good");
+    let with_hash = [("x-amz-content-sha256", good.as_str())];
+    // The hash in a signed header, signed as the payload hash.
+    let url = sigv4_presign(&s, root, "PUT", "/hashed/k", &[], &with_hash, Some(&good));
+    let doc = s.raw("PUT", &url, &with_hash, b"EVIL BODY").await.assert_error(
+        400,
+        "XAmzContentSHA256Mismatch",
+        SHA256_MISMATCH,
+    );
+    assert_eq!(doc.get("ClientComputedContentSHA256"), Some(good.as_str()));
+    assert_eq!(doc.get("S3ComputedContentSHA256"), Some(canonical::sha256_hex(b"EVIL BODY").as_str()));
+    assert_eq!(s.signed(SignedRequest::new("GET", "/hashed/k")).await.status, 404, "nothing stored");
+    let r = s.raw("PUT", &url, &with_hash, b"good").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.signed(SignedRequest::new("GET", "/hashed/k")).await.body, b"good");
+    // Without the header the URL's signature covers, nothing matches.
+    s.raw("PUT", &url, &[], b"good").await.assert_error(403, "SignatureDoesNotMatch", MISMATCH);
+    // The query parameter's hash signed as the payload: S3 computed UNSIGNED-PAYLOAD.
+    let url = sigv4_presign(&s, root, "PUT", "/hashed/q", &[("X-Amz-Content-Sha256", &good)], &[], Some(&good));
+    let r = s.raw("PUT", &url, &[], b"EVIL BODY").await;
+    r.assert_error(403, "SignatureDoesNotMatch", MISMATCH);
+    assert_eq!(
+        r.header("x-s3strict-cause").unwrap(),
+        format!("the signature covers the payload hash {good} of the X-Amz-Content-Sha256 query parameter, but S3 takes a presigned URL's payload hash from an x-amz-content-sha256 header only, and a presigned URL sent without an x-amz-content-sha256 header is signed over UNSIGNED-PAYLOAD: send the hash in that header")
+    );
+    // The header signed, the payload signed as UNSIGNED-PAYLOAD: the header's value is the hash.
+    let url = sigv4_presign(&s, root, "PUT", "/hashed/u", &[], &with_hash, None);
+    let r = s.raw("PUT", &url, &with_hash, b"good").await;
+    r.assert_error(403, "SignatureDoesNotMatch", MISMATCH);
+    assert_eq!(
+        r.header("x-s3strict-cause").unwrap(),
+        format!(
+            "the signature covers the payload hash UNSIGNED-PAYLOAD, but the x-amz-content-sha256 header says {good}"
+        )
+    );
+    // The parameter beside UNSIGNED-PAYLOAD is only a parameter: any body, and policies see
+    // UNSIGNED-PAYLOAD.
+    let url = sigv4_presign(&s, root, "PUT", "/hashed/php", &[("X-Amz-Content-Sha256", &good)], &[], None);
+    let r = s.raw("PUT", &url, &[], b"any body").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.signed(SignedRequest::new("GET", "/hashed/php")).await.body, b"any body");
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:PutObject",
+        "Resource":"arn:aws:s3:::hashed/*","Condition":{"StringEquals":{"s3:x-amz-content-sha256":"UNSIGNED-PAYLOAD"}}}]}"#;
+    s.client().put_bucket_policy().bucket("hashed").policy(policy).send().await.unwrap();
+    s.raw("PUT", &url, &[], b"any body").await.assert_error(
+        403,
+        "AccessDenied",
+        "User: arn:aws:iam::123456789012:root is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::hashed/php\" with an explicit deny in a resource-based policy",
+    );
+    let url = sigv4_presign(&s, root, "PUT", "/hashed/k", &[], &with_hash, Some(&good));
+    assert_eq!(s.raw("PUT", &url, &with_hash, b"good").await.status, 200);
+    // The header's other values: S3's error for one it does not know; signed streaming, whose
+    // chunk signatures would have no seed, is not implemented in a presigned URL.
+    let bogus = [("x-amz-content-sha256", "not-a-hash")];
+    let url = sigv4_presign(&s, root, "PUT", "/hashed/b", &[], &bogus, Some("not-a-hash"));
+    let doc = s.raw("PUT", &url, &bogus, b"x").await.assert_error(400, "InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.");
+    assert_eq!((doc.get("ArgumentName"), doc.get("ArgumentValue")), (Some("x-amz-content-sha256"), Some("not-a-hash")));
+    let streaming = [("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")];
+    let url = sigv4_presign(&s, root, "PUT", "/hashed/s", &[], &streaming, Some(streaming[0].1));
+    let doc = s.raw("PUT", &url, &streaming, b"x").await.assert_error(
+        501,
+        "NotImplemented",
+        "A header you provided implies functionality that is not implemented",
+    );
+    assert_eq!(doc.get("Header"), Some("x-amz-content-sha256"));
+}
+
+/// S3 decides a PUT is a copy from the `x-amz-copy-source` header alone: a presigned PUT with the
+/// copy source only in its query (where the AWS SDK for PHP and the JS SDK v3 put it) is a
+/// PutObject of its body there (aws-sdk-php#1275, minio#4167), and so it is judged here, as a
+/// PutObject without a copy source. A user allowed to write only copies of public sources cannot
+/// store a body of their own through such a URL; the header, signed and sent, makes the copy;
+/// with both, the header names the source.
+#[tokio::test]
+async fn a_copy_source_in_the_query_makes_no_copy() {
+    let copier = s3strict::config::UserSettings {
+        name: "copier".into(),
+        account: None,
+        access_key: "AKIACOPIER".into(),
+        secret_key: "copier-secret".into(),
+        status: None,
+        policies: vec![s3strict::config::PolicyText::Json(
+            r#"{"Version":"2012-10-17","Statement":[
+                {"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::dst/*",
+                 "Condition":{"StringLike":{"s3:x-amz-copy-source":"src/public/*"}}},
+                {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::src/public/*"}]}"#
+                .into(),
+        )],
+    };
+    let s = TestServer::start_with(move |c| c.users = vec![copier]).await;
+    let root = s.client();
+    for b in ["src", "dst"] {
+        s.create_bucket(b).await;
+    }
+    root.put_object().bucket("src").key("public/a").body(b"public".to_vec().into()).send().await.unwrap();
+    let keys = ("AKIACOPIER", "copier-secret");
+    let refused = |key: &str| {
+        format!("User: arn:aws:iam::123456789012:user/copier is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::dst/{key}\" because no identity-based policy allows the s3:PutObject action")
+    };
+    let source = [("x-amz-copy-source", "src/public/a")];
+    // The copy source in the query: a PutObject, refused to the copier...
+    let url = sigv4_presign(&s, keys, "PUT", "/dst/y", &source, &[], None);
+    s.raw("PUT", &url, &[], b"ARBITRARY BODY").await.assert_error(403, "AccessDenied", &refused("y"));
+    assert_eq!(s.signed(SignedRequest::new("GET", "/dst/y")).await.status, 404);
+    // ... and for whoever may write, the body stored, no copy made.
+    let url = sigv4_presign(&s, (AK, SK), "PUT", "/dst/y", &source, &[], None);
+    let r = s.raw("PUT", &url, &[], b"put body").await;
+    assert_eq!((r.status, r.header("etag")), (200, Some(format!("\"{}\"", md5_hex(b"put body")).as_str())));
+    assert!(r.body.is_empty(), "no CopyObjectResult: {}", r.text());
+    assert_eq!(s.signed(SignedRequest::new("GET", "/dst/y")).await.body, b"put body");
+    // UploadPartCopy the same: an UploadPart of the body.
+    let upload = root.create_multipart_upload().bucket("dst").key("mp").send().await.unwrap();
+    let upload_id = upload.upload_id().unwrap();
+    let part = [("partNumber", "1"), ("uploadId", upload_id), source[0]];
+    let url = sigv4_presign(&s, keys, "PUT", "/dst/mp", &part, &[], None);
+    s.raw("PUT", &url, &[], b"part body").await.assert_error(403, "AccessDenied", &refused("mp"));
+    let url = sigv4_presign(&s, (AK, SK), "PUT", "/dst/mp", &part, &[], None);
+    let r = s.raw("PUT", &url, &[], b"part body").await;
+    assert_eq!((r.status, r.header("etag")), (200, Some(format!("\"{}\"", md5_hex(b"part body")).as_str())));
+    assert!(r.body.is_empty(), "no CopyPartResult: {}", r.text());
+    // The header, signed and sent, makes the copy, also for the copier (botocore's presigned
+    // copy_object signs it so: tests/clients/python/test_botocore_presign.py).
+    let url = sigv4_presign(&s, keys, "PUT", "/dst/c", &[], &source, None);
+    let r = s.raw("PUT", &url, &source, b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("<CopyObjectResult"), "{}", r.text());
+    assert_eq!(s.signed(SignedRequest::new("GET", "/dst/c")).await.body, b"public");
+    // Header and query both: the header names the source.
+    root.put_object().bucket("src").key("private").body(b"private".to_vec().into()).send().await.unwrap();
+    let url = sigv4_presign(&s, keys, "PUT", "/dst/both", &[("x-amz-copy-source", "src/private")], &source, None);
+    let r = s.raw("PUT", &url, &source, b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(s.signed(SignedRequest::new("GET", "/dst/both")).await.body, b"public");
 }

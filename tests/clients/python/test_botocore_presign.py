@@ -1,12 +1,18 @@
 """Presigned URLs made by botocore's generate_presigned_url, sent raw, judged as S3 judges them.
 One case per failure mode; time moves on the server clock, never by sleeping."""
 
+import hashlib
 import json
+import textwrap
+import urllib.parse
 
 import pytest
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import AK, REGION
+from conftest import AK, REGION, SK, Server
 
 MISMATCH = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 NOT_SIGNED = "There were headers present in the request which were not signed"
@@ -227,3 +233,90 @@ def test_session_token_shorter_than_url(server, bucket):
     assert server.send_url(u).status == 200
     server.clock(offset_seconds=120)
     server.send_url(u).assert_error(400, "ExpiredToken", "The provided token has expired.")
+
+
+def signed_headers(u):
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(u).query)["X-Amz-SignedHeaders"][0].split(";")
+
+
+def test_signed_payload_hash_binds_the_body(server, s3, bucket):
+    """A hash set as the x-amz-content-sha256 header before presigning: botocore signs the header
+    and its value as the payload hash, as S3 reads a presigned URL; a body that does not hash to it
+    is S3's XAmzContentSHA256Mismatch, as for header auth, and nothing is stored."""
+    good = hashlib.sha256(b"good").hexdigest()
+
+    def add_hash(request, **kwargs):
+        request.headers["X-Amz-Content-SHA256"] = good
+
+    s3.meta.events.register("before-sign.s3.PutObject", add_hash)
+    u = url(s3, "put_object", Key="hashed")
+    assert "x-amz-content-sha256" in signed_headers(u)
+    sent = {"x-amz-content-sha256": good}
+    elements = server.send_url(u, "PUT", sent, b"EVIL BODY").assert_error(
+        400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed."
+    )
+    assert [n for n, _ in elements][2:4] == ["ClientComputedContentSHA256", "S3ComputedContentSHA256"]
+    assert dict(elements)["ClientComputedContentSHA256"] == good
+    assert dict(elements)["S3ComputedContentSHA256"] == hashlib.sha256(b"EVIL BODY").hexdigest()
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket="pre", Key="hashed")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    r = server.send_url(u, "PUT", sent, b"good")
+    assert r.status == 200, r.body
+    assert s3.get_object(Bucket="pre", Key="hashed")["Body"].read() == b"good"
+
+
+COPIER = ("AKIACOPIER0000000000", "copier-secret")
+COPIER_CONFIG = textwrap.dedent(
+    """
+    [[users]]
+    name = "copier"
+    access_key = "AKIACOPIER0000000000"
+    secret_key = "copier-secret"
+    policies = ['''{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::dst/*",
+         "Condition": {"StringLike": {"s3:x-amz-copy-source": "src/public/*"}}},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::src/public/*"}]}''']
+    """
+)
+
+
+def test_copy_source_is_a_header(tmp_path):
+    """botocore's presigned copy_object signs x-amz-copy-source as a header, which the client must
+    send, and then copies. Moved into the query (as the PHP and JS v3 presigners do), S3 reads no
+    copy source: the URL is a PutObject of its body (aws-sdk-php#1275), judged without one, so a
+    user allowed to write only copies of public sources cannot store a body of their own."""
+    config = tmp_path / "s3strict.toml"
+    config.write_text(COPIER_CONFIG)
+    srv = Server(tmp_path, "--config", str(config))
+    try:
+        root = srv.client()
+        for b in ("src", "dst"):
+            root.create_bucket(Bucket=b)
+        root.put_object(Bucket="src", Key="public/a", Body=b"public")
+        copier = srv.client(ak=COPIER[0], sk=COPIER[1])
+        u = copier.generate_presigned_url(
+            "copy_object", Params={"Bucket": "dst", "Key": "c", "CopySource": "src/public/a"}, ExpiresIn=300
+        )
+        assert "x-amz-copy-source" not in urllib.parse.parse_qs(urllib.parse.urlsplit(u).query)
+        assert "x-amz-copy-source" in signed_headers(u)
+        srv.send_url(u, "PUT").assert_error(403, "SignatureDoesNotMatch", MISMATCH)
+        r = srv.send_url(u, "PUT", {"x-amz-copy-source": "src/public/a"})
+        assert r.status == 200 and b"<CopyObjectResult" in r.body, r.body
+        assert root.get_object(Bucket="dst", Key="c")["Body"].read() == b"public"
+
+        def in_query(creds, key):
+            req = AWSRequest(method="PUT", url=f"{srv.endpoint}/dst/{key}?x-amz-copy-source=src%2Fpublic%2Fa")
+            S3SigV4QueryAuth(Credentials(*creds), "s3", REGION, expires=300).add_auth(req)
+            return req.url
+
+        srv.send_url(in_query(COPIER, "y"), "PUT", body=b"ARBITRARY BODY").assert_error(
+            403,
+            "AccessDenied",
+            'User: arn:aws:iam::123456789012:user/copier is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::dst/y" because no identity-based policy allows the s3:PutObject action',
+        )
+        r = srv.send_url(in_query((AK, SK), "y"), "PUT", body=b"put body")
+        assert (r.status, r.body) == (200, b""), r.body
+        assert root.get_object(Bucket="dst", Key="y")["Body"].read() == b"put body"
+    finally:
+        srv.stop()
