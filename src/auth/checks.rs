@@ -266,17 +266,46 @@ pub(super) fn check_signature(
         };
         diagnose::sigv4(cfg, &signing, &request).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string().into())
     });
+    let shown = withhold_browser_credentials(&creq, ':', '\n');
     let mut error = S3Error::new(ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", input.scope.access_key.clone())
         .extra("StringToSign", sts.clone())
         .extra("SignatureProvided", input.provided)
         .extra("StringToSignBytes", spaced_hex(&sts))
-        .extra("CanonicalRequest", creq.clone())
-        .extra("CanonicalRequestBytes", spaced_hex(&creq));
+        .extra("CanonicalRequestBytes", spaced_hex(&shown))
+        .extra("CanonicalRequest", shown);
     if let Some(cause) = cause {
         cause.attach(&mut error, trace);
     }
     Err(error)
+}
+
+/// What a browser adds to a request on its own: its cookies for the host (every port's: cookies
+/// ignore ports, so other local apps' `HttpOnly` session cookies among them) and credentials it
+/// remembered for the host.
+const BROWSER_CREDENTIALS: [&str; 2] = ["cookie", "authorization"];
+
+/// A canonical request (or COS format string) as shown in an error document: a page on this
+/// origin can make a request signing `cookie` and read the echo, so the values of
+/// [`BROWSER_CREDENTIALS`] headers are withheld from the response (the auth log keeps them). The
+/// header lines are `name<sep>value`, ended by `end`. S3 echoes them: on S3's own origin no other
+/// application's cookies are sent; here, next to other local servers, they are.
+pub(super) fn withhold_browser_credentials(text: &str, sep: char, end: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split(end).enumerate() {
+        if i > 0 {
+            out.push(end);
+        }
+        match part.split_once(sep) {
+            Some((name, _)) if BROWSER_CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c)) => {
+                out.push_str(name);
+                out.push(sep);
+                out.push_str("(withheld: a browser's credentials are not echoed; the auth log has them)");
+            }
+            _ => out.push_str(part),
+        }
+    }
+    out
 }
 
 pub(super) fn invalid_access_key(access_key: &str) -> S3Error {

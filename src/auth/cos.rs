@@ -432,9 +432,29 @@ fn check_signature(
     });
     let mut e = S3Error::with_message(ErrorCode::SignatureDoesNotMatch, MISMATCH)
         .extra("StringToSign", first.string_to_sign)
-        .extra("FormatString", first.http_string);
+        .extra("FormatString", withhold_cos_browser_credentials(&first.http_string));
     e.cause = cause;
     Err(e)
+}
+
+/// The format string as shown to the caller: the headers line (`name=value&…`) without the
+/// values of the browser's own credentials (see `checks::withhold_browser_credentials`).
+fn withhold_cos_browser_credentials(http_string: &str) -> String {
+    let lines: Vec<&str> = http_string.split('\n').collect();
+    lines
+        .iter()
+        .enumerate()
+        .map(
+            |(i, line)| {
+                if i == 3 {
+                    super::checks::withhold_browser_credentials(line, '=', '&')
+                } else {
+                    line.to_string()
+                }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether a signature over (method, path, headers) with a secret is the one sent.
@@ -513,6 +533,16 @@ fn strip_port(host: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn browser_credentials_are_withheld_from_the_format_string() {
+        let shown = withhold_cos_browser_credentials("get\n/k\n\ncookie=a%3Db&host=x\n");
+        assert_eq!(
+            shown,
+            "get\n/k\n\ncookie=(withheld: a browser's credentials are not echoed; the auth log has them)&host=x\n"
+        );
+        assert_eq!(withhold_cos_browser_credentials("get\n/cookie=x\n\nhost=x\n"), "get\n/cookie=x\n\nhost=x\n");
+    }
 
     #[test]
     fn worked_example_of_the_spec() {

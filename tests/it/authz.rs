@@ -534,3 +534,26 @@ async fn a_missing_copy_source_is_told_only_to_whoever_may_list_it() {
     let (status, code, _) = sdk_error(carol.get_object().bucket("srcb").key("missing").send().await.unwrap_err());
     assert_eq!((status, code.as_str()), (403, "AccessDenied"));
 }
+
+#[tokio::test]
+async fn a_browsers_cookies_are_not_echoed_in_signature_errors() {
+    let s = TestServer::start().await;
+    s.create_bucket("data").await;
+    // A page on this origin signs `cookie` into a URL; the browser sends every cookie it holds for
+    // the host, other local apps' HttpOnly ones included. The mismatch's canonical request must
+    // not hand them back.
+    let target = presign(s.addr, "GET", "/data/k", &[], &[("cookie", "guess")], 300);
+    let r = s.raw("GET", &target, &[("cookie", "notebook_session=s3cr3t-httponly")], b"").await;
+    let doc = r.assert_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.");
+    let shown = doc.get("CanonicalRequest").unwrap().to_string();
+    assert!(
+        shown.contains("\ncookie:(withheld: a browser's credentials are not echoed; the auth log has them)\n"),
+        "{shown}"
+    );
+    assert!(!r.text().contains("s3cr3t"), "{}", r.text());
+    let hex: String = "s3cr3t".bytes().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+    assert!(!r.text().contains(&hex), "the byte dump withholds it too");
+    // The administrator's log keeps what was received.
+    let log = s.lib().auth_log();
+    assert!(log[0].canonical_request.as_deref().is_some_and(|c| c.contains("notebook_session=s3cr3t-httponly")));
+}
