@@ -267,13 +267,14 @@ pub(super) fn check_signature(
         diagnose::sigv4(cfg, &signing, &request).unwrap_or_else(|| diagnose::UNEXPLAINED.to_string().into())
     });
     let shown = withhold_browser_credentials(&creq, ':', '\n');
+    let shown_bytes = spaced_hex(&shown);
     let mut error = S3Error::new(ErrorCode::SignatureDoesNotMatch)
         .extra("AWSAccessKeyId", input.scope.access_key.clone())
         .extra("StringToSign", sts.clone())
         .extra("SignatureProvided", input.provided)
         .extra("StringToSignBytes", spaced_hex(&sts))
-        .extra("CanonicalRequestBytes", spaced_hex(&shown))
-        .extra("CanonicalRequest", shown);
+        .extra("CanonicalRequest", shown)
+        .extra("CanonicalRequestBytes", shown_bytes);
     if let Some(cause) = cause {
         cause.attach(&mut error, trace);
     }

@@ -239,33 +239,6 @@ async fn condition_keys_see_every_header_the_handler_acts_on() {
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/r";
 
-fn sts_client(s: &TestServer, ak: &str, sk: &str) -> aws_sdk_sts::Client {
-    let conf = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new(REGION))
-        .endpoint_url(s.endpoint())
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(ak, sk, None, None, "test"))
-        .build();
-    aws_sdk_sts::Client::from_conf(conf)
-}
-
-fn s3_for(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(REGION))
-        .endpoint_url(s.endpoint())
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            None,
-            "sts",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
 #[tokio::test]
 async fn a_bucket_policy_naming_the_role_is_limited_by_the_session_policy() {
     let may_assume = format!(
@@ -295,11 +268,11 @@ async fn a_bucket_policy_naming_the_role_is_limited_by_the_session_policy() {
     s.client().put_bucket_policy().bucket("data").policy(bucket_policy(ROLE)).send().await.unwrap();
     let only_list =
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
-    let sts = sts_client(&s, &key_of("alice"), "alice-secret");
+    let sts = sts_client(&s, &key_of("alice"), "alice-secret", None);
     let narrow = sts.assume_role().role_arn(ROLE).role_session_name("narrow").policy(only_list).send().await.unwrap();
     let wide = sts.assume_role().role_arn(ROLE).role_session_name("wide").send().await.unwrap();
-    let narrow = s3_for(&s, narrow.credentials().unwrap());
-    let wide = s3_for(&s, wide.credentials().unwrap());
+    let narrow = s3_with_session(&s, narrow.credentials().unwrap());
+    let wide = s3_with_session(&s, wide.credentials().unwrap());
     // Naming the role reaches its sessions, each limited by its session policy.
     wide.get_object().bucket("data").key("k").send().await.unwrap();
     let (status, code, message) = sdk_error(narrow.get_object().bucket("data").key("k").send().await.unwrap_err());
@@ -403,9 +376,9 @@ async fn a_sessions_principal_arn_is_its_roles() {
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::data/*","Condition":{{"ArnEquals":{{"aws:PrincipalArn":"{ROLE}"}}}}}}]}}"#
     );
     s.client().put_bucket_policy().bucket("data").policy(deny_role).send().await.unwrap();
-    let sts = sts_client(&s, &key_of("alice"), "alice-secret");
+    let sts = sts_client(&s, &key_of("alice"), "alice-secret", None);
     let out = sts.assume_role().role_arn(ROLE).role_session_name("s1").send().await.unwrap();
-    let session = s3_for(&s, out.credentials().unwrap());
+    let session = s3_with_session(&s, out.credentials().unwrap());
     let (status, code, message) = sdk_error(session.get_object().bucket("data").key("k").send().await.unwrap_err());
     assert_eq!((status, code.as_str()), (403, "AccessDenied"));
     assert_eq!(

@@ -60,40 +60,9 @@ async fn server() -> TestServer {
 
 /// An S3 client of a session of `auditor` named `name`, assumed by alice.
 async fn auditor(s: &TestServer, name: &str) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new(REGION))
-        .endpoint_url(s.endpoint())
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(
-            "AKIAALICE00000000000",
-            "alice-secret",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let out = aws_sdk_sts::Client::from_conf(conf)
-        .assume_role()
-        .role_arn(ROLE_ARN)
-        .role_session_name(name)
-        .send()
-        .await
-        .unwrap();
-    let c = out.credentials().unwrap();
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(REGION))
-        .endpoint_url(s.endpoint())
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            None,
-            "sts",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    let sts = sts_client(s, "AKIAALICE00000000000", "alice-secret", None);
+    let out = sts.assume_role().role_arn(ROLE_ARN).role_session_name(name).send().await.unwrap();
+    s3_with_session(s, out.credentials().unwrap())
 }
 
 async fn put_policy(s: &TestServer, bucket: &str, policy: &str) {

@@ -47,35 +47,8 @@ async fn server() -> TestServer {
     s
 }
 
-fn sts(s: &TestServer, ak: &str, sk: &str, token: Option<&str>) -> aws_sdk_sts::Client {
-    let conf = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new(REGION))
-        .endpoint_url(s.endpoint())
-        .credentials_provider(aws_sdk_sts::config::Credentials::new(ak, sk, token.map(str::to_string), None, "test"))
-        .build();
-    aws_sdk_sts::Client::from_conf(conf)
-}
-
 fn sts_as(s: &TestServer, name: &str) -> aws_sdk_sts::Client {
-    sts(s, &format!("AKIA{:0<16}", name.to_ascii_uppercase()), &format!("{name}-secret"), None)
-}
-
-fn s3_with(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(REGION))
-        .endpoint_url(s.endpoint())
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            None,
-            "sts",
-        ))
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    sts_client(s, &format!("AKIA{:0<16}", name.to_ascii_uppercase()), &format!("{name}-secret"), None)
 }
 
 fn sts_error<E: ProvideErrorMetadata>(
@@ -100,7 +73,7 @@ async fn the_sdks_sts_client_assumes_a_role() {
     assert!(user.assumed_role_id().starts_with("AROA") && user.assumed_role_id().ends_with(":ci-run"));
     let creds = out.credentials().unwrap();
     assert!(creds.access_key_id().starts_with("ASIA"));
-    let as_role = s3_with(&s, creds);
+    let as_role = s3_with_session(&s, creds);
     let got = as_role.get_object().bucket("data").key("k").send().await.unwrap();
     assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
     as_role.put_object().bucket("data").key("by-role").body(ByteStream::from_static(b"r")).send().await.unwrap();
@@ -108,7 +81,7 @@ async fn the_sdks_sts_client_assumes_a_role() {
     let (status, code, message) = sdk_error(as_role.list_buckets().send().await.unwrap_err());
     assert_eq!((status, code.as_str()), (403, "AccessDenied"));
     assert_eq!(message, "User: arn:aws:sts::123456789012:assumed-role/reader/ci-run is not authorized to perform: s3:ListAllMyBuckets because no identity-based policy allows the s3:ListAllMyBuckets action");
-    let who = sts(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
+    let who = sts_client(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
     let me = who.get_caller_identity().send().await.unwrap();
     assert_eq!(me.arn(), Some("arn:aws:sts::123456789012:assumed-role/reader/ci-run"));
 
@@ -130,7 +103,7 @@ async fn a_session_policy_narrows_the_role() {
         .await
         .unwrap();
     assert!(out.session_token_utilization().is_some_and(|p| p > 0));
-    let c = s3_with(&s, out.credentials().unwrap());
+    let c = s3_with_session(&s, out.credentials().unwrap());
     c.get_object().bucket("data").key("k").send().await.unwrap();
     // Its presigned URLs are narrowed alike.
     let url = presigned_put(&c, "data", "x").await;
@@ -172,7 +145,7 @@ async fn assume_role_refusals() {
     );
     assert_eq!((status, code.as_str()), (403, "AccessDenied"));
     assert_eq!(message, format!("User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: {missing}"));
-    let root = sts(&s, AK, SK, None);
+    let root = sts_client(&s, AK, SK, None);
     let (status, code, message) =
         sts_error(root.assume_role().role_arn(ROLE_ARN).role_session_name("r1").send().await.unwrap_err());
     assert_eq!(
@@ -217,7 +190,7 @@ async fn session_tokens_act_as_their_user_and_end_on_time() {
     let s = server().await;
     let out = sts_as(&s, "alice").get_session_token().duration_seconds(900).send().await.unwrap();
     let creds = out.credentials().unwrap();
-    let who = sts(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
+    let who = sts_client(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
     assert_eq!(who.get_caller_identity().send().await.unwrap().arn(), Some("arn:aws:iam::123456789012:user/alice"));
     let (status, code, message) = sts_error(who.get_session_token().send().await.unwrap_err());
     assert_eq!(
@@ -225,8 +198,8 @@ async fn session_tokens_act_as_their_user_and_end_on_time() {
         (403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
     );
     // A presigned URL made from the session stops when the session does, whatever X-Amz-Expires says.
-    let root_out = sts(&s, AK, SK, None).get_session_token().send().await.unwrap();
-    let c = s3_with(&s, root_out.credentials().unwrap());
+    let root_out = sts_client(&s, AK, SK, None).get_session_token().send().await.unwrap();
+    let c = s3_with_session(&s, root_out.credentials().unwrap());
     let url = presigned_get(&c, "data", "k", 7200).await;
     assert_eq!(send_presigned(&s, &url, &[], b"").await.status, 200);
     s.set_clock(r#"{"offset_seconds": 3700}"#).await;
@@ -237,13 +210,13 @@ async fn session_tokens_act_as_their_user_and_end_on_time() {
 async fn sts_errors_are_sts_documents() {
     let s = server().await;
     let (status, code, message) =
-        sts_error(sts(&s, "AKIANOBODY", "x", None).get_caller_identity().send().await.unwrap_err());
+        sts_error(sts_client(&s, "AKIANOBODY", "x", None).get_caller_identity().send().await.unwrap_err());
     assert_eq!(
         (status, code.as_str(), message.as_str()),
         (403, "InvalidClientTokenId", "The security token included in the request is invalid.")
     );
     let (status, code, _) = sts_error(
-        sts(&s, &format!("AKIA{:0<16}", "ALICE"), "wrong", None).get_caller_identity().send().await.unwrap_err(),
+        sts_client(&s, &format!("AKIA{:0<16}", "ALICE"), "wrong", None).get_caller_identity().send().await.unwrap_err(),
     );
     assert_eq!((status, code.as_str()), (403, "SignatureDoesNotMatch"));
     let form = [("content-type", "application/x-www-form-urlencoded")];
@@ -302,8 +275,8 @@ async fn a_deleted_users_sessions_end_with_it() {
     for name in ["dora", "carl"] {
         let out = sts_as(&s, name).get_session_token().send().await.unwrap();
         let creds = out.credentials().unwrap();
-        let old = s3_with(&s, creds);
-        let old_sts = sts(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
+        let old = s3_with_session(&s, creds);
+        let old_sts = sts_client(&s, creds.access_key_id(), creds.secret_access_key(), Some(creds.session_token()));
         assert_eq!(
             old_sts.get_caller_identity().send().await.unwrap().arn(),
             Some(format!("arn:aws:iam::{ACCOUNT}:user/{name}").as_str())
@@ -318,7 +291,8 @@ async fn a_deleted_users_sessions_end_with_it() {
         assert_unknown_to_sts(sts_error(old_sts.get_caller_identity().send().await.unwrap_err()));
         // The new user's own sessions work.
         let out = sts_as(&s, name).get_session_token().send().await.unwrap();
-        let got = s3_with(&s, out.credentials().unwrap()).get_object().bucket("data").key("k").send().await.unwrap();
+        let got =
+            s3_with_session(&s, out.credentials().unwrap()).get_object().bucket("data").key("k").send().await.unwrap();
         assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello");
     }
 }
@@ -335,7 +309,9 @@ async fn ended_sessions_stay_ended_after_a_restart() {
     assert_eq!(status, 200);
     let s = s.restart().await;
     sts_as(&s, "alice").get_caller_identity().send().await.unwrap();
-    assert_unknown_key(sdk_error(s3_with(&s, &creds).get_object().bucket("data").key("k").send().await.unwrap_err()));
+    assert_unknown_key(sdk_error(
+        s3_with_session(&s, &creds).get_object().bucket("data").key("k").send().await.unwrap_err(),
+    ));
 }
 
 /// Roles live in the configuration: a role missing at a start ends its sessions, which do not
@@ -366,13 +342,17 @@ async fn a_removed_roles_sessions_do_not_come_back() {
     s.create_bucket("data").await;
     let out = sts_as(&s, "alice").assume_role().role_arn(ROLE_ARN).role_session_name("r1").send().await.unwrap();
     let creds = out.credentials().unwrap().clone();
-    s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap();
+    s3_with_session(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap();
     s.stop().await;
     let s = start(false).await;
-    assert_unknown_key(sdk_error(s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err()));
+    assert_unknown_key(sdk_error(
+        s3_with_session(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err(),
+    ));
     s.stop().await;
     let s = start(true).await;
-    assert_unknown_key(sdk_error(s3_with(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err()));
+    assert_unknown_key(sdk_error(
+        s3_with_session(&s, &creds).list_objects_v2().bucket("data").send().await.unwrap_err(),
+    ));
     // The role itself is back.
     sts_as(&s, "alice").assume_role().role_arn(ROLE_ARN).role_session_name("r2").send().await.unwrap();
 }
@@ -598,7 +578,7 @@ async fn r1_session(s: &TestServer, name: &str, policy: Option<&str>) -> aws_sdk
         .await
         .unwrap();
     let c = out.credentials().unwrap();
-    sts(s, c.access_key_id(), c.secret_access_key(), Some(c.session_token()))
+    sts_client(s, c.access_key_id(), c.secret_access_key(), Some(c.session_token()))
 }
 
 /// An explicit Deny in the caller's identity or session policy refuses AssumeRole even when the

@@ -116,6 +116,35 @@ pub fn client_for(endpoint: &str, ak: &str, sk: &str, region: &str) -> aws_sdk_s
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// The Rust SDK's STS client pointed at `s`, with these credentials.
+pub fn sts_client(s: &TestServer, ak: &str, sk: &str, token: Option<&str>) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(REGION))
+        .endpoint_url(s.endpoint())
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(ak, sk, token.map(str::to_string), None, "test"))
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+/// An S3 client acting with the temporary credentials STS gave.
+pub fn s3_with_session(s: &TestServer, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(s.endpoint())
+        .credentials_provider(Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "sts",
+        ))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
 /// A parsed HTTP response.
 #[derive(Debug)]
 pub struct RawResponse {
