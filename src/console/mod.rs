@@ -36,6 +36,11 @@ use crate::state::AppState;
 /// `/bucket/key?…` on the S3 port.
 pub const S3_PREFIX: &str = "/_s3strict/console/s3";
 
+/// Whether `path` is an S3 request forwarded by the console's origin (under [`S3_PREFIX`]).
+pub fn forwards(path: &str) -> bool {
+    path.strip_prefix(S3_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// The longest a URL signed for the console may live: SigV4's limit of 7 days. (The page itself
 /// keeps shared URLs to the S3 console's 12 hours.)
 const MAX_EXPIRES: u64 = 7 * 24 * 3600;
@@ -103,7 +108,7 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     if path == "/" || path == "/_s3strict/console" {
         return redirect_to_page();
     }
-    if path == S3_PREFIX || path.starts_with(&format!("{S3_PREFIX}/")) {
+    if forwards(&path) {
         return forward_to_s3(state, req, request_id).await;
     }
     if let Some(rest) = path.strip_prefix("/_s3strict/console") {
@@ -204,10 +209,11 @@ pub async fn login(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
     }
 }
 
-/// `POST /_s3strict/console/logout`: ends the session the cookie names, on the server, and
-/// removes the cookie.
+/// `POST /_s3strict/console/logout`: ends every session the request's cookies name, on the
+/// server (a cookie an object page set beside the real one must not keep the real one alive),
+/// and removes the cookie.
 pub fn logout(state: &AppState, req: &Request<ReqBody>) -> Response<Body> {
-    if let Some(id) = admin::session_cookie(state, req) {
+    for id in admin::session_cookies(state, req) {
         state.gate.sessions.revoke(&id);
     }
     let mut resp = json(StatusCode::OK, serde_json::json!({ "authenticated": false }));
