@@ -14,7 +14,11 @@
 //!   the S3 origin: "same-origin" means nothing there. Every endpoint but `health` and `ready`
 //!   refuses any request a browser marks as made by a page (`Sec-Fetch-Site`, `Origin`); curl,
 //!   SDKs and test code send neither. Browsers use the console's own origin, where object bytes
-//!   are never a live page and requests from other origins are refused.
+//!   are never a live page and requests from other origins are refused. Browsers mark requests
+//!   only to names they hold secure (`localhost`, loopback addresses), so on the S3 port a request
+//!   without the token must be addressed to one of those ([`Refusal::UnmarkedHost`]).
+//! - Their answers are never cached (`Cache-Control: no-store`, set by the server for every
+//!   `/_s3strict/` answer): a page on the S3 port could read the browser's cache of its origin.
 
 mod users;
 
@@ -434,8 +438,8 @@ pub fn cross_origin(req: &Request<ReqBody>) -> bool {
 
 /// Lets a request through to an endpoint with authority, or gives the answer that stops it:
 /// on the S3 port, any request a page made (403); on the console's, one from another origin
-/// (403); then admission (401 without it, 429 while backing off), and the `Host` check on
-/// loopback (403).
+/// (403); then admission (401 without it, 429 while backing off), and the `Host` checks on
+/// loopback (403: not this server's name; on the S3 port, a name browsers send no marks to).
 pub fn gatekeep(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> Result<Admission, Refusal> {
     match listener {
         Listener::S3 => {
@@ -596,6 +600,14 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>, listener: Listener)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_match_only_whole() {
+        assert!(token_matches("sesame", "sesame"));
+        for wrong in ["", "s", "sesam", "sesamE", "sesame ", "sesame-and-more"] {
+            assert!(!token_matches(wrong, "sesame"), "{wrong:?}");
+        }
+    }
 
     #[test]
     fn authority_follows_the_name_the_browser_used_on_every_address() {

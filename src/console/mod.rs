@@ -17,9 +17,10 @@
 //! **Who may use it.** The admin endpoints' rules (see [`crate::admin`]): open on a loopback
 //! listener; elsewhere the page asks for the admin token once ([`login`]) and keeps a session
 //! cookie (`HttpOnly`, `SameSite=Strict`, path `/_s3strict`): a random id the server keeps for
-//! twelve hours at most, ended by logging out. Requests from other origins (the S3 port included:
-//! another port of the same host is "same-site") are refused. The static assets are served to
-//! anyone: they hold no data.
+//! twelve hours at most, ended by logging out. Cookies ignore ports, so pages on the S3 port can
+//! set cookies of that name too: every one sent is looked at, and logging out ends every session
+//! they name. Requests from other origins (the S3 port included: another port of the same host is
+//! "same-site") are refused. The static assets are served to anyone: they hold no data.
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
