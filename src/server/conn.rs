@@ -283,7 +283,8 @@ impl Connections {
         let longest = open
             .values()
             .filter(|t| !t.asked.load(Ordering::Acquire))
-            .filter_map(|t| Some(((t.is_new(now), t.waiting_since()?), t)))
+            // Times are kept to the millisecond: of two alike, the older connection goes first.
+            .filter_map(|t| Some(((t.is_new(now), t.waiting_since()?, t.id), t)))
             .min_by_key(|(key, _)| *key);
         match longest {
             Some((_, t)) => {
