@@ -86,6 +86,7 @@ pub enum ErrorCode {
     MetadataTooLarge,
     RequestHeaderSectionTooLarge,
     RequestTimeout,
+    SlowDown,
     XAmzContentSHA256Mismatch,
 }
 
@@ -163,6 +164,7 @@ impl ErrorCode {
             MetadataTooLarge => ("MetadataTooLarge", StatusCode::BAD_REQUEST),
             RequestHeaderSectionTooLarge => ("RequestHeaderSectionTooLarge", StatusCode::BAD_REQUEST),
             RequestTimeout => ("RequestTimeout", StatusCode::BAD_REQUEST),
+            SlowDown => ("SlowDown", StatusCode::SERVICE_UNAVAILABLE),
             XAmzContentSHA256Mismatch => ("XAmzContentSHA256Mismatch", StatusCode::BAD_REQUEST),
         }
     }
@@ -249,6 +251,7 @@ impl ErrorCode {
             RequestTimeout => {
                 "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
             }
+            SlowDown => "Please reduce your request rate.",
             XAmzContentSHA256Mismatch => {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             }

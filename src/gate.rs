@@ -1,14 +1,18 @@
-//! What the admin endpoints and the console remember between requests about who may use them:
-//! the console's login sessions and the back-off of clients that present wrong admin tokens.
-//! Plain data behind locks, below the state; the decisions that use them are in
-//! [`admin`](crate::admin) (admission) and [`console`](crate::console) (login, logout).
+//! What the server remembers between requests to keep clients it has not authenticated in check:
+//! the console's login sessions, the back-off of clients that present wrong admin tokens, the
+//! rate of wrong tokens from all clients together, and the memory all POST forms together may
+//! hold of their fields before authentication. Plain data behind locks, below the state; the
+//! decisions that use them are in [`admin`](crate::admin) (admission),
+//! [`console`](crate::console) (login, logout) and the form reader
+//! ([`read_form`](crate::s3::post_object::read_form)).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The listener a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,11 +24,14 @@ pub enum Listener {
     Console,
 }
 
-/// Sessions and back-off, in [`AppState`](crate::state::AppState).
+/// Sessions, back-off, the global rate of wrong tokens and the budget of unauthenticated form
+/// fields, in [`AppState`](crate::state::AppState).
 #[derive(Debug, Default)]
 pub struct Gate {
     pub sessions: Sessions,
     pub backoff: Backoff,
+    pub guesses: GuessRate,
+    pub forms: FormBudget,
 }
 
 /// How long a console login lasts. Twelve hours, the S3 console's longest session too; counted
@@ -195,6 +202,95 @@ impl Backoff {
     }
 }
 
+/// Wrong admin tokens and logins that all clients together may make at once, before
+/// [`GUESSES_PER_SECOND`] limits them.
+pub const GUESS_BURST: u32 = 20;
+/// Wrong admin tokens and logins all clients together may make per second, past the burst.
+pub const GUESSES_PER_SECOND: u32 = 5;
+
+/// A token bucket over the wrong admin tokens and console logins of all clients together, beside
+/// the per-client [`Backoff`]: a client with many addresses (127.0.0.0/8 on loopback, an IPv6
+/// /48, a NAT's pool) gets a fresh back-off on each, and together they could otherwise guess
+/// thousands of times a second. Each check takes a token before it is made and gives it back
+/// when the token was right, so only wrong guesses use the rate up, and at most
+/// [`GUESS_BURST`] guesses are ever being checked without one. While none is left, every check
+/// waits (`429` with `Retry-After`), the right token too, or it would tell a guess apart; the
+/// wait is never longer than one token's refill, so no flood locks the right token out for longer
+/// than it lasts.
+#[derive(Debug)]
+pub struct GuessRate {
+    bucket: Mutex<(f64, Instant)>,
+}
+
+impl Default for GuessRate {
+    fn default() -> Self {
+        GuessRate { bucket: Mutex::new((f64::from(GUESS_BURST), Instant::now())) }
+    }
+}
+
+impl GuessRate {
+    /// Takes a token for one check, or says how long until one is there.
+    pub fn take(&self) -> Result<(), Duration> {
+        self.take_at(Instant::now())
+    }
+
+    fn take_at(&self, now: Instant) -> Result<(), Duration> {
+        let mut bucket = lock(&self.bucket);
+        let (tokens, at) = *bucket;
+        let refilled = now.saturating_duration_since(at).as_secs_f64() * f64::from(GUESSES_PER_SECOND);
+        let tokens = (tokens + refilled).min(f64::from(GUESS_BURST));
+        if tokens < 1.0 {
+            *bucket = (tokens, now);
+            return Err(Duration::from_secs_f64((1.0 - tokens) / f64::from(GUESSES_PER_SECOND)));
+        }
+        *bucket = (tokens - 1.0, now);
+        Ok(())
+    }
+
+    /// The check the token was taken for found the right token: it goes back.
+    pub fn give_back(&self) {
+        let mut bucket = lock(&self.bucket);
+        bucket.0 = (bucket.0 + 1.0).min(f64::from(GUESS_BURST));
+    }
+}
+
+/// The most bytes of form fields all POST forms together may hold before authentication beyond
+/// each one's [`FORM_ALLOWANCE`]. A legitimate form's fields are a few KiB (a policy, a signature,
+/// a key, some metadata), so this is hundreds of forms at their largest; without it, a thousand
+/// unauthenticated connections could each hold S3's 1 MiB of fields (2 GiB in all, measured).
+pub const FORM_BUDGET: usize = 8 << 20;
+/// What each form may read of its fields without drawing on [`FORM_BUDGET`]: every usual form
+/// fits, so a client filling the budget cannot turn ordinary forms away (all of these together
+/// are bounded by the connection cap).
+pub const FORM_ALLOWANCE: usize = 16 << 10;
+
+/// The bytes POST forms may hold of their fields before authentication, beyond their allowance:
+/// a form that would need more than what is left is answered `503 SlowDown`, as S3 answers when
+/// it is overloaded. Clones share the budget.
+#[derive(Debug, Clone)]
+pub struct FormBudget {
+    bytes: Arc<Semaphore>,
+}
+
+impl Default for FormBudget {
+    fn default() -> Self {
+        FormBudget { bytes: Arc::new(Semaphore::new(FORM_BUDGET)) }
+    }
+}
+
+impl FormBudget {
+    /// `n` bytes of the budget, held until the permit drops; `None` when they are not left.
+    pub fn take(&self, n: usize) -> Option<OwnedSemaphorePermit> {
+        let n = u32::try_from(n).ok()?;
+        self.bytes.clone().try_acquire_many_owned(n).ok()
+    }
+
+    /// Bytes of the budget not held.
+    pub fn available(&self) -> usize {
+        self.bytes.available_permits()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +346,31 @@ mod tests {
         assert!(b.wait("192.0.2.8".parse().unwrap()).is_none(), "per client");
         b.succeeded(ip);
         assert!(b.wait(ip).is_none());
+    }
+
+    #[test]
+    fn wrong_guesses_of_all_clients_are_rate_limited() {
+        let g = GuessRate::default();
+        let start = Instant::now();
+        for _ in 0..GUESS_BURST {
+            assert!(g.take_at(start).is_ok());
+        }
+        let wait = g.take_at(start).unwrap_err();
+        assert_eq!(wait, Duration::from_millis(200), "one token's refill");
+        assert!(g.take_at(start + Duration::from_millis(100)).is_err());
+        assert!(g.take_at(start + Duration::from_millis(200)).is_ok());
+        // A right token gives its token back: only wrong ones use the rate up.
+        let later = start + Duration::from_millis(400);
+        assert!(g.take_at(later).is_ok());
+        g.give_back();
+        assert!(g.take_at(later).is_ok());
+        assert!(g.take_at(later).is_err());
+        // Refilled to the burst, never beyond.
+        let much_later = later + Duration::from_secs(3600);
+        for _ in 0..GUESS_BURST {
+            assert!(g.take_at(much_later).is_ok());
+        }
+        assert!(g.take_at(much_later).is_err());
     }
 
     #[test]

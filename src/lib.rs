@@ -21,8 +21,9 @@
 //! - [`check`]: `s3strict check-url`, the offline conformance checker for presigner authors.
 //! - [`admin`]: the `/_s3strict/` endpoints (health, ready, clock, auth-log, sessions, reset).
 //! - [`console`]: the web console on its own listener: its embedded page, its calls, and the S3
-//!   API forwarded to it with object bytes made inert. [`gate`]: console sessions and the
-//!   back-off of failed admin tokens. [`jsonapi`]: the JSON answers both give.
+//!   API forwarded to it with object bytes made inert. [`gate`]: console sessions, the
+//!   back-off of failed admin tokens, the limit on all clients' wrong tokens, the budget of
+//!   unauthenticated POST form fields. [`jsonapi`]: the JSON answers both give.
 //! - [`checksum`]: flexible checksums (CRC32, CRC32C, CRC64NVME, SHA1, SHA256), composite and
 //!   full-object multipart checksums.
 //! - [`tags`]: tag sets and S3's rules for them.

@@ -46,6 +46,8 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     let view = RequestView::from_headers(&parts.headers, &query);
     let routed = router::route_request(&parts.method, host, parts.uri.path(), &view, state.config.domain.as_deref());
     if let Ok(Op::Sts) = routed.op {
+        // Read before authentication: whole within the head's deadline (see `ReqBody::deadline`).
+        let _deadline = body.deadline(state.config.idle_timeout);
         return crate::sts::serve(state, parts, body, request_id).await;
     }
     // Cross-origin requests get the bucket's CORS headers on whatever is answered, errors too.
@@ -118,10 +120,7 @@ async fn process(
     // authorized like a PUT's.
     let (form_fields, body) = match (&routed.op, routed.bucket()) {
         (Ok(Op::PostObject), Some(_)) => {
-            let reading = post_object::read_form(&parts.headers, http_body_util::BodyDataStream::new(body));
-            let form = tokio::time::timeout(state.config.idle_timeout, reading)
-                .await
-                .map_err(|_| S3Error::new(ErrorCode::RequestTimeout))??;
+            let form = post_object::read_request_form(state, &parts.headers, body).await?;
             if let Ok(target) = &mut routed.target {
                 target.key = Some(form.key);
             }

@@ -4,7 +4,8 @@
 //!
 //! - Open on a loopback listener; on any other address they require `Authorization: Bearer
 //!   <admin token>` or, on the console's listener, the console's session cookie. Wrong tokens are
-//!   slowed per client ([`Backoff`](crate::gate::Backoff)): `429` with `Retry-After` while one waits.
+//!   slowed per client ([`Backoff`](crate::gate::Backoff)) and, across all clients, limited to a
+//!   few a second ([`GuessRate`](crate::gate::GuessRate)): `429` with `Retry-After` while one waits.
 //! - Without a token a request must name this server in `Host` (its address, `localhost`, or the
 //!   configured domain), which defeats DNS rebinding.
 //! - A state-changing request must be JSON (`Content-Type: application/json`, which another
@@ -13,7 +14,11 @@
 //!   the S3 origin: "same-origin" means nothing there. Every endpoint but `health` and `ready`
 //!   refuses any request a browser marks as made by a page (`Sec-Fetch-Site`, `Origin`); curl,
 //!   SDKs and test code send neither. Browsers use the console's own origin, where object bytes
-//!   are never a live page and requests from other origins are refused.
+//!   are never a live page and requests from other origins are refused. Browsers mark requests
+//!   only to names they hold secure (`localhost`, loopback addresses), so on the S3 port a request
+//!   without the token must be addressed to one of those ([`Refusal::UnmarkedHost`]).
+//! - Their answers are never cached (`Cache-Control: no-store`, set by the server for every
+//!   `/_s3strict/` answer): a page on the S3 port could read the browser's cache of its origin.
 
 mod users;
 
@@ -21,7 +26,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use serde::Deserialize;
 
 use crate::access::PeerAddr;
@@ -29,7 +33,7 @@ use crate::auth::clock::{iso8601, ClockSetting};
 use crate::body::{Body, ReqBody};
 use crate::gate::Listener;
 use crate::iam::{Holder, MAX_SESSION_SECS};
-use crate::jsonapi::{error, json};
+use crate::jsonapi::{error, json, read_body};
 use crate::state::AppState;
 
 /// The path prefix of the admin endpoints.
@@ -153,8 +157,15 @@ pub fn cookie_name(state: &AppState) -> String {
     format!("s3strict_console_{port}")
 }
 
-/// The console session id the request's cookie carries, if any.
-pub fn session_cookie(state: &AppState, req: &Request<ReqBody>) -> Option<String> {
+/// The most cookies of the console's name looked at in one request (a browser sends one per
+/// path it was set for; more is someone's doing).
+const MAX_SESSION_COOKIES: usize = 16;
+
+/// The console session ids the request's cookies of the console's name carry, in the order sent.
+/// There may be several: cookies ignore ports, so any page on the S3 port (an object) can set a
+/// cookie of that name for this host, with a longer path that browsers send first; the server
+/// looks at each ([`live_session`]), so such a cookie cannot hide the real one.
+pub fn session_cookies(state: &AppState, req: &Request<ReqBody>) -> Vec<String> {
     let name = cookie_name(state);
     req.headers()
         .get_all(http::header::COOKIE)
@@ -162,8 +173,15 @@ pub fn session_cookie(state: &AppState, req: &Request<ReqBody>) -> Option<String
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(n, _)| *n == name)
+        .filter(|(n, _)| *n == name)
         .map(|(_, v)| v.to_string())
+        .take(MAX_SESSION_COOKIES)
+        .collect()
+}
+
+/// Whether any console session cookie of the request is a live session.
+pub fn live_session(state: &AppState, req: &Request<ReqBody>) -> bool {
+    session_cookies(state, req).iter().any(|id| state.gate.sessions.is_live(id))
 }
 
 /// Why a request may not use an endpoint with authority.
@@ -177,8 +195,14 @@ pub enum Refusal {
     TokenRequired,
     /// On loopback without a token, `Host` names another server (DNS rebinding).
     ForeignHost,
+    /// On the S3 port without a token, `Host` is this server's (the `--domain`) but a name to
+    /// which browsers send no fetch metadata (the name; where to go instead).
+    UnmarkedHost { name: String, instead: String },
     /// The client is backing off after wrong tokens, for this much longer.
     BackingOff(Duration),
+    /// All clients together have made too many wrong tokens lately: none is checked for this
+    /// much longer.
+    TooManyGuesses(Duration),
 }
 
 impl Refusal {
@@ -207,19 +231,42 @@ impl Refusal {
             Refusal::CrossOrigin => error(StatusCode::FORBIDDEN, "cross-site request refused"),
             Refusal::TokenRequired => error(StatusCode::UNAUTHORIZED, "admin token required"),
             Refusal::ForeignHost => error(StatusCode::FORBIDDEN, "the Host header does not name this server"),
+            Refusal::UnmarkedHost { name, instead } => error(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "refused: browsers send no Sec-Fetch-Site to http://{name} (not a secure context), so on this port \
+                     a page served from a bucket under that name could not be told from curl; without the admin \
+                     token, {PREFIX}/ here answers only requests addressed to localhost or a loopback address: use \
+                     {instead} (or the admin token)"
+                ),
+            ),
             Refusal::BackingOff(wait) => {
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                let mut resp = error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &format!("too many wrong admin tokens from this address: try again in {secs} s"),
-                );
-                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                    resp.headers_mut().insert(http::header::RETRY_AFTER, v);
-                }
-                resp
+                too_many(*wait, |secs| format!("too many wrong admin tokens from this address: try again in {secs} s"))
             }
+            Refusal::TooManyGuesses(wait) => too_many(*wait, |secs| {
+                format!("too many wrong admin tokens from all clients lately: try again in {secs} s")
+            }),
         }
     }
+}
+
+/// A `429` with `Retry-After` in whole seconds (rounded up) and the message `say` makes of them.
+fn too_many(wait: Duration, say: impl Fn(u64) -> String) -> Response<Body> {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut resp = error(StatusCode::TOO_MANY_REQUESTS, &say(secs));
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(http::header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// Whether `given` is the admin token `expected`, in time that depends on neither: both are
+/// hashed first, so not even the token's length shows in how long the comparison takes.
+fn token_matches(given: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let (given, expected) = (Sha256::digest(given.as_bytes()), Sha256::digest(expected.as_bytes()));
+    bool::from(given.as_slice().ct_eq(expected.as_slice()))
 }
 
 /// The client's address (the server puts it on every request).
@@ -227,15 +274,18 @@ pub fn peer(req: &Request<ReqBody>) -> Option<std::net::IpAddr> {
     req.extensions().get::<PeerAddr>().map(|p| p.0)
 }
 
-/// Checks a token or console login against the admin token, with back-off: while the client
-/// waits its guess is not even looked at (`Err` with the 429), so a right guess cannot be told
-/// from a wrong one any faster than the back-off allows.
+/// Checks a token or console login against the admin token, with back-off per client and a
+/// limit on the wrong tokens of all clients together ([`GuessRate`](crate::gate::GuessRate)):
+/// while the client waits, or while all wait, its guess is not even looked at (`Err` with the
+/// 429), so a right guess cannot be told from a wrong one any faster than they allow.
 pub fn check_token(state: &AppState, ip: Option<std::net::IpAddr>, given: &str) -> Result<bool, Refusal> {
     let Some(expected) = &state.config.admin_token else { return Ok(false) };
     if let Some(wait) = ip.and_then(|ip| state.gate.backoff.wait(ip)) {
         return Err(Refusal::BackingOff(wait));
     }
-    if crate::auth::canonical::signatures_equal(given, expected) {
+    state.gate.guesses.take().map_err(Refusal::TooManyGuesses)?;
+    if token_matches(given, expected) {
+        state.gate.guesses.give_back();
         if let Some(ip) = ip {
             state.gate.backoff.succeeded(ip);
         }
@@ -252,20 +302,14 @@ fn admission(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> Re
     let token = given.and_then(|v| v.strip_prefix("Bearer "));
     // The cookie counts on the console's origin only: on the S3 port, a page served from a
     // bucket would carry it.
-    let cookie =
-        listener == Listener::Console && session_cookie(state, req).is_some_and(|id| state.gate.sessions.is_live(&id));
+    let cookie = listener == Listener::Console && live_session(state, req);
     let loopback = listener_addr(state, listener).ip().is_loopback();
     if let Some(token) = token {
         if !(cookie || loopback) {
             // The token alone decides: a wrong one counts towards the back-off.
             return Ok(if check_token(state, peer(req), token)? { Admission::Token } else { Admission::Refused });
         }
-        if state
-            .config
-            .admin_token
-            .as_deref()
-            .is_some_and(|expected| crate::auth::canonical::signatures_equal(token, expected))
-        {
+        if state.config.admin_token.as_deref().is_some_and(|expected| token_matches(token, expected)) {
             return Ok(Admission::Token);
         }
     }
@@ -335,6 +379,26 @@ fn own_host(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> boo
     port_ok && name_ok
 }
 
+/// The host name of `Host` (lower case, without port or brackets) when browsers do not send
+/// fetch metadata (`Sec-Fetch-Site`) to it over plain http: they send it only to "potentially
+/// trustworthy" origins (the Secure Contexts spec: `localhost` and names under `.localhost`,
+/// 127.0.0.0/8, `::1`; Chromium and Firefox alike), so a page on any other name (`--domain
+/// s3.test`, `lvh.me`, a `nip.io` name) makes requests with no mark: measured in Chromium with
+/// `--host-resolver-rules="MAP s3.test 127.0.0.1"`, a same-origin `fetch("/_s3strict/users")`
+/// carries neither `Sec-Fetch-Site` nor `Origin`, exactly like curl.
+fn unmarked_host(req: &Request<ReqBody>) -> Option<String> {
+    let host = header(req, "host")?;
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(rest, |(n, _)| n),
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    }
+    .to_ascii_lowercase();
+    let trustworthy = name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    (!trustworthy).then_some(name)
+}
+
 fn header<'a>(req: &'a Request<ReqBody>, name: &'static str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -374,8 +438,8 @@ pub fn cross_origin(req: &Request<ReqBody>) -> bool {
 
 /// Lets a request through to an endpoint with authority, or gives the answer that stops it:
 /// on the S3 port, any request a page made (403); on the console's, one from another origin
-/// (403); then admission (401 without it, 429 while backing off), and the `Host` check on
-/// loopback (403).
+/// (403); then admission (401 without it, 429 while backing off), and the `Host` checks on
+/// loopback (403: not this server's name; on the S3 port, a name browsers send no marks to).
 pub fn gatekeep(state: &AppState, req: &Request<ReqBody>, listener: Listener) -> Result<Admission, Refusal> {
     match listener {
         Listener::S3 => {
@@ -395,6 +459,16 @@ pub fn gatekeep(state: &AppState, req: &Request<ReqBody>, listener: Listener) ->
     }
     if admission == Admission::Loopback && !own_host(state, req, listener) {
         return Err(Refusal::ForeignHost);
+    }
+    // Only the token tells a page on the S3 port from curl when the browser marks nothing. The
+    // S3 port alone: the console's serves no object as a page, and a page elsewhere reaching it
+    // is cross-origin (its script's requests carry `Origin`, and what it may send without one,
+    // a plain GET, comes back opaque).
+    if admission == Admission::Loopback && listener == Listener::S3 {
+        if let Some(name) = unmarked_host(req) {
+            let instead = format!("http://{}{PREFIX}/", listener_addr(state, listener));
+            return Err(Refusal::UnmarkedHost { name, instead });
+        }
     }
     Ok(admission)
 }
@@ -454,9 +528,9 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>, listener: Listener)
     match (req.method().clone(), path.as_str()) {
         (Method::GET, "/clock") => json(StatusCode::OK, clock_json(state)),
         (Method::PUT, "/clock") => {
-            let body = match Limited::new(req.into_body(), 4096).collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(_) => return error(StatusCode::BAD_REQUEST, "body too large or unreadable"),
+            let body = match read_body(req, 4096).await {
+                Ok(b) => b,
+                Err(resp) => return resp,
             };
             let setting = match parse_clock_change(&body) {
                 Ok(s) => s,
@@ -483,9 +557,9 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>, listener: Listener)
             json(StatusCode::OK, serde_json::json!({ "cleared": true }))
         }
         (Method::POST, "/sessions") => {
-            let body = match Limited::new(req.into_body(), 4096).collect().await {
-                Ok(b) => b.to_bytes(),
-                Err(_) => return error(StatusCode::BAD_REQUEST, "body too large or unreadable"),
+            let body = match read_body(req, 4096).await {
+                Ok(b) => b,
+                Err(resp) => return resp,
             };
             let request: SessionRequest = if body.is_empty() {
                 SessionRequest::default()
@@ -526,6 +600,14 @@ pub async fn handle(state: &AppState, req: Request<ReqBody>, listener: Listener)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tokens_match_only_whole() {
+        assert!(token_matches("sesame", "sesame"));
+        for wrong in ["", "s", "sesam", "sesamE", "sesame ", "sesame-and-more"] {
+            assert!(!token_matches(wrong, "sesame"), "{wrong:?}");
+        }
+    }
 
     #[test]
     fn authority_follows_the_name_the_browser_used_on_every_address() {

@@ -17,9 +17,10 @@
 //! **Who may use it.** The admin endpoints' rules (see [`crate::admin`]): open on a loopback
 //! listener; elsewhere the page asks for the admin token once ([`login`]) and keeps a session
 //! cookie (`HttpOnly`, `SameSite=Strict`, path `/_s3strict`): a random id the server keeps for
-//! twelve hours at most, ended by logging out. Requests from other origins (the S3 port included:
-//! another port of the same host is "same-site") are refused. The static assets are served to
-//! anyone: they hold no data.
+//! twelve hours at most, ended by logging out. Cookies ignore ports, so pages on the S3 port can
+//! set cookies of that name too: every one sent is looked at, and logging out ends every session
+//! they name. Requests from other origins (the S3 port included: another port of the same host is
+//! "same-site") are refused. The static assets are served to anyone: they hold no data.
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -35,6 +36,11 @@ use crate::state::AppState;
 /// Where the console's origin takes S3 requests: `/_s3strict/console/s3/bucket/key?…` is
 /// `/bucket/key?…` on the S3 port.
 pub const S3_PREFIX: &str = "/_s3strict/console/s3";
+
+/// Whether `path` is an S3 request forwarded by the console's origin (under [`S3_PREFIX`]).
+pub fn forwards(path: &str) -> bool {
+    path.strip_prefix(S3_PREFIX).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 
 /// The longest a URL signed for the console may live: SigV4's limit of 7 days. (The page itself
 /// keeps shared URLs to the S3 console's 12 hours.)
@@ -103,7 +109,7 @@ pub async fn serve(state: &AppState, req: Request<ReqBody>, request_id: &str) ->
     if path == "/" || path == "/_s3strict/console" {
         return redirect_to_page();
     }
-    if path == S3_PREFIX || path.starts_with(&format!("{S3_PREFIX}/")) {
+    if forwards(&path) {
         return forward_to_s3(state, req, request_id).await;
     }
     if let Some(rest) = path.strip_prefix("/_s3strict/console") {
@@ -204,10 +210,11 @@ pub async fn login(state: &AppState, req: Request<ReqBody>) -> Response<Body> {
     }
 }
 
-/// `POST /_s3strict/console/logout`: ends the session the cookie names, on the server, and
-/// removes the cookie.
+/// `POST /_s3strict/console/logout`: ends every session the request's cookies name, on the
+/// server (a cookie an object page set beside the real one must not keep the real one alive),
+/// and removes the cookie.
 pub fn logout(state: &AppState, req: &Request<ReqBody>) -> Response<Body> {
-    if let Some(id) = admin::session_cookie(state, req) {
+    for id in admin::session_cookies(state, req) {
         state.gate.sessions.revoke(&id);
     }
     let mut resp = json(StatusCode::OK, serde_json::json!({ "authenticated": false }));

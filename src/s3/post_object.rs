@@ -5,9 +5,23 @@
 //! The fields before `file` are read (bounded) by [`read_form`] before authentication, which
 //! checks the policy against them; the handler then streams the file to a blob. Fields after
 //! `file` are ignored, as on S3.
+//!
+//! Before authentication a form may cost the server only so much: every byte before the file
+//! (each part's boundary and headers, empty names included) counts towards S3's 1 MiB, at most
+//! [`MAX_FIELDS`] fields, the fields whole within the head's deadline (and the connection given
+//! up at the cap while they trickle), and all forms together within a memory budget
+//! ([`FormBudget`]).
 
-use crate::body::BodyError;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use crate::body::{BodyError, ReqBody};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use http::{Response, StatusCode};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::ctx::Ctx;
 use super::respond::{set_header, xml_response};
@@ -17,11 +31,24 @@ use crate::auth::Payload;
 use crate::body::Body;
 use crate::checksum::{Algorithm, BodyChecksum};
 use crate::error::{ErrorCode, S3Error, S3Result};
+use crate::gate::{FormBudget, FORM_ALLOWANCE};
+use crate::state::AppState;
 use crate::storage::{ObjectMeta, PutCondition};
 use crate::xml::XmlWriter;
 
-/// The most bytes of form fields accepted before the file.
+/// The most bytes of form fields accepted before the file: every part's boundary line, headers
+/// and value.
 const MAX_PRE_DATA: usize = 1024 * 1024;
+/// The most fields before the file. Our choice (S3 documents only the 1 MiB, within which a form
+/// of empty parts could have 20 000): a browser form has a few dozen at most (the policy, its
+/// signature, the key, one per header or metadata entry), and every field is matched against the
+/// policy's conditions. More is answered like too many bytes, `MaxPostPreDataLengthExceededError`.
+pub const MAX_FIELDS: usize = 1000;
+/// What the form parser may hold of a form before its file beyond [`MAX_PRE_DATA`] counted part
+/// by part: the piece of the stream it is working on (hyper hands bodies over in pieces of at most
+/// a few hundred KiB). A part's headers are buffered until their blank line, so without this one
+/// part header that never ends would be held whole.
+const MAX_BUFFERED: usize = MAX_PRE_DATA + 512 * 1024;
 /// Largest upload through POST, as for PUT.
 const MAX_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -29,15 +56,128 @@ fn bad_form() -> S3Error {
     S3Error::new(ErrorCode::MalformedPOSTRequest)
 }
 
+fn too_much() -> S3Error {
+    S3Error::new(ErrorCode::MaxPostPreDataLengthExceededError)
+}
+
 /// The error for a form that could not be read: `RequestTimeout` when the client stopped
-/// sending, else a malformed form.
+/// sending (or was too slow), the limits' own errors, else a malformed form.
 fn form_error(e: multer::Error) -> S3Error {
     match &e {
         multer::Error::StreamReadFailed(source) if BodyError::is_stall(source.as_ref()) => {
             S3Error::new(ErrorCode::RequestTimeout)
         }
+        multer::Error::StreamReadFailed(source) => match source.downcast_ref::<Refused>() {
+            Some(Refused::TooLarge) => too_much(),
+            Some(Refused::Busy) => S3Error::new(ErrorCode::SlowDown),
+            None => bad_form(),
+        },
         _ => bad_form(),
     }
+}
+
+/// Why the stream under the form parser stopped it.
+#[derive(Debug)]
+enum Refused {
+    /// More than [`MAX_BUFFERED`] before the file.
+    TooLarge,
+    /// The shared [`FormBudget`] has no room for this form's fields.
+    Busy,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refused::TooLarge => "form fields beyond the limit",
+            Refused::Busy => "no room for more form fields",
+        })
+    }
+}
+
+impl std::error::Error for Refused {}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What [`Metered`] counts, shared with [`read_form`].
+#[derive(Default)]
+struct Meter {
+    /// Bytes handed to the parser before the file.
+    pulled: AtomicUsize,
+    /// The file has begun: nothing more is counted.
+    file: AtomicBool,
+    /// The form's share of the budget, for what it pulled beyond its allowance.
+    held: Mutex<Option<OwnedSemaphorePermit>>,
+}
+
+impl Meter {
+    /// Counts `n` more bytes before the file, drawing on `budget` beyond the allowance.
+    fn count(&self, n: usize, budget: Option<&FormBudget>) -> Result<(), Refused> {
+        let before = self.pulled.load(Ordering::Acquire);
+        let after = before.saturating_add(n);
+        if after > MAX_BUFFERED {
+            return Err(Refused::TooLarge);
+        }
+        let more = after.saturating_sub(FORM_ALLOWANCE) - before.saturating_sub(FORM_ALLOWANCE);
+        if let (Some(budget), true) = (budget, more > 0) {
+            let permit = budget.take(more).ok_or(Refused::Busy)?;
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            match held.as_mut() {
+                Some(h) => h.merge(permit),
+                None => *held = Some(permit),
+            }
+        }
+        self.pulled.store(after, Ordering::Release);
+        Ok(())
+    }
+
+    /// The file begins: the fields are read, their share of the budget goes back.
+    fn file_begins(&self) {
+        self.file.store(true, Ordering::Release);
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+/// The form's stream as the parser sees it: until the file, one piece at a time (the parser
+/// otherwise takes all the client has sent before it looks at any of it) and counted by its
+/// [`Meter`]; from the file on, as it comes.
+struct Metered {
+    inner: Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>,
+    meter: Arc<Meter>,
+    budget: Option<FormBudget>,
+    /// A piece was just handed over: let the parser work on it before the next.
+    paused: bool,
+}
+
+impl Stream for Metered {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.meter.file.load(Ordering::Acquire) {
+            return this.inner.as_mut().poll_next(cx);
+        }
+        if this.paused {
+            this.paused = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(piece))) => match this.meter.count(piece.len(), this.budget.as_ref()) {
+                Ok(()) => {
+                    this.paused = true;
+                    Poll::Ready(Some(Ok(piece)))
+                }
+                Err(refused) => Poll::Ready(Some(Err(Box::new(refused)))),
+            },
+            other => other,
+        }
+    }
+}
+
+/// The bytes a part took before its value: its boundary line, its headers and the blank line.
+fn part_head_len(boundary: &str, headers: &http::HeaderMap) -> usize {
+    let lines: usize = headers.iter().map(|(n, v)| n.as_str().len() + 2 + v.len() + 2).sum();
+    2 + boundary.len() + 2 + lines + 2
 }
 
 /// A form read up to its file: the fields before it (lowercase names; `key` with `${filename}`
@@ -65,8 +205,29 @@ impl FormFile {
     }
 }
 
+/// Reads the form of a POST request before authentication (see [`read_form`]), under the
+/// head's deadline (`--idle-timeout`) and within the server's [`FormBudget`].
+pub async fn read_request_form(state: &AppState, headers: &http::HeaderMap, body: ReqBody) -> S3Result<PostForm> {
+    let within = state.config.idle_timeout;
+    let _deadline = body.deadline(within);
+    let reading = read_form_within(headers, http_body_util::BodyDataStream::new(body), Some(state.gate.forms.clone()));
+    // The body's deadline ends a wait for the client; this one, parsing too.
+    tokio::time::timeout(within, reading).await.map_err(|_| S3Error::new(ErrorCode::RequestTimeout))?
+}
+
 /// Reads a `multipart/form-data` body up to its `file` field (bounded), before authentication.
 pub async fn read_form<S, O, E>(headers: &http::HeaderMap, body: S) -> S3Result<PostForm>
+where
+    S: futures_util::Stream<Item = Result<O, E>> + Send + 'static,
+    O: Into<bytes::Bytes> + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    read_form_within(headers, body, None).await
+}
+
+/// [`read_form`], drawing on `budget` (when given) for what the fields take beyond the form's
+/// allowance.
+async fn read_form_within<S, O, E>(headers: &http::HeaderMap, body: S, budget: Option<FormBudget>) -> S3Result<PostForm>
 where
     S: futures_util::Stream<Item = Result<O, E>> + Send + 'static,
     O: Into<bytes::Bytes> + 'static,
@@ -80,29 +241,39 @@ where
                 .extra("Condition", "Bucket POST must be of the enclosure-type multipart/form-data"))
         }
     };
-    let mut form = multer::Multipart::new(body, boundary);
+    let meter = Arc::new(Meter::default());
+    let inner =
+        body.map(|piece: Result<O, E>| -> Result<Bytes, BoxError> { piece.map(Into::into).map_err(Into::into) });
+    let metered = Metered { inner: Box::pin(inner), meter: meter.clone(), budget, paused: false };
+    let mut form = multer::Multipart::new(metered, boundary.clone());
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut pre_data = 0usize;
     let mut file = None;
     while let Some(field) = form.next_field().await.map_err(form_error)? {
         let name = field.name().unwrap_or_default().to_ascii_lowercase();
         if name == "file" {
+            meter.file_begins();
             file = Some(field);
             break;
         }
-        // Read the field as it streams, stopping at the limit: never more than it in memory.
-        pre_data += name.len();
+        if fields.len() == MAX_FIELDS {
+            return Err(too_much());
+        }
+        // Every byte of the part counts, its boundary and headers too (a part with an empty
+        // name and value is 40-odd bytes, not none); the value is read as it streams, stopping
+        // at the limit: never more than it in memory.
+        pre_data += part_head_len(&boundary, field.headers()) + 2;
         let mut value = Vec::new();
         let mut field = field;
-        while let Some(chunk) = field.chunk().await.map_err(form_error)? {
-            pre_data += chunk.len();
+        loop {
             if pre_data > MAX_PRE_DATA {
-                return Err(S3Error::new(ErrorCode::MaxPostPreDataLengthExceededError));
+                return Err(too_much());
             }
-            value.extend_from_slice(&chunk);
-        }
-        if pre_data > MAX_PRE_DATA {
-            return Err(S3Error::new(ErrorCode::MaxPostPreDataLengthExceededError));
+            let Some(chunk) = field.chunk().await.map_err(form_error)? else { break };
+            pre_data += chunk.len();
+            if pre_data <= MAX_PRE_DATA {
+                value.extend_from_slice(&chunk);
+            }
         }
         let text = String::from_utf8(value).map_err(|_| bad_form())?;
         fields.push((name, text));

@@ -1,12 +1,14 @@
 //! What keeps one client from exhausting the server: the open-file limit raised at startup, a cap
-//! on connections served at once that makes room for a new client by closing the connection idle
-//! the longest ([`Connections`]), an accept loop that backs off (and says so once in a while)
-//! when the system refuses new sockets, and a stall timer on responses a client stops reading.
+//! on connections served at once that makes room for a new client by closing the connection that
+//! has waited on its client the longest ([`Connections`]), an accept loop that backs off (and says
+//! so once in a while) when the system refuses new sockets, and a stall timer on responses a
+//! client stops reading.
 //!
 //! The other timers sit where the bytes are read: hyper's header-read timer (a deadline for the
 //! whole head, which also closes idle keep-alive connections, since it starts when the server
 //! waits for the next request head), [`ReqBody`](crate::body::ReqBody)'s stall timer for request
-//! bodies, and the deadline for a POST form's fields (in the pipeline).
+//! bodies, and its [`Deadline`](crate::body::Deadline) for bodies read before authentication (STS
+//! forms, POST form fields, the console's login, admin JSON).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
-use crate::body::Body;
+use crate::body::{Body, BodyWatch};
 
 /// File descriptors kept for the database, files being read or written and the listener.
 const RESERVED_FDS: u64 = 64;
@@ -97,11 +99,16 @@ impl Default for AcceptBackoff {
 }
 
 /// The connections being served, at most a cap of them. When the cap is reached, a new client is
-/// not left in the listen backlog behind idle ones: the connection idle the longest (between
-/// requests, or still waiting for a request head: a keep-alive socket left open, a client sending
-/// nothing) is closed to make room. A connection busy with a request (from its head to the end
-/// of its response) is never cut; at shutdown it is asked to close after its response. A head
-/// still arriving counts as idle: the slowest to send one goes first.
+/// not left in the listen backlog behind others: the connection that has waited on its client
+/// the longest is closed to make room. That is one idle (between requests, or still waiting for a
+/// request head: a keep-alive socket left open, a client sending nothing; a head still arriving
+/// counts as idle, so the slowest to send one goes first), counted from when it became idle, or
+/// one whose request body is read before authentication and still arriving (under a
+/// [`Deadline`](crate::body::Deadline): an STS form, a POST form's fields, a login), counted from
+/// its request's head; such a body ends with `RequestTimeout` and the connection after that
+/// answer. A thousand clients trickling such bodies thus hold no slot a new client needs. Any
+/// other request (from its head to the end of its response) is never cut; at shutdown it is asked
+/// to close after its response.
 pub struct Connections {
     slots: Arc<Semaphore>,
     cap: usize,
@@ -113,6 +120,11 @@ pub struct Connections {
 
 /// How often a new client waiting at the cap looks again for an idle connection to close.
 const REAP_TICK: Duration = Duration::from_millis(50);
+/// How long a new connection that has not yet sent a request is passed over while another may
+/// make room: long enough for the server to read a head that came with the connection, which
+/// under a flood of clients cut one after another could otherwise be cut first (measured: a
+/// health check reset while 300 clients reconnected as fast as their STS forms were cut).
+const NEW_CONNECTION_GRACE: Duration = Duration::from_millis(50);
 
 /// One connection's activity, shared between its task, its requests and [`Connections`].
 pub struct Track {
@@ -125,6 +137,12 @@ pub struct Track {
     idle_since: AtomicU64,
     /// Already asked to close.
     asked: AtomicBool,
+    /// When the connection was accepted.
+    accepted: Instant,
+    /// A request has begun on it.
+    served: AtomicBool,
+    /// The body of the request being served, while there is one.
+    body: Mutex<Option<Arc<BodyWatch>>>,
     /// Wakes the connection's task to close (when idle) or stop after its response.
     pub close: Notify,
 }
@@ -135,10 +153,28 @@ impl Track {
         self.busy.load(Ordering::Acquire) == 0
     }
 
-    /// Marks a request as being served until the returned guard drops (with its response body).
-    pub fn begin(self: &Arc<Self>) -> Busy {
+    /// Marks a request as being served until the returned guard drops (with its response body);
+    /// `body` is what the server watches of its request body.
+    pub fn begin(self: &Arc<Self>, body: Arc<BodyWatch>) -> Busy {
         self.busy.fetch_add(1, Ordering::AcqRel);
+        self.served.store(true, Ordering::Release);
+        *lock(&self.body) = Some(body);
         Busy { track: self.clone() }
+    }
+
+    /// Whether the connection is new and has not yet sent a request (see
+    /// [`NEW_CONNECTION_GRACE`]).
+    fn is_new(&self, now: Instant) -> bool {
+        !self.served.load(Ordering::Acquire) && now.saturating_duration_since(self.accepted) < NEW_CONNECTION_GRACE
+    }
+
+    /// Since when the connection has waited on its client, if it does in a way that may be cut
+    /// to make room: idle, or reading a body under a deadline.
+    fn waiting_since(&self) -> Option<Instant> {
+        if self.is_idle() {
+            return Some(self.base + Duration::from_millis(self.idle_since.load(Ordering::Acquire)));
+        }
+        lock(&self.body).as_ref().and_then(|b| b.waiting_since())
     }
 }
 
@@ -176,6 +212,7 @@ impl Drop for Busy {
     fn drop(&mut self) {
         let ms = u64::try_from(self.track.base.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.track.idle_since.store(ms, Ordering::Release);
+        *lock(&self.track.body) = None;
         self.track.busy.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -194,15 +231,15 @@ impl Connections {
     }
 
     /// A slot for a newly accepted connection: at once when there is room, else after closing
-    /// the connection idle the longest (again every [`REAP_TICK`] while none is idle and none
-    /// has ended).
+    /// the connection that has waited on its client the longest (again every [`REAP_TICK`] while
+    /// none waits and none has ended).
     pub async fn slot(self: &Arc<Self>) -> Slot {
         let permit = match self.slots.clone().try_acquire_owned() {
             Ok(p) => p,
             Err(_) => {
                 self.log_full();
                 loop {
-                    self.close_longest_idle();
+                    self.close_longest_waiting();
                     if let Ok(Ok(p)) = tokio::time::timeout(REAP_TICK, self.slots.clone().acquire_owned()).await {
                         break p;
                     }
@@ -217,6 +254,9 @@ impl Connections {
             base: self.started,
             idle_since: AtomicU64::new(now),
             asked: AtomicBool::new(false),
+            accepted: Instant::now(),
+            served: AtomicBool::new(false),
+            body: Mutex::new(None),
             close: Notify::new(),
         });
         lock(&self.open).insert(id, track.clone());
@@ -226,21 +266,34 @@ impl Connections {
     fn log_full(&self) {
         let mut logged = lock(&self.full_logged);
         if logged.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
-            tracing::warn!(max = self.cap, "connection limit reached; closing idle connections for new clients");
+            tracing::warn!(
+                max = self.cap,
+                "connection limit reached; closing idle connections and slow unauthenticated bodies for new clients"
+            );
             *logged = Some(Instant::now());
         }
     }
 
-    /// Asks the connection idle the longest to close; whether there was one.
-    pub fn close_longest_idle(&self) -> bool {
+    /// Asks the connection that has waited on its client the longest to close (an idle one at
+    /// once; one reading a body under a deadline after answering it), passing over new ones
+    /// while there is another; whether there was one.
+    pub fn close_longest_waiting(&self) -> bool {
         let open = lock(&self.open);
+        let now = Instant::now();
         let longest = open
             .values()
-            .filter(|t| t.is_idle() && !t.asked.load(Ordering::Acquire))
-            .min_by_key(|t| t.idle_since.load(Ordering::Acquire));
+            .filter(|t| !t.asked.load(Ordering::Acquire))
+            // Times are kept to the millisecond: of two alike, the older connection goes first.
+            .filter_map(|t| Some(((t.is_new(now), t.waiting_since()?, t.id), t)))
+            .min_by_key(|(key, _)| *key);
         match longest {
-            Some(t) => {
+            Some((_, t)) => {
                 t.asked.store(true, Ordering::Release);
+                if !t.is_idle() {
+                    if let Some(body) = lock(&t.body).as_ref() {
+                        body.cut();
+                    }
+                }
                 t.close.notify_one();
                 true
             }

@@ -188,10 +188,10 @@ impl Server {
         let track = slot.track().clone();
         let service_track = track.clone();
         let service = service_fn(move |req: Request<Incoming>| {
-            let busy = service_track.begin();
             let state = state.clone();
             let header_case = header_case.clone();
             let mut req = req.map(|b| ReqBody::new(b, stall));
+            let busy = service_track.begin(req.body().watch().clone());
             req.extensions_mut().insert(PeerAddr(peer.ip()));
             async move {
                 let mut resp = handle(state, req, listener).await;
@@ -199,9 +199,13 @@ impl Server {
                 Ok::<_, Infallible>(resp.map(|b| conn::TrackedBody::new(b, busy)))
             }
         });
-        // Headers beyond 64 KiB get hyper's bare 431; up to that, S3's own error (8 KiB). The
-        // header-read timer runs from when the server waits for a request head, so it also
-        // closes idle keep-alive connections.
+        // A head is read into a buffer of at most `MAX_BUF`: hyper answers a bare 431 when a head
+        // has not ended once the buffer holds that much, but the read that crosses the limit may
+        // bring in more, so a head of up to about twice that which arrives at once is still read
+        // (measured: 112 KiB sent in one write, 105 KiB in 1 KiB writes). S3's own limit (8 KiB,
+        // `RequestHeaderSectionTooLarge`) is checked on what is read. The header-read timer runs
+        // from when the server waits for a request head, so it also closes idle keep-alive
+        // connections.
         let io = TokioIo::new(conn::WriteStall::new(stream, stall));
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -271,6 +275,16 @@ pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>, listener: Liste
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .unwrap_or(0);
         let admin = req.uri().path() == crate::admin::PREFIX || req.uri().path().starts_with("/_s3strict/");
+        // The admin endpoints' and the console's own bodies are small JSON documents (a login
+        // among them) read before or without authentication: each must arrive whole within the
+        // head's deadline, and a connection still waiting for one gives way at the cap. (The S3
+        // pipeline puts its own unauthenticated bodies, STS forms and POST form fields, under the
+        // same deadline; S3 requests forwarded by the console are S3 uploads, not limited so.)
+        let small_body = match listener {
+            Listener::S3 => admin,
+            Listener::Console => !crate::console::forwards(req.uri().path()),
+        };
+        let _deadline = small_body.then(|| req.body().deadline(state.config.idle_timeout));
         let (mut resp, admin_path) = match listener {
             Listener::S3 if admin => {
                 let path = req.uri().path().to_string();
@@ -283,6 +297,9 @@ pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>, listener: Liste
             }
         };
         log_request(&request_id, &method, admin_path.as_deref(), &resp, bytes_in, started);
+        if admin_path.as_deref().is_some_and(|p| listener == Listener::S3 || !crate::console::forwards(p)) {
+            not_for_caches(&mut resp);
+        }
         let h = resp.headers_mut();
         // SDKs correct their clock skew from `Date`: it follows the server's clock when that is
         // moved (hyper writes the real time only when the header is absent).
@@ -308,6 +325,20 @@ pub async fn handle(state: Arc<AppState>, req: Request<ReqBody>, listener: Liste
     }
     .instrument(span)
     .await
+}
+
+/// Keeps an answer of the admin endpoints or the console out of every cache. A page on the S3
+/// port may read the browser's HTTP cache of its own origin (`fetch(url, {cache:
+/// "only-if-cached", mode: "same-origin"})`) without the request reaching the server, so an
+/// admin answer the user once opened by typing its URL (the clock, the auth log, the users) must
+/// not be kept; `Vary` names the headers the answer depends on for any cache that keeps it
+/// anyway. S3 answers forwarded by the console keep their own headers (the page shows an
+/// object's `Cache-Control`): they come from the console's origin, which no object page can
+/// read, under URLs signed for one use.
+fn not_for_caches(resp: &mut Response<Body>) {
+    let h = resp.headers_mut();
+    h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(http::header::VARY, HeaderValue::from_static("Origin, Sec-Fetch-Site, Cookie, Authorization"));
 }
 
 /// The request log line: request id, method, bucket and key (or the admin path), status, how it

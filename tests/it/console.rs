@@ -476,3 +476,173 @@ async fn sessions_belong_to_one_server_run() {
     let again = format!("s3strict_console_{}={id}", a.console().port());
     assert_eq!(raw(after, "GET", "/_s3strict/console/buckets", &[("cookie", &again)], b"").await.status, 401);
 }
+
+/// Every answer under `/_s3strict/` on either port, page and errors included, is kept out of
+/// caches (`Cache-Control: no-store`, with `Vary` naming what it depends on): a page on the S3
+/// port could otherwise read an admin answer the user once opened from the browser's cache,
+/// without its request ever reaching the server.
+#[tokio::test]
+async fn admin_and_console_answers_are_never_cached() {
+    let s = TestServer::start().await;
+    let c = s.console();
+    let answers = [
+        (s.addr, "GET", "/_s3strict/health", vec![]),
+        (s.addr, "GET", "/_s3strict/clock", vec![]),
+        (s.addr, "GET", "/_s3strict/auth-log", vec![]),
+        (s.addr, "GET", "/_s3strict/users", vec![]),
+        (s.addr, "GET", "/_s3strict/users", vec![("sec-fetch-site", "same-origin")]),
+        (s.addr, "GET", "/_s3strict/nothing", vec![]),
+        (s.addr, "GET", "/_s3strict/console/", vec![]),
+        (c, "GET", "/_s3strict/console/", vec![]),
+        (c, "GET", "/_s3strict/console/app.js", vec![]),
+        (c, "GET", "/_s3strict/console/session", vec![]),
+        (c, "GET", "/_s3strict/console/buckets", vec![]),
+        (c, "GET", "/_s3strict/auth-log", vec![]),
+        (c, "GET", "/_s3strict/users", vec![("origin", "http://evil.example")]),
+    ];
+    for (addr, method, path, headers) in answers {
+        let r = raw(addr, method, path, &headers, b"").await;
+        let what = format!("{addr} {path} {headers:?}: {}", r.status);
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
+        assert_eq!(r.header("vary"), Some("Origin, Sec-Fetch-Site, Cookie, Authorization"), "{what}");
+    }
+    // S3's own answers keep S3's headers.
+    s.create_bucket("plain").await;
+    let r = s.signed(SignedRequest::new("GET", "/plain")).await;
+    assert_eq!((r.status, r.header("cache-control"), r.header("vary")), (200, None, None));
+}
+
+/// Cookies ignore ports, so a page on the S3 port can set a cookie of the console's name for this
+/// host, with a longer path, which browsers send first: the console looks at every cookie of its
+/// name, so the real session still counts, and logging out ends every session they name.
+#[tokio::test]
+async fn a_cookie_set_beside_the_session_cannot_hide_it() {
+    let (s, _, local) = off_loopback("sesame-shadow").await;
+    let r = post_json(local, "/console/login", r#"{"token":"sesame-shadow"}"#, &[]).await;
+    let real = r.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let name = format!("s3strict_console_{}", s.console().port());
+    let shadowed = format!("{name}=deadbeef; {real}");
+    let r = raw(local, "GET", "/_s3strict/console/session", &[("cookie", &shadowed)], b"").await;
+    assert_eq!((r.status, json(&r)["via"].as_str()), (200, Some("cookie")), "{}", r.text());
+    assert_eq!(raw(local, "GET", "/_s3strict/auth-log", &[("cookie", &shadowed)], b"").await.status, 200);
+    let r = post_json(local, "/console/logout", "{}", &[("cookie", &shadowed)]).await;
+    assert_eq!(r.status, 200);
+    let r = raw(local, "GET", "/_s3strict/console/session", &[("cookie", &real)], b"").await;
+    assert_eq!((r.status, json(&r)), (401, serde_json::json!({ "error": "admin token required" })), "ended");
+}
+
+/// A request from `from` (a loopback address of the client's choosing) to `addr`.
+async fn raw_from(
+    from: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(from, 0)).unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).await.unwrap();
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).await.unwrap();
+    parse_response_bytes(&resp)
+}
+
+/// A client with many addresses (here 127.0.0.0/8, any of which reaches loopback) gets a fresh
+/// per-client back-off on each; the wrong tokens and logins of all clients together are limited
+/// too: past a burst of 20, a few a second, answered 429 with `Retry-After` for everyone, the
+/// right token included (or it would tell a guess apart), and only for as long as one token's
+/// refill.
+#[tokio::test]
+async fn wrong_tokens_from_many_addresses_are_limited_together() {
+    let (_s, s3, console) = off_loopback("right-token").await;
+    let wrong = "Bearer wrong-token";
+    let refused =
+        serde_json::json!({ "error": "too many wrong admin tokens from all clients lately: try again in 1 s" });
+    // Three wrong tokens from each address (all free per client) until all clients are refused.
+    let start = std::time::Instant::now();
+    let mut checked = 0;
+    let first_refusal = 'guessing: loop {
+        let from = std::net::IpAddr::from([127, 0, 7, 10 + u8::try_from(checked / 3).unwrap()]);
+        for _ in 0..3 {
+            let r = raw_from(from, s3, "GET", "/_s3strict/clock", &[("authorization", wrong)], b"").await;
+            if r.status == 429 {
+                break 'guessing r;
+            }
+            assert_eq!((r.status, json(&r)), (401, serde_json::json!({ "error": "admin token required" })));
+            checked += 1;
+            assert!(checked < 100, "never limited");
+        }
+    };
+    let refills = (start.elapsed().as_secs_f64() * 5.0) as usize;
+    assert!((20..=21 + refills).contains(&checked), "{checked} wrong tokens checked in {:?}", start.elapsed());
+    assert_eq!(
+        (first_refusal.status, first_refusal.header("retry-after"), json(&first_refusal)),
+        (429, Some("1"), refused.clone())
+    );
+    let fresh = std::net::IpAddr::from([127, 0, 8, 1]);
+    let right = "Bearer right-token";
+    let r = raw_from(fresh, s3, "GET", "/_s3strict/clock", &[("authorization", right)], b"").await;
+    assert_eq!((r.status, r.header("retry-after"), json(&r)), (429, Some("1"), refused.clone()), "the right token too");
+    let login = br#"{"token":"right-token"}"#;
+    let r =
+        raw_from(fresh, console, "POST", "/_s3strict/console/login", &[("content-type", "application/json")], login)
+            .await;
+    assert_eq!((r.status, json(&r)), (429, refused.clone()));
+    // One refill later, the right token gets in (and gives its token back).
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    let r = raw_from(fresh, s3, "GET", "/_s3strict/clock", &[("authorization", right)], b"").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r =
+        raw_from(fresh, console, "POST", "/_s3strict/console/login", &[("content-type", "application/json")], login)
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// With a `--domain` that is not `localhost`, browsers mark none of a page's requests to it over
+/// http (no `Sec-Fetch-Site`, no `Origin` on a same-origin GET): on the S3 port, the admin
+/// endpoints then answer only requests addressed to localhost or a loopback address, or with the
+/// admin token. (The page in Chromium is in `tests/clients/js/origin.test.js`.)
+#[tokio::test]
+async fn a_domain_browsers_do_not_mark_needs_the_token() {
+    let s = TestServer::start_with(|c| c.domain = Some("s3.test".into())).await;
+    let host = format!("s3.test:{}", s.addr.port());
+    let expected = serde_json::json!({
+        "error": format!(
+            "refused: browsers send no Sec-Fetch-Site to http://s3.test (not a secure context), so on this port a page \
+             served from a bucket under that name could not be told from curl; without the admin token, /_s3strict/ \
+             here answers only requests addressed to localhost or a loopback address: use http://{}/_s3strict/ (or \
+             the admin token)",
+            s.addr
+        )
+    });
+    for path in ["/_s3strict/auth-log", "/_s3strict/users", "/_s3strict/clock"] {
+        let r = raw(s.addr, "GET", path, &[("host", &host)], b"").await;
+        assert_eq!((r.status, json(&r)), (403, expected.clone()), "{path}");
+    }
+    let r = post_json(s.addr, "/reset", "{}", &[("host", &host)]).await;
+    assert_eq!((r.status, json(&r)), (403, expected.clone()));
+    // Probes stay open; by its loopback address, or by localhost, the same endpoints answer.
+    assert_eq!(raw(s.addr, "GET", "/_s3strict/health", &[("host", &host)], b"").await.status, 200);
+    assert_eq!(raw(s.addr, "GET", "/_s3strict/clock", &[], b"").await.status, 200);
+    let localhost = format!("localhost:{}", s.addr.port());
+    assert_eq!(raw(s.addr, "GET", "/_s3strict/clock", &[("host", &localhost)], b"").await.status, 200);
+    // S3 requests by the domain are S3's as ever.
+    s.create_bucket("named").await;
+    let r = s.signed(SignedRequest::new("GET", "/named")).await;
+    assert_eq!(r.status, 200);
+    // A server whose domain is under localhost keeps it open.
+    let s = TestServer::start_with(|c| c.domain = Some("s3.localhost".into())).await;
+    let host = format!("s3.localhost:{}", s.addr.port());
+    assert_eq!(raw(s.addr, "GET", "/_s3strict/clock", &[("host", &host)], b"").await.status, 200);
+}

@@ -511,3 +511,168 @@ async fn at_the_connection_cap_idle_connections_make_room() {
     drop(first);
     assert_eq!(s.signed(SignedRequest::new("HEAD", "/hard/busy")).await.status, 200);
 }
+
+/// Sends `head` on a new connection to `addr`, then one byte of `fill` every 400 ms (never slow
+/// enough for a one-second stall timer) until the server answers or closes, at most 20 times;
+/// the answer and when it came.
+async fn trickle(addr: std::net::SocketAddr, head: &str, fill: u8) -> (Vec<u8>, std::time::Duration) {
+    use tokio::io::AsyncWriteExt;
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    for _ in 0..20 {
+        if conn.write_all(&[fill]).await.is_err() {
+            break;
+        }
+        let (bytes, closed) = read_until_closed(&mut conn, std::time::Duration::from_millis(400)).await;
+        got.extend_from_slice(&bytes);
+        if !got.is_empty() || closed.is_some() {
+            break;
+        }
+    }
+    let (rest, _) = read_until_closed(&mut conn, std::time::Duration::from_secs(2)).await;
+    got.extend_from_slice(&rest);
+    (got, start.elapsed())
+}
+
+/// The bodies read before the client is authenticated (an STS form, the console's login, the
+/// admin JSON) must arrive whole within the head's deadline, however steadily they trickle:
+/// STS answers its `RequestTimeout`, the admin endpoints and the console a JSON 408.
+#[tokio::test]
+async fn bodies_read_before_authentication_trickling_get_request_timeout() {
+    // An admin token, so that the console takes logins.
+    let s = TestServer::start_with(|c| {
+        c.idle_timeout = std::time::Duration::from_secs(1);
+        c.stall_timeout = std::time::Duration::from_secs(1);
+        c.admin_token = Some("sesame-slow".into());
+    })
+    .await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 100\r\n\r\nAction=",
+        s.addr
+    );
+    let (got, took) = trickle(s.addr, &head, b'A').await;
+    assert!(!got.is_empty(), "STS answered after {took:?}");
+    let r = parse_response_bytes(&got);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains(
+            "<Error><Type>Sender</Type><Code>RequestTimeout</Code><Message>Your socket connection to the server was not \
+             read from or written to within the timeout period. Idle connections will be closed.</Message></Error>"
+        ),
+        "{}",
+        r.text()
+    );
+    assert!(took < std::time::Duration::from_secs(3), "{took:?}");
+
+    let late = serde_json::json!({
+        "error": "request body too slow: the request body did not arrive whole within 1 s of its head"
+    });
+    for (addr, method, path) in [
+        (s.console(), "POST", "/_s3strict/console/login"),
+        (s.addr, "PUT", "/_s3strict/clock"),
+        (s.console(), "POST", "/_s3strict/console/presign"),
+    ] {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{\"x\":\""
+        );
+        let (got, took) = trickle(addr, &head, b'a').await;
+        assert!(!got.is_empty(), "{path} answered after {took:?}");
+        let r = parse_response_bytes(&got);
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_else(|_| panic!("{}", r.text()));
+        assert_eq!((r.status, body), (408, late.clone()), "{path}");
+        assert!(took < std::time::Duration::from_secs(3), "{path}: {took:?}");
+    }
+}
+
+/// At the connection cap, connections trickling bodies that are read before authentication give
+/// way to new clients as idle ones do: with a thousand clients each sending an STS form a byte a
+/// second (the stall timer never fires) and the server allowing eight connections, a health
+/// check on either port is answered at once, and the clients that made room were answered
+/// `RequestTimeout`.
+#[tokio::test]
+async fn at_the_connection_cap_bodies_read_before_authentication_make_room() {
+    use tokio::io::AsyncWriteExt;
+    let s = TestServer::start_with(|c| c.max_connections = Some(8)).await;
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 65536\r\n\r\nA",
+        s.addr
+    );
+    let mut first = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    first.write_all(head.as_bytes()).await.unwrap();
+    // A server that stops accepting leaves connections waiting in the kernel's backlog.
+    let connecting = async {
+        let mut held = Vec::new();
+        for _ in 0..999 {
+            let mut c = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+            c.write_all(head.as_bytes()).await.unwrap();
+            held.push(c);
+        }
+        held
+    };
+    let mut held = tokio::time::timeout(std::time::Duration::from_secs(30), connecting)
+        .await
+        .expect("the server keeps accepting connections");
+    // A byte a second on every connection still open.
+    let trickler = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            for c in &mut held {
+                let _ = c.write_all(b"A").await;
+            }
+        }
+    });
+    for addr in [s.addr, s.console()] {
+        let within = std::time::Duration::from_secs(3);
+        let (_, took) = tokio::time::timeout(within, health_kept_open(addr)).await.expect("a health check answered");
+        assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    }
+    // The oldest made room first, with STS's answer.
+    let (got, closed) = read_until_closed(&mut first, std::time::Duration::from_secs(2)).await;
+    assert!(closed.is_some(), "the first trickling connection was closed");
+    let r = parse_response_bytes(&got);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("<Code>RequestTimeout</Code>"), "{}", r.text());
+    trickler.abort();
+}
+
+/// A POST form's parts before the file count whole against S3's 1 MiB, boundaries and headers
+/// included: parts with empty names and values (40-odd bytes each, once counted as nothing) are
+/// limited to 1000, and parts whose headers carry the bytes are refused past 1 MiB. (A part
+/// header that never ends is in `attacks.rs`, with the memory it may take.)
+#[tokio::test]
+async fn form_parts_before_the_file_count_whole() {
+    let s = TestServer::start().await;
+    s.create_bucket("forms").await;
+    let ct = [("content-type", "multipart/form-data; boundary=b")];
+    let too_large = |r: RawResponse| {
+        r.assert_error(
+            400,
+            "MaxPostPreDataLengthExceededError",
+            "Your POST request fields preceding the upload file were too large.",
+        );
+    };
+    let empty = "--b\r\ncontent-disposition: form-data; name=\"\"\r\n\r\n\r\n";
+    let file = "--b\r\ncontent-disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\ndata\r\n--b--\r\n";
+    // 1000 parts are read (the form then lacks a key); the 1001st is one too many.
+    let mut body = empty.repeat(1000);
+    body.push_str(file);
+    let r = s.raw("POST", "/forms", &ct, body.as_bytes()).await;
+    r.assert_error(
+        400,
+        "InvalidArgument",
+        "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+    );
+    // Ends where the server stops reading, so that it has read all that was sent.
+    let body = empty.repeat(1001);
+    too_large(s.raw("POST", "/forms", &ct, body.as_bytes()).await);
+    // Fewer parts, each with 2 KiB in a header: the one that passes 1 MiB is refused.
+    let fat = format!("--b\r\ncontent-disposition: form-data; name=\"\"\r\nx-pad: {}\r\n\r\n\r\n", "p".repeat(2048));
+    let body = fat.repeat((1 << 20) / fat.len() + 1);
+    too_large(s.raw("POST", "/forms", &ct, body.as_bytes()).await);
+    let mut body = fat.repeat((1 << 20) / fat.len());
+    body.push_str(file);
+    let r = s.raw("POST", "/forms", &ct, body.as_bytes()).await;
+    assert_eq!(r.error().code, "InvalidArgument", "within 1 MiB: {}", r.text());
+}

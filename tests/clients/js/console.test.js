@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
-import { S3Client, PutObjectCommand, HeadObjectCommand, HeadBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { S3Client, PutObjectCommand, HeadObjectCommand, HeadBucketCommand, GetObjectCommand, CreateBucketCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { chromium } from "playwright-core";
 
@@ -436,6 +436,57 @@ test("off loopback the console asks for the admin token and keeps an HttpOnly Sa
     assert.deepEqual(await ctx.cookies(`${other}/_s3strict/console/`), []);
     // Logging out ended the session on the server: the old cookie opens nothing.
     const after = await fetch(`${other}/_s3strict/console/buckets`, { headers: { Cookie: `${cookieName}=${cookie.value}` } });
+    assert.equal(after.status, 401);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("a cookie an object's page sets beside the session neither hides it nor keeps it alive", async () => {
+  const token = "open-sesame-shadow";
+  const server = await startServer(["--addr", "0.0.0.0:0", "--console-addr", "0.0.0.0:0", "--admin-token", token]);
+  const consolePort = new URL(server.console).port;
+  const cookieName = `s3strict_console_${consolePort}`;
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const p = await ctx.newPage();
+    await p.goto(`${server.console}/_s3strict/console/`);
+    await p.getByLabel("Admin token").fill(token);
+    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("heading", { name: "Buckets" }).waitFor();
+    const [real] = await ctx.cookies(`${server.console}/_s3strict/console/`);
+
+    // An object on the S3 port (same host: cookies ignore ports) sets cookies of the console's
+    // name with longer paths, which the browser sends before the real one.
+    const owner = new S3Client({ endpoint: server.endpoint, region: "us-east-1", forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
+    await owner.send(new CreateBucketCommand({ Bucket: "tossed" }));
+    const html = `<!doctype html><title>toss</title><script>
+      for (const path of ["/_s3strict/console", "/_s3strict/console/"]) document.cookie = "${cookieName}=deadbeef; path=" + path;
+      window.__done = document.cookie;
+    </script>`;
+    await owner.send(new PutObjectCommand({ Bucket: "tossed", Key: "toss.html", Body: html, ContentType: "text/html" }));
+    const url = await getSignedUrl(owner, new GetObjectCommand({ Bucket: "tossed", Key: "toss.html" }), { expiresIn: 600 });
+    const attacker = await ctx.newPage();
+    await attacker.goto(url);
+    await attacker.waitForFunction(() => window.__done !== undefined);
+    await attacker.close();
+    const sent = (await ctx.cookies(`${server.console}/_s3strict/console/session`)).filter((c) => c.name === cookieName);
+    assert.equal(sent.length, 3, "the real cookie and two shadows: " + JSON.stringify(sent));
+
+    // The console still works: the real session is among the cookies sent.
+    await p.reload();
+    await p.getByRole("heading", { name: "Buckets" }).waitFor();
+    const session = await p.evaluate(async () => {
+      const r = await fetch("/_s3strict/console/session");
+      return { status: r.status, body: await r.json() };
+    });
+    assert.equal(session.status, 200, JSON.stringify(session));
+    assert.equal(session.body.via, "cookie");
+
+    // Logging out ends the real session on the server, shadows and all.
+    await p.getByRole("button", { name: "Log out" }).click();
+    await p.getByRole("heading", { name: "Sign in" }).waitFor();
+    const after = await fetch(`${server.console}/_s3strict/console/buckets`, { headers: { Cookie: `${cookieName}=${real.value}` } });
     assert.equal(after.status, 401);
   } finally {
     await ctx.close();

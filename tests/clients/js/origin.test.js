@@ -239,3 +239,116 @@ test("the console's origin serves a stored HTML object only as a sandboxed attac
     await page.close();
   }
 });
+
+test("an admin answer the user opened is not in the cache for an object's page", async () => {
+  // The user types admin URLs into the address bar (Sec-Fetch-Site: none): answered, not kept.
+  const typed = await context.newPage();
+  try {
+    for (const path of ["/auth-log", "/users", "/clock"]) {
+      const r = await typed.goto(`${endpoint}/_s3strict${path}`);
+      assert.equal(r.status(), 200, path);
+      assert.equal(r.headers()["cache-control"], "no-store", path);
+    }
+  } finally {
+    await typed.close();
+  }
+  // A page from a bucket asks the browser's cache for them, same-origin.
+  const script = `
+(async () => {
+  const results = [];
+  for (const path of ["/_s3strict/auth-log", "/_s3strict/users", "/_s3strict/clock"]) {
+    for (const cache of ["only-if-cached", "force-cache"]) {
+      try {
+        const r = await fetch(path, { cache, mode: "same-origin" });
+        results.push({ path, cache, status: r.status, body: await r.text() });
+      } catch (e) {
+        results.push({ path, cache, error: String(e) });
+      }
+    }
+  }
+  window.__results = results;
+})();`;
+  const html = `<!doctype html><html><head><title>totally harmless</title></head><body><script>${script}</script></body></html>`;
+  await writer.send(new PutObjectCommand({ Bucket: "uploads", Key: "cache.html", Body: html, ContentType: "text/html" }));
+  const url = await getSignedUrl(root, new GetObjectCommand({ Bucket: "uploads", Key: "cache.html" }), { expiresIn: 600 });
+  const results = await runAttack(url);
+  assert.equal(results.length, 6);
+  for (const r of results) {
+    const what = JSON.stringify(r);
+    if (r.cache === "only-if-cached") {
+      // Nothing in the cache: the browser fails the request without sending it.
+      assert.ok(r.error?.includes("Failed to fetch") || r.status === 504, what);
+    } else {
+      // Not in the cache either: sent, and refused as a page's request.
+      assert.equal(r.status, 403, what);
+      assert.ok(JSON.parse(r.body).error.startsWith("refused: a web page sent this request (Sec-Fetch-Site: same-origin)"), what);
+    }
+  }
+});
+
+test("with a --domain browsers do not mark, an object's page reads nothing from the admin endpoints", async () => {
+  // Chromium sends no Sec-Fetch-* headers to http://s3.test (not a secure context): a page there
+  // makes same-origin GETs that look like curl's. The server asks for the token instead.
+  const bin = process.env.S3STRICT_BIN ?? "../../../target/debug/s3strict";
+  const named = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--ephemeral", "--console-addr", "off", "--domain", "s3.test"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  let other;
+  try {
+    const lines = createInterface({ input: named.stdout })[Symbol.asyncIterator]();
+    const local = (await lines.next()).value.replace("listening on ", "");
+    const port = new URL(local).port;
+    const at = (endpoint) => new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, requestChecksumCalculation: "WHEN_REQUIRED", credentials: ROOT });
+    const s3 = at(local);
+    await s3.send(new CreateBucketCommand({ Bucket: "pages" }));
+    const script = `
+(async () => {
+  const results = [];
+  for (const [method, path, body] of [["GET", "/_s3strict/auth-log"], ["GET", "/_s3strict/users"], ["GET", "/_s3strict/clock"], ["PUT", "/_s3strict/clock", '{"offset_seconds":99}']]) {
+    try {
+      const r = await fetch(path, { method, body, headers: body ? { "Content-Type": "application/json" } : {} });
+      results.push({ method, path, status: r.status, body: await r.text() });
+    } catch (e) {
+      results.push({ method, path, error: String(e) });
+    }
+  }
+  window.__results = results;
+})();`;
+    const html = `<!doctype html><html><head><title>named</title></head><body><script>${script}</script></body></html>`;
+    await s3.send(new PutObjectCommand({ Bucket: "pages", Key: "atk.html", Body: html, ContentType: "text/html" }));
+    const url = await getSignedUrl(at(`http://s3.test:${port}`), new GetObjectCommand({ Bucket: "pages", Key: "atk.html" }), { expiresIn: 600 });
+    other = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--host-resolver-rules=MAP s3.test 127.0.0.1"],
+    });
+    const page = await other.newPage();
+    const marks = [];
+    page.on("request", async (r) => marks.push([r.url(), (await r.allHeaders())["sec-fetch-site"] ?? null]));
+    await page.goto(url);
+    assert.equal(new URL(page.url()).host, `s3.test:${port}`);
+    assert.equal(await page.title(), "named", "served as a live page");
+    await page.waitForFunction(() => window.__results, null, { timeout: 20_000 });
+    const results = await page.evaluate(() => window.__results);
+    assert.equal(results.length, 4);
+    for (const r of results) {
+      const what = JSON.stringify(r);
+      assert.equal(r.status, 403, what);
+      const error = JSON.parse(r.body).error;
+      if (r.method === "GET") {
+        // The browser marked nothing: refused for the name it was sent to.
+        assert.equal(error, `refused: browsers send no Sec-Fetch-Site to http://s3.test (not a secure context), so on this port a page served from a bucket under that name could not be told from curl; without the admin token, /_s3strict/ here answers only requests addressed to localhost or a loopback address: use http://127.0.0.1:${port}/_s3strict/ (or the admin token)`, what);
+      } else {
+        assert.ok(error.startsWith(`refused: a web page sent this request (Origin: http://s3.test:${port})`), what);
+      }
+    }
+    assert.ok(marks.filter(([u]) => u.includes("/_s3strict/")).every(([, site]) => site === null), "no Sec-Fetch-Site was sent: " + JSON.stringify(marks));
+    // Node's fetch (and curl, SDKs) by the loopback address are served as ever; nothing moved.
+    const clock = await (await fetch(`${local}/_s3strict/clock`)).json();
+    assert.equal(clock.mode, "real");
+  } finally {
+    await other?.close();
+    named.kill("SIGTERM");
+  }
+});
