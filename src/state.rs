@@ -1,5 +1,5 @@
 //! The server's shared state: settings, the authentication setup (keys, sessions, clock), the
-//! store and the auth decision log. It sits below the server so that handlers (`s3/`), the admin
+//! store, the auth decision log and the gate (console sessions, token back-off, form budget). It sits below the server so that handlers (`s3/`), the admin
 //! endpoints and the server itself all reach it without importing one another.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +19,8 @@ pub struct AppState {
     pub auth: AuthConfig,
     pub store: Store,
     pub auth_log: AuthLog,
-    /// Console sessions and the back-off of failed admin tokens.
+    /// What keeps unauthenticated clients in check: console sessions, the back-off of failed
+    /// admin tokens (per client and from all together), the memory POST forms may hold.
     pub gate: Gate,
     /// Request ids are this counter, started at a random point, scrambled.
     request_ids: AtomicU64,
