@@ -54,16 +54,28 @@ fn lock_data_dir(root: &Path) -> S3Result<std::fs::File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&path)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
-            return Err(S3Error::internal(format!("it is in use by another s3strict{who}")));
+    // A store of this very process that is closing (a server restarted in place, as
+    // `TestServer::restart` does) lets go of the lock once its last user is done, which a
+    // blocking read still finishing may delay: that holder is waited for, a while. Another
+    // process's is refused at once.
+    let patience = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                file.seek(std::io::SeekFrom::Start(0))?;
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                if holder == std::process::id().to_string() && std::time::Instant::now() < patience {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                }
+                let who = if holder.is_empty() { String::new() } else { format!(" (process {holder})") };
+                return Err(S3Error::internal(format!("it is in use by another s3strict{who}")));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
     }
     file.set_len(0)?;
     file.seek(std::io::SeekFrom::Start(0))?;

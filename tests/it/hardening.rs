@@ -269,7 +269,9 @@ async fn data_is_owner_only_and_one_server_has_it() {
     assert_eq!(mode(&shard), 0o700);
     let blob = std::fs::read_dir(&shard).unwrap().next().unwrap().unwrap().path();
     assert_eq!(mode(&blob), 0o600);
-    // A second server on the same directory stops at once, naming the directory and the holder.
+    // A second server on the same directory stops, naming the directory and the holder (one of
+    // this very process after waiting two seconds for the holder to close, as a restarted one
+    // would; another process's at once).
     let config =
         s3strict::config::Config { addr: "127.0.0.1:0".parse().unwrap(), data: data.clone(), ..Default::default() };
     let err = s3strict::server::Server::bind(config).await.err().expect("refused");
